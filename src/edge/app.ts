@@ -1,0 +1,32 @@
+/**
+ * The HTTP surface. Bad input never reaches onError: handlers answer it with
+ * 4xx. onError is for our own faults, and it still answers JSON without
+ * internals, logging the detail for the operator.
+ */
+import { Hono } from "hono";
+import { ConfigError, readConfig } from "../config";
+import { handleWebhook } from "./webhook";
+
+export function createApp() {
+  const app = new Hono<{ Bindings: Cloudflare.Env }>();
+
+  app.get("/healthz", (c) => {
+    const { mode } = readConfig(c.env);
+    return c.json({ ok: true, mode });
+  });
+
+  app.post("/webhooks/github", handleWebhook);
+
+  app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
+
+  app.onError((error, c) => {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return c.json({ error: "misconfigured", message: error.message }, 503);
+    }
+    console.error("repoflow: unhandled error", error);
+    return c.json({ error: "internal", message: "Internal error; see the Worker's logs." }, 500);
+  });
+
+  return app;
+}

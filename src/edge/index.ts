@@ -1,0 +1,2 @@
+export { createApp } from "./app";
+export { MAX_WEBHOOK_BYTES } from "./webhook";

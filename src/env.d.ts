@@ -1,0 +1,23 @@
+declare module "*.wasm" {
+  const mod: WebAssembly.Module;
+  export default mod;
+}
+
+declare namespace Cloudflare {
+  interface Env {
+    REPOFLOW_ENV?: string;
+    WEBHOOK_SECRET?: string;
+    WEBHOOK_SECRET_PREVIOUS?: string;
+    APP_ID?: string;
+    PRIVATE_KEY?: string;
+    GITHUB_API_URL?: string;
+    DB: D1Database;
+    BLOBS: R2Bucket;
+    LOADER: WorkerLoader;
+    INGEST: Workflow<import("./dispatch/types").IngestParams>;
+    WORKFLOWS: Workflow;
+  }
+  interface GlobalProps {
+    mainModule: typeof import("./index");
+  }
+}

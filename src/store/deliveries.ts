@@ -1,0 +1,56 @@
+/** The ledger of accepted webhook deliveries: what recovery walks to find ingest runs a restart stranded. */
+import { ensureSchema } from "./schema";
+import type { DeliveryRecord, DeliveryStatus } from "./types";
+
+export async function recordDelivery(
+  db: D1Database,
+  delivery: Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository">,
+): Promise<void> {
+  await ensureSchema(db);
+  await db
+    .prepare(
+      `INSERT INTO deliveries (id, instance_id, event, action, installation_id, repository, received_at, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted') ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(delivery.id, delivery.instanceId, delivery.event, delivery.action, delivery.installationId, delivery.repository, new Date().toISOString())
+    .run();
+}
+
+export async function finishDelivery(db: D1Database, id: string, status: Exclude<DeliveryStatus, "accepted">, error?: string): Promise<void> {
+  await ensureSchema(db);
+  await db
+    .prepare("UPDATE deliveries SET status = ?, processed_at = ?, error = ? WHERE id = ?")
+    .bind(status, new Date().toISOString(), error ?? null, id)
+    .run();
+}
+
+export async function getDelivery(db: D1Database, id: string): Promise<DeliveryRecord | null> {
+  await ensureSchema(db);
+  const row = await db.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<Record<string, unknown>>();
+  return row ? toDelivery(row) : null;
+}
+
+/** Deliveries still `accepted` that were received before `olderThan`: candidates for a recovery kick. */
+export async function listUnfinishedDeliveries(db: D1Database, olderThan: Date, limit = 100): Promise<DeliveryRecord[]> {
+  await ensureSchema(db);
+  const { results } = await db
+    .prepare("SELECT * FROM deliveries WHERE status = 'accepted' AND received_at < ? ORDER BY received_at LIMIT ?")
+    .bind(olderThan.toISOString(), limit)
+    .all<Record<string, unknown>>();
+  return results.map(toDelivery);
+}
+
+function toDelivery(row: Record<string, unknown>): DeliveryRecord {
+  return {
+    id: String(row.id),
+    instanceId: String(row.instance_id),
+    event: String(row.event),
+    action: (row.action as string | null) ?? null,
+    installationId: (row.installation_id as number | null) ?? null,
+    repository: (row.repository as string | null) ?? null,
+    receivedAt: String(row.received_at),
+    status: row.status as DeliveryStatus,
+    processedAt: (row.processed_at as string | null) ?? null,
+    error: (row.error as string | null) ?? null,
+  };
+}
