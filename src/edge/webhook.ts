@@ -56,7 +56,7 @@ export async function handleWebhook(c: Context<Env>): Promise<Response> {
 
   let payload: unknown;
   try {
-    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
   } catch {
     return problem(c, 400, "invalid_json", "The body is not valid UTF-8 JSON.");
   }

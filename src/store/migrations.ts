@@ -30,7 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at TEXT NOT NULL
       )`,
       `CREATE INDEX repositories_by_installation ON repositories(installation_id)`,
-      `CREATE UNIQUE INDEX repositories_by_name ON repositories(full_name)`,
+      `CREATE INDEX repositories_by_name ON repositories(full_name)`,
       `CREATE TABLE deliveries (
         id TEXT PRIMARY KEY,
         instance_id TEXT NOT NULL,
