@@ -1,4 +1,31 @@
 export { ensureSchema } from "./schema";
 export { upsertInstallation, deleteInstallation, updateRepositories, listInstallations, listRepositories } from "./installations";
 export { recordDelivery, finishDelivery, getDelivery, listUnfinishedDeliveries } from "./deliveries";
-export type { Installation, Repository, DeliveryRecord, DeliveryStatus } from "./types";
+export { findBundle, saveBundle } from "./bundles";
+export {
+  insertRun,
+  markRunStarted,
+  finishRun,
+  touchRun,
+  getRun,
+  listRuns,
+  listUnfinishedRuns,
+  startStep,
+  countAttempt,
+  finishStep,
+  listSteps,
+} from "./runs";
+export type { RunFilter } from "./runs";
+export { TERMINAL_RUN_STATUSES } from "./types";
+export type {
+  Installation,
+  Repository,
+  DeliveryRecord,
+  DeliveryStatus,
+  RunRecord,
+  RunStatus,
+  StepRecord,
+  StepKind,
+  StepStatus,
+  BundleRecord,
+} from "./types";

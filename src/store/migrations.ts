@@ -46,4 +46,58 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX deliveries_by_status ON deliveries(status, received_at)`,
     ],
   },
+  {
+    version: 2,
+    name: "bundles, runs, run steps",
+    statements: [
+      // One row per compiled .workflows tree. source_key is derived from the git tree
+      // sha plus compiler and runtime versions, so an unchanged tree is found without
+      // downloading a single blob; hash names the immutable artifact in R2.
+      `CREATE TABLE bundles (
+        source_key TEXT PRIMARY KEY,
+        hash TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        manifest TEXT NOT NULL,
+        diagnostics TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        installation_id INTEGER NOT NULL,
+        repository TEXT NOT NULL,
+        workflow_file TEXT NOT NULL,
+        workflow_name TEXT NOT NULL,
+        event TEXT NOT NULL,
+        action TEXT,
+        delivery_id TEXT NOT NULL,
+        bundle_hash TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        head_sha TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+        check_run_id INTEGER,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        updated_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX runs_by_repository ON runs(repository, created_at)`,
+      `CREATE INDEX runs_by_status ON runs(status, updated_at)`,
+      `CREATE TABLE run_steps (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('do', 'sleep', 'wait')),
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'sleeping', 'waiting', 'succeeded', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        output_bytes INTEGER,
+        error TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        PRIMARY KEY (run_id, name)
+      )`,
+    ],
+  },
 ];

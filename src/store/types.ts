@@ -29,3 +29,57 @@ export interface DeliveryRecord {
   processedAt: string | null;
   error: string | null;
 }
+
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
+
+export interface RunRecord {
+  id: string;
+  installationId: number;
+  repository: string;
+  workflowFile: string;
+  workflowName: string;
+  event: string;
+  action: string | null;
+  deliveryId: string;
+  bundleHash: string;
+  /** The default-branch commit whose .workflows the bundle was compiled from. */
+  commitSha: string;
+  /** The commit the run's check run is attached to. */
+  headSha: string;
+  status: RunStatus;
+  checkRunId: number | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+}
+
+export type StepKind = "do" | "sleep" | "wait";
+export type StepStatus = "running" | "sleeping" | "waiting" | "succeeded" | "failed";
+
+export interface StepRecord {
+  runId: string;
+  name: string;
+  kind: StepKind;
+  position: number;
+  status: StepStatus;
+  attempts: number;
+  outputBytes: number | null;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface BundleRecord {
+  sourceKey: string;
+  hash: string;
+  ok: boolean;
+  /** JSON the dispatcher defines (the workflows' names and triggers); the store keeps it opaque. */
+  manifest: unknown;
+  diagnostics: unknown[];
+  commitSha: string;
+  repository: string;
+  createdAt: string;
+}

@@ -1,0 +1,40 @@
+/** Which compiled bundle a .workflows tree maps to; the artifact itself lives in R2 under its hash. */
+import { ensureSchema } from "./schema";
+import type { BundleRecord } from "./types";
+
+export async function findBundle(db: D1Database, sourceKey: string): Promise<BundleRecord | null> {
+  await ensureSchema(db);
+  const row = await db.prepare("SELECT * FROM bundles WHERE source_key = ?").bind(sourceKey).first<Record<string, unknown>>();
+  if (!row) return null;
+  return {
+    sourceKey: String(row.source_key),
+    hash: String(row.hash),
+    ok: row.ok === 1,
+    manifest: JSON.parse(String(row.manifest)),
+    diagnostics: JSON.parse(String(row.diagnostics)) as unknown[],
+    commitSha: String(row.commit_sha),
+    repository: String(row.repository),
+    createdAt: String(row.created_at),
+  };
+}
+
+/** First writer wins: a bundle is immutable once recorded, so a racing compile of the same tree changes nothing. */
+export async function saveBundle(db: D1Database, bundle: Omit<BundleRecord, "createdAt">): Promise<void> {
+  await ensureSchema(db);
+  await db
+    .prepare(
+      `INSERT INTO bundles (source_key, hash, ok, manifest, diagnostics, commit_sha, repository, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING`,
+    )
+    .bind(
+      bundle.sourceKey,
+      bundle.hash,
+      bundle.ok ? 1 : 0,
+      JSON.stringify(bundle.manifest),
+      JSON.stringify(bundle.diagnostics),
+      bundle.commitSha,
+      bundle.repository,
+      new Date().toISOString(),
+    )
+    .run();
+}

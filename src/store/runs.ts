@@ -1,0 +1,167 @@
+/**
+ * The run index: what started, on which pinned bundle, and how it went.
+ * Writes are idempotent because the Workflow engine may execute the code
+ * around them more than once (replays after sleeps, at-least-once steps).
+ */
+import { ensureSchema } from "./schema";
+import type { RunRecord, RunStatus, StepKind, StepRecord, StepStatus } from "./types";
+
+type NewRun = Omit<RunRecord, "status" | "checkRunId" | "error" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt">;
+
+export async function insertRun(db: D1Database, run: NewRun): Promise<void> {
+  await ensureSchema(db);
+  const now = new Date().toISOString();
+  await db
+    .prepare(
+      `INSERT INTO runs (id, installation_id, repository, workflow_file, workflow_name, event, action, delivery_id, bundle_hash,
+         commit_sha, head_sha, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(run.id, run.installationId, run.repository, run.workflowFile, run.workflowName, run.event, run.action, run.deliveryId,
+      run.bundleHash, run.commitSha, run.headSha, now, now)
+    .run();
+}
+
+export async function markRunStarted(db: D1Database, id: string, checkRunId: number | null): Promise<void> {
+  await ensureSchema(db);
+  const now = new Date().toISOString();
+  await db
+    .prepare(
+      `UPDATE runs SET status = 'running', check_run_id = COALESCE(?, check_run_id), started_at = COALESCE(started_at, ?), updated_at = ?
+       WHERE id = ? AND status IN ('queued', 'running')`,
+    )
+    .bind(checkRunId, now, now, id)
+    .run();
+}
+
+/** Returns false when the run had already finished (a replay, or a cancel that got there first). */
+export async function finishRun(db: D1Database, id: string, status: Exclude<RunStatus, "queued" | "running">, error?: string): Promise<boolean> {
+  await ensureSchema(db);
+  const now = new Date().toISOString();
+  const result = await db
+    .prepare("UPDATE runs SET status = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'running')")
+    .bind(status, error ?? null, now, now, id)
+    .run();
+  return result.meta.changes > 0;
+}
+
+export async function touchRun(db: D1Database, id: string): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(new Date().toISOString(), id).run();
+}
+
+export async function getRun(db: D1Database, id: string): Promise<RunRecord | null> {
+  await ensureSchema(db);
+  const row = await db.prepare("SELECT * FROM runs WHERE id = ?").bind(id).first<Record<string, unknown>>();
+  return row ? toRun(row) : null;
+}
+
+export interface RunFilter {
+  repository?: string;
+  workflow?: string;
+  status?: RunStatus;
+  limit?: number;
+}
+
+export async function listRuns(db: D1Database, filter: RunFilter = {}): Promise<RunRecord[]> {
+  await ensureSchema(db);
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.repository) (where.push("repository = ?"), values.push(filter.repository));
+  if (filter.workflow) (where.push("(workflow_name = ? OR workflow_file = ?)"), values.push(filter.workflow, filter.workflow));
+  if (filter.status) (where.push("status = ?"), values.push(filter.status));
+  const sql = `SELECT * FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY created_at DESC LIMIT ?`;
+  const { results } = await db.prepare(sql).bind(...values, Math.min(filter.limit ?? 50, 500)).all<Record<string, unknown>>();
+  return results.map(toRun);
+}
+
+/** Runs not terminal whose last sign of life is older than `olderThan`: candidates for a recovery kick. */
+export async function listUnfinishedRuns(db: D1Database, olderThan: Date, limit = 100): Promise<RunRecord[]> {
+  await ensureSchema(db);
+  const { results } = await db
+    .prepare("SELECT * FROM runs WHERE status IN ('queued', 'running') AND updated_at < ? ORDER BY updated_at LIMIT ?")
+    .bind(olderThan.toISOString(), limit)
+    .all<Record<string, unknown>>();
+  return results.map(toRun);
+}
+
+/** Records a step once; a replayed step keeps its first start time and position. */
+export async function startStep(db: D1Database, runId: string, name: string, kind: StepKind, status: StepStatus): Promise<void> {
+  await ensureSchema(db);
+  const now = new Date().toISOString();
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO run_steps (run_id, name, kind, position, status, started_at)
+         VALUES (?, ?, ?, (SELECT COUNT(*) FROM run_steps WHERE run_id = ?), ?, ?) ON CONFLICT (run_id, name) DO NOTHING`,
+      )
+      .bind(runId, name, kind, runId, status, now),
+    db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(now, runId),
+  ]);
+}
+
+export async function countAttempt(db: D1Database, runId: string, name: string): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE run_steps SET attempts = attempts + 1, status = 'running', error = NULL WHERE run_id = ? AND name = ?").bind(runId, name).run();
+}
+
+/** Returns true only for the call that moved the step to its final state, so side effects (check-run updates) happen once per transition. */
+export async function finishStep(
+  db: D1Database,
+  runId: string,
+  name: string,
+  outcome: { status: "succeeded"; outputBytes?: number } | { status: "failed"; error: string },
+): Promise<boolean> {
+  await ensureSchema(db);
+  const now = new Date().toISOString();
+  const result = await db
+    .prepare(
+      `UPDATE run_steps SET status = ?, output_bytes = ?, error = ?, finished_at = ?
+       WHERE run_id = ? AND name = ? AND status NOT IN ('succeeded', 'failed')`,
+    )
+    .bind(outcome.status, outcome.status === "succeeded" ? (outcome.outputBytes ?? null) : null, outcome.status === "failed" ? outcome.error : null, now, runId, name)
+    .run();
+  await touchRun(db, runId);
+  return result.meta.changes > 0;
+}
+
+export async function listSteps(db: D1Database, runId: string): Promise<StepRecord[]> {
+  await ensureSchema(db);
+  const { results } = await db.prepare("SELECT * FROM run_steps WHERE run_id = ? ORDER BY position").bind(runId).all<Record<string, unknown>>();
+  return results.map((row) => ({
+    runId: String(row.run_id),
+    name: String(row.name),
+    kind: row.kind as StepKind,
+    position: Number(row.position),
+    status: row.status as StepStatus,
+    attempts: Number(row.attempts),
+    outputBytes: (row.output_bytes as number | null) ?? null,
+    error: (row.error as string | null) ?? null,
+    startedAt: String(row.started_at),
+    finishedAt: (row.finished_at as string | null) ?? null,
+  }));
+}
+
+function toRun(row: Record<string, unknown>): RunRecord {
+  const text = (key: string) => (row[key] as string | null) ?? null;
+  return {
+    id: String(row.id),
+    installationId: Number(row.installation_id),
+    repository: String(row.repository),
+    workflowFile: String(row.workflow_file),
+    workflowName: String(row.workflow_name),
+    event: String(row.event),
+    action: text("action"),
+    deliveryId: String(row.delivery_id),
+    bundleHash: String(row.bundle_hash),
+    commitSha: String(row.commit_sha),
+    headSha: String(row.head_sha),
+    status: row.status as RunStatus,
+    checkRunId: (row.check_run_id as number | null) ?? null,
+    error: text("error"),
+    createdAt: String(row.created_at),
+    startedAt: text("started_at"),
+    finishedAt: text("finished_at"),
+    updatedAt: String(row.updated_at),
+  };
+}
