@@ -14,6 +14,7 @@ export {
   countAttempt,
   finishStep,
   listSteps,
+  listRunsWaitingFor,
 } from "./runs";
 export type { RunFilter } from "./runs";
 export { TERMINAL_RUN_STATUSES } from "./types";

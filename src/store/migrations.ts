@@ -85,6 +85,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       `CREATE INDEX runs_by_repository ON runs(repository, created_at)`,
       `CREATE INDEX runs_by_status ON runs(status, updated_at)`,
+      `CREATE INDEX runs_by_repository_status ON runs(repository, status)`,
       `CREATE TABLE run_steps (
         run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
         name TEXT NOT NULL,
@@ -94,6 +95,7 @@ export const MIGRATIONS: readonly Migration[] = [
         attempts INTEGER NOT NULL DEFAULT 0,
         output_bytes INTEGER,
         error TEXT,
+        wait_for TEXT,
         started_at TEXT NOT NULL,
         finished_at TEXT,
         PRIMARY KEY (run_id, name)

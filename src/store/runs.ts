@@ -86,16 +86,16 @@ export async function listUnfinishedRuns(db: D1Database, olderThan: Date, limit 
 }
 
 /** Records a step once; a replayed step keeps its first start time and position. */
-export async function startStep(db: D1Database, runId: string, name: string, kind: StepKind, status: StepStatus): Promise<void> {
+export async function startStep(db: D1Database, runId: string, name: string, kind: StepKind, status: StepStatus, waitFor?: string): Promise<void> {
   await ensureSchema(db);
   const now = new Date().toISOString();
   await db.batch([
     db
       .prepare(
-        `INSERT INTO run_steps (run_id, name, kind, position, status, started_at)
-         VALUES (?, ?, ?, (SELECT COUNT(*) FROM run_steps WHERE run_id = ?), ?, ?) ON CONFLICT (run_id, name) DO NOTHING`,
+        `INSERT INTO run_steps (run_id, name, kind, position, status, wait_for, started_at)
+         VALUES (?, ?, ?, (SELECT COUNT(*) FROM run_steps WHERE run_id = ?), ?, ?, ?) ON CONFLICT (run_id, name) DO NOTHING`,
       )
-      .bind(runId, name, kind, runId, status, now),
+      .bind(runId, name, kind, runId, status, waitFor ?? null, now),
     db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(now, runId),
   ]);
 }
@@ -137,9 +137,23 @@ export async function listSteps(db: D1Database, runId: string): Promise<StepReco
     attempts: Number(row.attempts),
     outputBytes: (row.output_bytes as number | null) ?? null,
     error: (row.error as string | null) ?? null,
+    waitFor: (row.wait_for as string | null) ?? null,
     startedAt: String(row.started_at),
     finishedAt: (row.finished_at as string | null) ?? null,
   }));
+}
+
+/** Runs of a repository with a step waiting for this event type right now: where dispatch forwards the event. */
+export async function listRunsWaitingFor(db: D1Database, repository: string, eventType: string): Promise<string[]> {
+  await ensureSchema(db);
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT r.id AS id FROM runs r JOIN run_steps s ON s.run_id = r.id
+       WHERE r.repository = ? AND r.status = 'running' AND s.status = 'waiting' AND s.wait_for = ?`,
+    )
+    .bind(repository, eventType)
+    .all<{ id: string }>();
+  return results.map((row) => row.id);
 }
 
 function toRun(row: Record<string, unknown>): RunRecord {

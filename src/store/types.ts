@@ -68,6 +68,8 @@ export interface StepRecord {
   attempts: number;
   outputBytes: number | null;
   error: string | null;
+  /** For a `wait` step: the event type it waits for. */
+  waitFor: string | null;
   startedAt: string;
   finishedAt: string | null;
 }
