@@ -9,7 +9,7 @@ export {
   touchRun,
   getRun,
   listRuns,
-  listUnfinishedRuns,
+  listStalledRuns,
   startStep,
   countAttempt,
   finishStep,

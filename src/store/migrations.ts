@@ -96,6 +96,7 @@ export const MIGRATIONS: readonly Migration[] = [
         output_bytes INTEGER,
         error TEXT,
         wait_for TEXT,
+        wake_at TEXT,
         started_at TEXT NOT NULL,
         finished_at TEXT,
         PRIMARY KEY (run_id, name)

@@ -75,27 +75,39 @@ export async function listRuns(db: D1Database, filter: RunFilter = {}): Promise<
   return results.map(toRun);
 }
 
-/** Runs not terminal whose last sign of life is older than `olderThan`: candidates for a recovery kick. */
-export async function listUnfinishedRuns(db: D1Database, olderThan: Date, limit = 100): Promise<RunRecord[]> {
+/**
+ * Runs that should be making progress but show no sign of it: not terminal,
+ * quiet since `quietSince`, and not legitimately asleep (a sleeping or waiting
+ * step whose wake time is still ahead). Candidates for a recovery kick.
+ */
+export async function listStalledRuns(db: D1Database, quietSince: Date, now: Date, limit = 100): Promise<RunRecord[]> {
   await ensureSchema(db);
   const { results } = await db
-    .prepare("SELECT * FROM runs WHERE status IN ('queued', 'running') AND updated_at < ? ORDER BY updated_at LIMIT ?")
-    .bind(olderThan.toISOString(), limit)
+    .prepare(
+      `SELECT * FROM runs r WHERE r.status IN ('queued', 'running') AND r.updated_at < ?
+         AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id AND s.status IN ('sleeping', 'waiting') AND s.wake_at > ?)
+       ORDER BY r.updated_at LIMIT ?`,
+    )
+    .bind(quietSince.toISOString(), now.toISOString(), limit)
     .all<Record<string, unknown>>();
   return results.map(toRun);
 }
 
-/** Records a step once; a replayed step keeps its first start time and position. */
-export async function startStep(db: D1Database, runId: string, name: string, kind: StepKind, status: StepStatus, waitFor?: string): Promise<void> {
+/** Records a step once; a replayed step keeps its first start time, position and wake time. */
+export async function startStep(
+  db: D1Database,
+  runId: string,
+  step: { name: string; kind: StepKind; status: StepStatus; waitFor?: string; wakeAt?: Date },
+): Promise<void> {
   await ensureSchema(db);
   const now = new Date().toISOString();
   await db.batch([
     db
       .prepare(
-        `INSERT INTO run_steps (run_id, name, kind, position, status, wait_for, started_at)
-         VALUES (?, ?, ?, (SELECT COUNT(*) FROM run_steps WHERE run_id = ?), ?, ?, ?) ON CONFLICT (run_id, name) DO NOTHING`,
+        `INSERT INTO run_steps (run_id, name, kind, position, status, wait_for, wake_at, started_at)
+         VALUES (?, ?, ?, (SELECT COUNT(*) FROM run_steps WHERE run_id = ?), ?, ?, ?, ?) ON CONFLICT (run_id, name) DO NOTHING`,
       )
-      .bind(runId, name, kind, runId, status, waitFor ?? null, now),
+      .bind(runId, step.name, step.kind, runId, step.status, step.waitFor ?? null, step.wakeAt?.toISOString() ?? null, now),
     db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(now, runId),
   ]);
 }
@@ -138,6 +150,7 @@ export async function listSteps(db: D1Database, runId: string): Promise<StepReco
     outputBytes: (row.output_bytes as number | null) ?? null,
     error: (row.error as string | null) ?? null,
     waitFor: (row.wait_for as string | null) ?? null,
+    wakeAt: (row.wake_at as string | null) ?? null,
     startedAt: String(row.started_at),
     finishedAt: (row.finished_at as string | null) ?? null,
   }));

@@ -70,6 +70,8 @@ export interface StepRecord {
   error: string | null;
   /** For a `wait` step: the event type it waits for. */
   waitFor: string | null;
+  /** For `sleep` and `wait` steps: when the engine should wake the run (the sleep's end, the wait's timeout). */
+  wakeAt: string | null;
   startedAt: string;
   finishedAt: string | null;
 }

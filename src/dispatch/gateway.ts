@@ -1,0 +1,54 @@
+/**
+ * The only way out of a tenant's Dynamic Worker. The loader sets
+ * `globalOutbound` to this gateway, so every `fetch()` the tenant makes (its
+ * Octokit included) arrives here. It lets through the GitHub REST API for the
+ * run's own repository, adds that installation's repo-scoped token on the way
+ * out, and refuses everything else. The token never enters the tenant isolate
+ * (invariant 4).
+ */
+
+/** The host the tenant SDK's Octokit addresses; the gateway maps it to the configured API (GitHub, GHES, or the local emulator). */
+export const TENANT_GITHUB_ORIGIN = "https://api.github.com";
+
+export interface GatewayTarget {
+  /** owner/name of the run's repository. */
+  repository: string;
+  /** Base URL of the real API, without a trailing slash. */
+  apiUrl: string;
+  token(): Promise<string>;
+  fetch?: typeof fetch;
+}
+
+// Headers a tenant may set; everything else (authorization, cookies, forwarding headers) is dropped.
+const FORWARDED_HEADERS = ["accept", "content-type", "user-agent", "x-github-api-version", "if-none-match", "if-modified-since"];
+
+export async function forwardToGitHub(request: Request, target: GatewayTarget): Promise<Response> {
+  const url = new URL(request.url);
+  const refusal = refuse(url, request.method, target.repository);
+  if (refusal) return Response.json({ message: refusal }, { status: 403 });
+
+  const headers = new Headers();
+  for (const name of FORWARDED_HEADERS) {
+    const value = request.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  if (!headers.has("user-agent")) headers.set("user-agent", "repoflow-workflow");
+  headers.set("authorization", `token ${await target.token()}`);
+  const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+  const upstream = await (target.fetch ?? fetch)(`${target.apiUrl}${url.pathname}${url.search}`, { method: request.method, headers, body });
+  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: upstream.headers });
+}
+
+/** Why a request may not leave, or null when it may. */
+export function refuse(url: URL, method: string, repository: string): string | null {
+  if (url.origin !== TENANT_GITHUB_ORIGIN) {
+    return `repoflow: workflows may only call the GitHub API (${TENANT_GITHUB_ORIGIN}); the request to ${url.origin} was blocked.`;
+  }
+  const path = decodeURIComponent(url.pathname);
+  const own = `/repos/${repository}`.toLowerCase();
+  const lower = path.toLowerCase();
+  if (path.includes("..") || !(lower === own || lower.startsWith(own + "/"))) {
+    return `repoflow: workflows may only call the GitHub API for their own repository (${repository}); ${method} ${url.pathname} was blocked.`;
+  }
+  return null;
+}

@@ -1,0 +1,98 @@
+/**
+ * Recovery of runs a restart stranded (invariant 7).
+ *
+ * Measured on local `wrangler dev` (ARCHITECTURE.md): after a restart the
+ * engine never wakes an instance that was sleeping or mid-step. A `sendEvent`
+ * with a type no workflow waits for re-enters an idle engine and is only
+ * queued on a live one, so it is the kick that cannot harm a healthy run
+ * (`pause()`/`resume()` would abort and re-enter a live one). Tenant waits are
+ * restricted to GitHub event names ([a-z_]), so the hyphenated kick type can
+ * never satisfy one.
+ *
+ * Cloudflare's production engine does not strand instances, so there recovery
+ * only reconciles the index with the engine's view and kicks nothing.
+ */
+import {
+  finishDelivery,
+  finishRun,
+  listStalledRuns,
+  listUnfinishedDeliveries,
+  touchRun,
+} from "../store";
+
+export const KICK_EVENT_TYPE = "repoflow-recovery-kick";
+
+export interface RecoveryEnv {
+  DB: D1Database;
+  INGEST: Workflow;
+  WORKFLOWS: Workflow;
+}
+
+export interface RecoveryOptions {
+  /** Kick stalled instances (local mode). */
+  kick: boolean;
+  /** How long an instance may stay quiet before it counts as stalled. */
+  quietMs: number;
+  now?: Date;
+}
+
+export interface RecoveryReport {
+  kicked: string[];
+  reconciled: string[];
+}
+
+type EngineStatus = Awaited<ReturnType<WorkflowInstance["status"]>>["status"];
+
+const LIVE: ReadonlySet<EngineStatus> = new Set<EngineStatus>(["queued", "running", "waiting", "waitingForPause", "unknown"]);
+
+export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions): Promise<RecoveryReport> {
+  const now = options.now ?? new Date();
+  const quietSince = new Date(now.getTime() - options.quietMs);
+  const report: RecoveryReport = { kicked: [], reconciled: [] };
+
+  for (const delivery of await listUnfinishedDeliveries(env.DB, quietSince)) {
+    const instance = await env.INGEST.get(delivery.instanceId).catch(() => null);
+    if (!instance) {
+      await finishDelivery(env.DB, delivery.id, "failed", "repoflow: the ingest run for this delivery does not exist; redeliver it from GitHub.");
+      report.reconciled.push(delivery.instanceId);
+      continue;
+    }
+    const { status, error } = await instance.status();
+    if (status === "complete") {
+      await finishDelivery(env.DB, delivery.id, "processed");
+      report.reconciled.push(delivery.instanceId);
+    } else if (status === "errored" || status === "terminated") {
+      await finishDelivery(env.DB, delivery.id, "failed", error?.message ?? status);
+      report.reconciled.push(delivery.instanceId);
+    } else if (options.kick && LIVE.has(status)) {
+      await instance.sendEvent({ type: KICK_EVENT_TYPE, payload: { at: now.toISOString() } });
+      report.kicked.push(delivery.instanceId);
+    }
+  }
+
+  for (const run of await listStalledRuns(env.DB, quietSince, now)) {
+    const instance = await env.WORKFLOWS.get(run.id).catch(() => null);
+    if (!instance) {
+      await finishRun(env.DB, run.id, "failed", "repoflow: the Workflow instance of this run no longer exists.");
+      report.reconciled.push(run.id);
+      continue;
+    }
+    const { status, error } = await instance.status();
+    if (status === "complete") {
+      await finishRun(env.DB, run.id, "succeeded");
+      report.reconciled.push(run.id);
+    } else if (status === "errored") {
+      await finishRun(env.DB, run.id, "failed", error?.message ?? "errored");
+      report.reconciled.push(run.id);
+    } else if (status === "terminated") {
+      await finishRun(env.DB, run.id, "cancelled");
+      report.reconciled.push(run.id);
+    } else if (options.kick && LIVE.has(status)) {
+      await instance.sendEvent({ type: KICK_EVENT_TYPE, payload: { at: now.toISOString() } });
+      // A kicked run gets a fresh quiet period before it is kicked again.
+      await touchRun(env.DB, run.id);
+      report.kicked.push(run.id);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,215 @@
+/**
+ * The step handle a tenant's workflow receives. It stands between the tenant
+ * and Cloudflare's WorkflowStep so the dispatcher, not tenant code, records
+ * each step (for the run index and the check run's live summary) and holds
+ * sleeps, waits and timeouts to repoflow's caps.
+ *
+ * It is an RpcTarget because it crosses into the Dynamic Worker: the tenant's
+ * callbacks come back as RPC stubs and are handed to the real step unchanged,
+ * so memoization and retries stay the engine's.
+ *
+ * The engine re-executes run() from the top after every sleep and restart;
+ * memoized steps then return without calling their body. The observer's
+ * writes are idempotent, so a replay records nothing twice.
+ */
+import { RpcTarget } from "cloudflare:workers";
+import { NonRetryableError } from "cloudflare:workflows";
+import { durationMs } from "./durations";
+
+export interface StepLimits {
+  maxSleepMs: number;
+  maxStepTimeoutMs: number;
+  maxWaitMs: number;
+}
+
+/** Sleeps and waits of up to 90 days; Cloudflare allows 365, but a run pinned to code for a year is rarely intended. */
+export const DEFAULT_STEP_LIMITS: StepLimits = {
+  maxSleepMs: 90 * 86_400_000,
+  maxStepTimeoutMs: 15 * 60_000,
+  maxWaitMs: 90 * 86_400_000,
+};
+
+/**
+ * Applied when a step names no retries: Cloudflare's own default (5 retries, 10 s
+ * exponential) keeps a broken step busy for ~5 minutes, too long for a GitHub
+ * automation whose author is watching a check run.
+ */
+export const DEFAULT_STEP_CONFIG = {
+  retries: { limit: 3, delay: "2 seconds", backoff: "exponential" },
+  timeout: "5 minutes",
+} as const;
+
+export type StepOutcome = { status: "succeeded"; outputBytes: number } | { status: "failed"; error: string };
+
+export interface StepStart {
+  name: string;
+  kind: "do" | "sleep" | "wait";
+  status: "running" | "sleeping" | "waiting";
+  waitFor?: string;
+  /** When the engine should wake the run: lets recovery tell a sleeping run from a stranded one. */
+  wakeAt?: Date;
+}
+
+export interface StepObserver {
+  started(step: StepStart): Promise<void>;
+  attempt(name: string): Promise<void>;
+  finished(name: string, outcome: StepOutcome): Promise<void>;
+}
+
+/** The subset of WorkflowStep used here, typed structurally so tests can supply their own. */
+export interface EngineStep {
+  do<T>(name: string, config: object, callback: (ctx: unknown) => Promise<T>): Promise<T>;
+  sleep(name: string, duration: number | string): Promise<void>;
+  sleepUntil(name: string, timestamp: Date | number): Promise<void>;
+  waitForEvent<T>(name: string, options: { type: string; timeout?: number | string }): Promise<T>;
+}
+
+export class StepUsageError extends Error {
+  override readonly name = "StepUsageError";
+}
+
+// Names starting with "repoflow:" are the dispatcher's own bookkeeping steps.
+const RESERVED_PREFIX = "repoflow:";
+const EVENT_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** The engine aborts a live run by throwing these into it (pause, terminate, restart); they are not the workflow's failure. */
+export function isEngineAbort(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" && message.startsWith("Aborting engine:");
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : String(error);
+}
+
+export class ReportingStep extends RpcTarget {
+  readonly #step: EngineStep;
+  readonly #observer: StepObserver;
+  readonly #limits: StepLimits;
+
+  constructor(step: EngineStep, observer: StepObserver, limits: StepLimits = DEFAULT_STEP_LIMITS) {
+    super();
+    this.#step = step;
+    this.#observer = observer;
+    this.#limits = limits;
+  }
+
+  async do(name: string, configOrCallback: unknown, maybeCallback?: unknown): Promise<unknown> {
+    checkName(name);
+    const callback = typeof configOrCallback === "function" ? configOrCallback : maybeCallback;
+    if (typeof callback !== "function") {
+      throw new StepUsageError(`repoflow: step.do("${name}") needs a function: step.do("${name}", async () => { ... }).`);
+    }
+    const config = this.#config(name, typeof configOrCallback === "function" ? undefined : configOrCallback);
+    const observer = this.#observer;
+    await observer.started({ name, kind: "do", status: "running" });
+    try {
+      const result = await this.#step.do(name, config, async (ctx: unknown) => {
+        await observer.attempt(name);
+        try {
+          return await (callback as (ctx: unknown) => Promise<unknown>)(ctx);
+        } catch (error) {
+          throw retryable(error) ? error : new NonRetryableError(errorMessage(error));
+        }
+      });
+      await observer.finished(name, { status: "succeeded", outputBytes: byteSize(result) });
+      return result;
+    } catch (error) {
+      if (!isEngineAbort(error)) await observer.finished(name, { status: "failed", error: errorMessage(error) });
+      throw error;
+    }
+  }
+
+  async sleep(name: string, duration: number | string): Promise<void> {
+    checkName(name);
+    const ms = durationMs(duration);
+    this.#checkSleep(name, ms);
+    await this.#observer.started({ name, kind: "sleep", status: "sleeping", wakeAt: new Date(Date.now() + ms) });
+    await this.#step.sleep(name, duration);
+    await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
+  }
+
+  async sleepUntil(name: string, timestamp: Date | number | string): Promise<void> {
+    checkName(name);
+    const at = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === "string" ? Date.parse(timestamp) : timestamp;
+    if (!Number.isFinite(at)) throw new StepUsageError(`repoflow: step.sleepUntil("${name}") needs a Date or a timestamp, got ${JSON.stringify(timestamp)}.`);
+    this.#checkSleep(name, at - Date.now());
+    await this.#observer.started({ name, kind: "sleep", status: "sleeping", wakeAt: new Date(at) });
+    await this.#step.sleepUntil(name, at);
+    await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
+  }
+
+  async waitForEvent(name: string, options: { type: string; timeout?: number | string }): Promise<unknown> {
+    checkName(name);
+    if (!options || typeof options.type !== "string" || !EVENT_TYPE.test(options.type)) {
+      throw new StepUsageError(
+        `repoflow: step.waitForEvent("${name}") needs { type } naming a GitHub event, such as "issue_comment" or "pull_request_review".`,
+      );
+    }
+    const timeout = options.timeout ?? "1 day";
+    const timeoutMs = durationMs(timeout);
+    if (timeoutMs > this.#limits.maxWaitMs) {
+      throw new StepUsageError(`repoflow: step.waitForEvent("${name}") waits longer than the ${this.#limits.maxWaitMs / 86_400_000}-day cap; use a shorter timeout.`);
+    }
+    await this.#observer.started({ name, kind: "wait", status: "waiting", waitFor: options.type, wakeAt: new Date(Date.now() + timeoutMs) });
+    try {
+      const event = await this.#step.waitForEvent(name, { type: options.type, timeout });
+      await this.#observer.finished(name, { status: "succeeded", outputBytes: byteSize(event) });
+      return event;
+    } catch (error) {
+      if (!isEngineAbort(error)) await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
+      throw error;
+    }
+  }
+
+  #config(name: string, config: unknown): object {
+    if (config === undefined) return DEFAULT_STEP_CONFIG;
+    if (config === null || typeof config !== "object") {
+      throw new StepUsageError(`repoflow: the options of step.do("${name}") must be an object like { retries: { limit: 2, delay: "5 seconds" } }.`);
+    }
+    const merged = { ...DEFAULT_STEP_CONFIG, ...(config as object) } as { timeout: number | string };
+    if (durationMs(merged.timeout) > this.#limits.maxStepTimeoutMs) {
+      throw new StepUsageError(`repoflow: step.do("${name}") asks for a timeout over the ${this.#limits.maxStepTimeoutMs / 60_000}-minute cap.`);
+    }
+    return merged;
+  }
+
+  #checkSleep(name: string, ms: number): void {
+    if (ms > this.#limits.maxSleepMs) {
+      throw new StepUsageError(
+        `repoflow: step "${name}" sleeps ${Math.round(ms / 86_400_000)} days, over the ${this.#limits.maxSleepMs / 86_400_000}-day cap. Sleep less, or split the wait.`,
+      );
+    }
+  }
+}
+
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || name.length === 0 || name.length > 200) {
+    throw new StepUsageError("repoflow: a step name must be a non-empty string of at most 200 characters.");
+  }
+  if (name.startsWith(RESERVED_PREFIX)) {
+    throw new StepUsageError(`repoflow: step names starting with "${RESERVED_PREFIX}" are reserved for repoflow itself; rename "${name}".`);
+  }
+}
+
+/**
+ * A Dynamic Worker that blew its CPU limit will blow it again: retrying an
+ * endless loop only burns the retry budget. Errors already marked
+ * non-retryable by the author stay so.
+ */
+function retryable(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === "NonRetryableError") return false;
+  return !/exceeded (its )?CPU|CPU time limit/i.test(errorMessage(error));
+}
+
+function byteSize(value: unknown): number {
+  if (value === undefined) return 0;
+  try {
+    return new TextEncoder().encode(JSON.stringify(value) ?? "").byteLength;
+  } catch {
+    return 0;
+  }
+}
