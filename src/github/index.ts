@@ -1,3 +1,23 @@
 export { verifySignature, sign } from "./webhook-signature";
 export type { SignatureCheck, SignatureFailure } from "./webhook-signature";
 export { KNOWN_EVENTS } from "./events";
+export { createAppJwt } from "./jwt.ts";
+export type { AppJwt } from "./jwt.ts";
+export { InstallationToken, InstallationTokenCache, TOKEN_REFRESH_MARGIN_MS } from "./tokens.ts";
+export type { TokenScope } from "./tokens.ts";
+export { createGitHubClient, getInstallationToken, MAX_RATE_LIMIT_RETRIES, MAX_RETRIES, MAX_WAIT_SECONDS } from "./client.ts";
+export type { GitHubClient, GitHubClientParams, GitHubConfig, GitHubIdentity } from "./client.ts";
+export { fetchWorkflowTree, resolveDefaultBranchHead, DEFAULT_WORKFLOW_TREE_LIMITS, WORKFLOWS_DIR } from "./tree.ts";
+export { renderCheckRunOutput, upsertCheckRun, updateCheckRun, CHECK_RUN_LIMITS } from "./check-runs.ts";
+export type { CheckRunRef, NewCheckRun, CheckRunState, CheckRunUpdate } from "./check-runs.ts";
+export {
+  AppCredentialsRejectedError,
+  GitHubRateLimitError,
+  GitHubUnavailableError,
+  InstallationGoneError,
+  InstallationSuspendedError,
+  MissingAppCredentialsError,
+  PrivateKeyFormatError,
+  RepositoryNotInstalledError,
+} from "./errors.ts";
+export type * from "./types.ts";
