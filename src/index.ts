@@ -1,11 +1,13 @@
 /**
- * The Worker's exports: HTTP, the Workflow classes, and the RPC entrypoint
- * @cloudflare/dynamic-workflows needs on `cloudflare:workers` exports. Wiring only.
+ * The Worker's exports: HTTP, the cron trigger, the Workflow classes, and the
+ * RPC entrypoints (@cloudflare/dynamic-workflows' binding wrapper and the
+ * tenants' GitHub gateway, both reached through `cloudflare:workers` exports).
+ * Wiring only.
  */
-import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { DynamicWorkflowBinding } from "@cloudflare/dynamic-workflows";
+import { WorkerEntrypoint, WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { createDynamicWorkflowEntrypoint, DynamicWorkflowBinding } from "@cloudflare/dynamic-workflows";
 import { createApp } from "./edge";
-import { runIngest, type IngestParams } from "./dispatch";
+import { executeRun, gatewayFetch, recoverNow, runIngest, type GatewayProps, type IngestParams, type RunEvent, type RunMetadata } from "./dispatch";
 
 export { DynamicWorkflowBinding };
 
@@ -15,4 +17,22 @@ export class IngestWorkflow extends WorkflowEntrypoint<Cloudflare.Env, IngestPar
   }
 }
 
-export default createApp();
+// The class_name of the WORKFLOWS binding: every run enters here and executes its pinned bundle.
+export const DynamicWorkflow = createDynamicWorkflowEntrypoint<Cloudflare.Env>(({ env, metadata }) => ({
+  run: (event, step) => executeRun(env, metadata as RunMetadata, event as unknown as RunEvent, step as WorkflowStep),
+}));
+
+export class GitHubGateway extends WorkerEntrypoint<Cloudflare.Env, GatewayProps> {
+  override fetch(request: Request): Promise<Response> {
+    return gatewayFetch(this.env, this.ctx.props, request);
+  }
+}
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller: ScheduledController, env: Cloudflare.Env, ctx: ExecutionContext) {
+    ctx.waitUntil(recoverNow(env));
+  },
+} satisfies ExportedHandler<Cloudflare.Env>;

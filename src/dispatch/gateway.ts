@@ -6,6 +6,8 @@
  * out, and refuses everything else. The token never enters the tenant isolate
  * (invariant 4).
  */
+import { readConfig, type ConfigEnv } from "../config";
+import { getInstallationToken } from "../github";
 
 /** The host the tenant SDK's Octokit addresses; the gateway maps it to the configured API (GitHub, GHES, or the local emulator). */
 export const TENANT_GITHUB_ORIGIN = "https://api.github.com";
@@ -51,4 +53,19 @@ export function refuse(url: URL, method: string, repository: string): string | n
     return `repoflow: workflows may only call the GitHub API for their own repository (${repository}); ${method} ${url.pathname} was blocked.`;
   }
   return null;
+}
+
+export interface GatewayProps {
+  installationId: number;
+  repository: string;
+}
+
+/** The GitHubGateway entrypoint's body: the run's repo-scoped installation token, minted and cached on this side of the boundary. */
+export function gatewayFetch(env: ConfigEnv, props: GatewayProps, request: Request): Promise<Response> {
+  const config = readConfig(env);
+  return forwardToGitHub(request, {
+    repository: props.repository,
+    apiUrl: config.githubApiUrl,
+    token: async () => (await getInstallationToken(config, { installationId: props.installationId, repository: props.repository })).reveal(),
+  });
 }

@@ -1,5 +1,12 @@
 export { acceptDelivery, ingestInstanceId, payloadKey } from "./delivery";
 export type { AcceptEnv } from "./delivery";
 export { runIngest, MissingPayloadError } from "./ingest";
-export type { IngestEnv, StepLike } from "./ingest";
-export type { Delivery, IngestParams, AcceptOutcome } from "./types";
+export type { IngestEnv, StepLike, IngestOutcome } from "./ingest";
+export { executeRun } from "./execute-run";
+export type { RunEnv, RunEvent } from "./execute-run";
+export { gatewayFetch } from "./gateway";
+export type { GatewayProps } from "./gateway";
+export { recoverNow, recoveryDue } from "./recovery-schedule";
+export { recoverStranded, KICK_EVENT_TYPE } from "./recovery";
+export { tenantWorkerId, loadTenant } from "./loader";
+export type { Delivery, IngestParams, AcceptOutcome, RunMetadata, BundleArtifact } from "./types";

@@ -1,14 +1,25 @@
 /**
  * What the durable ingest run does with one delivery. The Workflow class in
- * src/index.ts is a thin shell over runIngest, so tests drive this with a
- * fake step. Every step body is idempotent: a step interrupted by a process
- * death runs again on resume (measured: at-least-once).
+ * src/index.ts is a thin shell over runIngest, so tests can drive it with
+ * their own step. Every step body is idempotent: a step interrupted by a
+ * process death runs again on resume (measured: at-least-once).
+ *
+ * Which code runs: always the default branch's HEAD, for every event. That is
+ * the pull_request_target-safe choice: code from a fork's pull request never
+ * runs with the repository's token.
  */
+import { readConfig, type ConfigEnv } from "../config";
+import { createGitHubClient, resolveDefaultBranchHead, type GitHubClient } from "../github";
+import type { WorkflowManifestEntry } from "../runtime";
 import { deleteInstallation, finishDelivery, updateRepositories, upsertInstallation } from "../store";
-import type { IngestParams } from "./types";
+import { prepareBundle } from "./bundles";
+import { reportCompile } from "./compile-checks";
+import { evaluateIf, forwardToWaitingRuns, startRun, type RunSource, type StartEnv } from "./start-runs";
+import { failIfCheck } from "./if-failure";
+import { headShaOf, matchesTrigger, pushTouchesWorkflows } from "./triggers";
+import type { Delivery, IngestParams } from "./types";
 
-export interface IngestEnv {
-  DB: D1Database;
+export interface IngestEnv extends StartEnv, ConfigEnv {
   BLOBS: R2Bucket;
 }
 
@@ -24,18 +35,97 @@ export class MissingPayloadError extends Error {
   }
 }
 
-export async function runIngest(env: IngestEnv, params: IngestParams, step: StepLike): Promise<{ event: string; handled: string[] }> {
+export interface IngestOutcome {
+  event: string;
+  handled: string[];
+  started: string[];
+}
+
+export async function runIngest(env: IngestEnv, params: IngestParams, step: StepLike): Promise<IngestOutcome> {
   const { delivery } = params;
   const payload = "payload" in params ? params.payload : await loadPayload(env.BLOBS, params.payloadKey);
-  const handled: string[] = [];
+  const outcome: IngestOutcome = { event: delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event, handled: [], started: [] };
 
   if (delivery.event === "installation" || delivery.event === "installation_repositories") {
     await step.do("sync installation", () => syncInstallation(env.DB, delivery.event, payload as InstallationPayload));
-    handled.push("installation");
+    outcome.handled.push("installation");
+  } else if (delivery.installationId !== null && delivery.repository !== null) {
+    outcome.started = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload);
+    outcome.handled.push("workflows");
   }
 
   await step.do("mark processed", () => finishDelivery(env.DB, delivery.id, "processed"));
-  return { event: delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event, handled };
+  return outcome;
+}
+
+type RepositoryDelivery = Delivery & { installationId: number; repository: string };
+
+async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery: RepositoryDelivery, payload: unknown): Promise<string[]> {
+  const github = () =>
+    createGitHubClient(readConfig(env), {
+      as: { type: "installation", installationId: delivery.installationId, repository: delivery.repository },
+      deliveryId: delivery.id,
+    });
+
+  await step.do("forward to waiting runs", () => forwardToWaitingRuns(env, delivery.repository, delivery, payload));
+
+  const head = await step.do("resolve default branch", () => workflowsCommit(github(), delivery, payload));
+  const bundle = await step.do("compile .workflows", () =>
+    prepareBundle(env, github(), { installationId: delivery.installationId, repository: delivery.repository, commitSha: head.sha }),
+  );
+
+  const isDefaultBranchPush = delivery.event === "push" && head.fromPush;
+  if (isDefaultBranchPush && bundle.hash !== "" && (bundle.compiled || pushTouchesWorkflows(payload))) {
+    await step.do("report compile", () =>
+      reportCompile(env, { installationId: delivery.installationId, repository: delivery.repository, commitSha: head.sha, deliveryId: delivery.id }, bundle),
+    );
+  }
+  if (!bundle.ok) return [];
+
+  const source: RunSource = {
+    delivery,
+    payload,
+    installationId: delivery.installationId,
+    repository: delivery.repository,
+    bundleHash: bundle.hash,
+    commitSha: head.sha,
+    headSha: headShaOf(delivery.event, payload) ?? head.sha,
+  };
+  const started: string[] = [];
+  for (const workflow of bundle.workflows.filter((w) => matchesTrigger(w.on, delivery.event, delivery.action))) {
+    if (!(await shouldStart(env, step, source, workflow))) continue;
+    const run = await step.do(`start ${workflow.file}`, () => startRun(env, source, workflow));
+    started.push(run.runId);
+  }
+  return started;
+}
+
+async function shouldStart(env: IngestEnv, step: StepLike, source: RunSource, workflow: WorkflowManifestEntry): Promise<boolean> {
+  if (!workflow.hasIf) return true;
+  // Memoized: an `if` may look at the clock or at randomness, and must decide once.
+  const decision = await step.do(`evaluate if of ${workflow.file}`, () => evaluateIf(env, source, workflow));
+  if ("error" in decision) {
+    await step.do(`report if failure of ${workflow.file}`, () => failIfCheck(env, source, workflow, decision.error.message));
+    return false;
+  }
+  return decision.run;
+}
+
+/** The default branch's HEAD; a push to the default branch names it already, saving an API call. */
+async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelivery, payload: unknown): Promise<{ sha: string; fromPush: boolean }> {
+  const push = payload as { ref?: string; after?: string; deleted?: boolean; repository?: { default_branch?: string } };
+  if (
+    delivery.event === "push" &&
+    !push.deleted &&
+    typeof push.after === "string" &&
+    push.repository?.default_branch !== undefined &&
+    push.ref === `refs/heads/${push.repository.default_branch}`
+  ) {
+    return { sha: push.after, fromPush: true };
+  }
+  const [owner = "", repo = ""] = delivery.repository.split("/");
+  const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo });
+  return { sha, fromPush: false };
 }
 
 async function loadPayload(blobs: R2Bucket, key: string): Promise<unknown> {

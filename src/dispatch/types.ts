@@ -19,3 +19,28 @@ export interface Delivery {
 export type IngestParams = { delivery: Delivery } & ({ payload: unknown } | { payloadKey: string });
 
 export type AcceptOutcome = "accepted" | "duplicate";
+
+/**
+ * The dispatcher metadata stored with every run (through wrapWorkflowBinding):
+ * everything needed to rebuild the run's Dynamic Worker, and nothing secret.
+ */
+export interface RunMetadata {
+  installationId: number;
+  /** owner/name */
+  repository: string;
+  bundleHash: string;
+  /** The workflow's file, e.g. ".workflows/nudge.ts". */
+  workflow: string;
+  [key: string]: unknown;
+}
+
+/** The code that runs in a tenant's Dynamic Worker, stored immutably in R2 under its hash (invariant 3). */
+export interface BundleArtifact {
+  hash: string;
+  /** Module name to ESM source: host.js, repoflow.js, bundle.js. */
+  modules: Record<string, string>;
+  /** Source map of bundle.js, to point failures at the author's file and line. */
+  sourceMap?: string;
+  commitSha: string;
+  createdAt: string;
+}

@@ -5,10 +5,20 @@
  */
 import { Hono } from "hono";
 import { ConfigError, readConfig } from "../config";
+import { recoverNow, recoveryDue } from "../dispatch";
 import { handleWebhook } from "./webhook";
 
 export function createApp() {
   const app = new Hono<{ Bindings: Cloudflare.Env }>();
+
+  // Recovery piggybacks on traffic: the first request after a restart finds
+  // stranded runs. It is idempotent and repeated, so waitUntil is enough here.
+  app.use(async (c, next) => {
+    if (recoveryDue()) {
+      c.executionCtx.waitUntil(recoverNow(c.env).catch((error: unknown) => console.error("repoflow: recovery failed", error)));
+    }
+    await next();
+  });
 
   app.get("/healthz", (c) => {
     const { mode } = readConfig(c.env);

@@ -1,0 +1,27 @@
+/**
+ * When recovery runs: on the first request a process serves (a restarted
+ * `wrangler dev` strands runs until something looks), then at most once a
+ * minute per isolate, and from the cron trigger in production.
+ */
+import { readConfig, type ConfigEnv } from "../config";
+import { recoverStranded, type RecoveryEnv, type RecoveryReport } from "./recovery";
+
+const INTERVAL_MS = 60_000;
+/** A run quiet for this long with no sleep or wait ahead of it is stalled. */
+export const QUIET_MS = 30_000;
+
+let lastStarted = 0;
+
+export function recoveryDue(now = Date.now()): boolean {
+  if (now - lastStarted < INTERVAL_MS) return false;
+  lastStarted = now;
+  return true;
+}
+
+export async function recoverNow(env: RecoveryEnv & ConfigEnv): Promise<RecoveryReport> {
+  const report = await recoverStranded(env, { kick: readConfig(env).mode === "local", quietMs: QUIET_MS });
+  if (report.kicked.length > 0 || report.reconciled.length > 0) {
+    console.log(`repoflow: recovery kicked ${report.kicked.length} and reconciled ${report.reconciled.length} instance(s)`);
+  }
+  return report;
+}
