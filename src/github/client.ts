@@ -47,7 +47,7 @@ export interface GitHubClientParams {
   /** The X-GitHub-Delivery being processed; sent on every request, as Probot does, so GitHub support can trace calls to an event. */
   deliveryId?: string;
   tokens?: InstallationTokenCache;
-  /** Milliseconds since the epoch; decides JWT times and token freshness. */
+  /** The clock the token cache judges freshness by (milliseconds since the epoch). JWTs always use the real clock: GitHub checks them against its own. */
   now?: () => number;
   fetch?: typeof fetch;
   /** Milliseconds per second of `retry-after` and of retry backoff. GitHub's unit is the second; tests shrink it. */
@@ -135,7 +135,6 @@ interface EndpointLike {
 
 /** An Octokit `authStrategy`. Its hook sits inside the retry and throttling wraps, so every attempt takes a fresh header. */
 function repoflowAuth({ config, params }: AuthOptions) {
-  const now = params.now ?? Date.now;
   const { appId, privateKey } = requireCredentials(config);
   const identity = params.as;
 
@@ -146,7 +145,7 @@ function repoflowAuth({ config, params }: AuthOptions) {
   async function hook(request: RequestLike, options: EndpointLike): Promise<unknown> {
     const endpoint = request.endpoint.merge(options);
     if (identity.type === "app") {
-      endpoint.headers.authorization = `bearer ${(await createAppJwt(appId, privateKey, now())).token}`;
+      endpoint.headers.authorization = `bearer ${(await createAppJwt(appId, privateKey)).token}`;
       return request(endpoint);
     }
     const token = await getInstallationToken(config, identity, params);
