@@ -11,6 +11,7 @@ const INTERVAL_MS = 60_000;
 export const QUIET_MS = 30_000;
 
 let lastStarted = 0;
+let firstPassDone = false;
 
 export function recoveryDue(now = Date.now()): boolean {
   if (now - lastStarted < INTERVAL_MS) return false;
@@ -18,8 +19,15 @@ export function recoveryDue(now = Date.now()): boolean {
   return true;
 }
 
+/** The first pass of a process re-arms every non-terminal run; later passes only look at stalled ones. */
 export async function recoverNow(env: RecoveryEnv & ConfigEnv): Promise<RecoveryReport> {
-  const report = await recoverStranded(env, { kick: readConfig(env).mode === "local", quietMs: QUIET_MS });
+  const firstPass = !firstPassDone;
+  firstPassDone = true;
+  const report = await recoverStranded(env, {
+    kick: readConfig(env).mode === "local",
+    quietMs: firstPass ? 0 : QUIET_MS,
+    includeSleeping: firstPass,
+  });
   if (report.kicked.length > 0 || report.reconciled.length > 0) {
     console.log(`repoflow: recovery kicked ${report.kicked.length} and reconciled ${report.reconciled.length} instance(s)`);
   }

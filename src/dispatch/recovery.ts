@@ -33,6 +33,13 @@ export interface RecoveryOptions {
   kick: boolean;
   /** How long an instance may stay quiet before it counts as stalled. */
   quietMs: number;
+  /**
+   * Also kick runs that are sleeping or waiting with their wake time ahead. Right
+   * after a process start every such run lost its in-memory timer; a kicked run
+   * re-enters and keeps its remaining sleep (measured), so kicking them all is
+   * what re-arms those timers.
+   */
+  includeSleeping: boolean;
   now?: Date;
 }
 
@@ -70,7 +77,7 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
     }
   }
 
-  for (const run of await listStalledRuns(env.DB, quietSince, now)) {
+  for (const run of await listStalledRuns(env.DB, { quietSince, now, includeSleeping: options.includeSleeping })) {
     const instance = await env.WORKFLOWS.get(run.id).catch(() => null);
     if (!instance) {
       await finishRun(env.DB, run.id, "failed", "repoflow: the Workflow instance of this run no longer exists.");

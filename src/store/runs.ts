@@ -76,19 +76,23 @@ export async function listRuns(db: D1Database, filter: RunFilter = {}): Promise<
 }
 
 /**
- * Runs that should be making progress but show no sign of it: not terminal,
- * quiet since `quietSince`, and not legitimately asleep (a sleeping or waiting
- * step whose wake time is still ahead). Candidates for a recovery kick.
+ * Runs that should be making progress but show no sign of it: not terminal and
+ * quiet since `quietSince`. Unless `includeSleeping`, a run with a sleeping or
+ * waiting step whose wake time is still ahead is legitimately quiet and left
+ * out. Candidates for a recovery kick.
  */
-export async function listStalledRuns(db: D1Database, quietSince: Date, now: Date, limit = 100): Promise<RunRecord[]> {
+export async function listStalledRuns(
+  db: D1Database,
+  options: { quietSince: Date; now: Date; includeSleeping: boolean; limit?: number },
+): Promise<RunRecord[]> {
   await ensureSchema(db);
   const { results } = await db
     .prepare(
       `SELECT * FROM runs r WHERE r.status IN ('queued', 'running') AND r.updated_at < ?
-         AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id AND s.status IN ('sleeping', 'waiting') AND s.wake_at > ?)
+         AND (? OR NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id AND s.status IN ('sleeping', 'waiting') AND s.wake_at > ?))
        ORDER BY r.updated_at LIMIT ?`,
     )
-    .bind(quietSince.toISOString(), now.toISOString(), limit)
+    .bind(options.quietSince.toISOString(), options.includeSleeping ? 1 : 0, options.now.toISOString(), options.limit ?? 200)
     .all<Record<string, unknown>>();
   return results.map(toRun);
 }
