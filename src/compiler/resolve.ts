@@ -26,9 +26,6 @@ const LOCAL_FIX = `copy the code into ${WORKFLOWS_DIR}/lib/ and import it relati
  * repo paths.
  */
 export function resolveImport(specifier: string, importer: string, kind: string, files: ReadonlySet<string>): Resolution {
-  if (kind === "require-resolve") {
-    return refused(`require.resolve() has no module paths to resolve in a workflow bundle: import the module instead`);
-  }
   if (specifier === SDK_SPECIFIER) {
     // esbuild turns require() of an external into a shim that throws at run time in an ES module.
     return kind === "require-call" ? refused(`require("repoflow") does not work in an ES module bundle: write import { workflow } from "repoflow"`) : { kind: "sdk" };
