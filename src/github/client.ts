@@ -91,7 +91,8 @@ export function createGitHubClient(config: GitHubConfig, params: GitHubClientPar
     });
   }
   octokit.hook.error("request", function explainFailure(error, options) {
-    throw explain(error, `${options.method} ${options.url}`, options.request as { retryCount?: number });
+    const url = (error as { request?: { url?: string } }).request?.url ?? options.url;
+    throw explain(error, `${options.method} ${new URL(url, config.githubApiUrl).pathname}`, options.request as { retryCount?: number });
   });
   return octokit;
 }
@@ -105,7 +106,8 @@ function explain(error: unknown, request: string, requestOptions: { retryCount?:
   if (status === 429 || (status === 403 && (headers["x-ratelimit-remaining"] === "0" || /rate limit/i.test(String(failure.message))))) {
     return new GitHubRateLimitError(request, retryAfterSeconds(headers));
   }
-  if (status >= 500) return new GitHubUnavailableError(request, status, (requestOptions.retryCount ?? 0) + 1);
+  // The retry plugin sets retryCount after every failed attempt, the last one included.
+  if (status >= 500) return new GitHubUnavailableError(request, status, Math.max(1, requestOptions.retryCount ?? 1));
   return error;
 }
 
