@@ -1,0 +1,762 @@
+/**
+ * The emulated endpoints, one function per OpenAPI operationId. By the time a
+ * handler runs, the pipeline has matched the route, authenticated the caller,
+ * found the repository and validated the request against the description, so
+ * a handler only applies GitHub's semantics to the state: "annotations are
+ * appended across updates", "a conclusion completes the run", "labels that do
+ * not exist yet are created", "merging a moved head is a 409".
+ *
+ * A reply marks `violation` when GitHub would reject the request because the
+ * client got something wrong (a check run for a commit that does not exist);
+ * a 404 for something that may simply not be there (a file, a label) is not
+ * one, because correct clients meet it too.
+ */
+import type { InstallationToken, Permissions } from "./auth.ts";
+import { excessPermissions, newTokenValue, TOKEN_LIFETIME_MS } from "./auth.ts";
+import type { FileEntry, GitObject, TreeEntry } from "./git.ts";
+import {
+  app,
+  botLogin,
+  checkRun,
+  commitObject,
+  installation,
+  installationAccounts,
+  issue,
+  issueComment,
+  label,
+  pullRequest,
+  reaction,
+  repository,
+  repoUrl,
+  treeEntry,
+  wrappedBase64,
+  type Site,
+} from "./shapes.ts";
+import { author, ensureLabels, nextId, timestamp, type Issue, type Repo, type World } from "./state.ts";
+import type { AnnotationState, CheckRunState } from "./types.ts";
+
+type Json = Record<string, unknown>;
+
+export type Caller = { kind: "none" } | { kind: "app" } | { kind: "installation"; token: InstallationToken };
+
+export interface HandlerContext {
+  site: Site;
+  world: World;
+  /** The repository of a `/repos/{owner}/{repo}/…` route, already checked to be visible to the caller. */
+  repo: Repo | null;
+  caller: Caller;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: unknown;
+  /** The Accept header, for the raw media types of contents and blobs. */
+  accept: string;
+  documentationUrl: string;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** Sent as is instead of JSON (raw media types). */
+  raw?: Uint8Array;
+  headers?: Record<string, string>;
+  /** Set when the real API would reject the request because the client is wrong; recorded in `violations`. */
+  violation?: string;
+}
+
+export type Handler = (context: HandlerContext) => Reply;
+
+/** GitHub's error body. */
+export function errorReply(context: { documentationUrl: string }, status: number, message: string, violation?: string): Reply {
+  const reply: Reply = { status, body: { message, documentation_url: context.documentationUrl, status: String(status) } };
+  if (violation !== undefined) reply.violation = violation;
+  return reply;
+}
+
+const notFound = (context: HandlerContext) => errorReply(context, 404, "Not Found");
+
+function repoOf(context: HandlerContext): Repo {
+  if (!context.repo) throw new Error("repoflow: a /repos handler ran without its repository; route it through handle() in pipeline.ts.");
+  return context.repo;
+}
+
+function body(context: HandlerContext): Json {
+  return context.body !== null && typeof context.body === "object" && !Array.isArray(context.body) ? (context.body as Json) : {};
+}
+
+function page<T>(items: T[], query: Record<string, string>): T[] {
+  const perPage = Math.min(Number(query.per_page ?? 30) || 30, 100);
+  const pageNumber = Math.max(Number(query.page ?? 1) || 1, 1);
+  return items.slice((pageNumber - 1) * perPage, pageNumber * perPage);
+}
+
+function wantsRaw(context: HandlerContext): boolean {
+  return /application\/vnd\.github(\.v3)?\.raw/.test(context.accept);
+}
+
+/** A commit sha, an unambiguous abbreviated sha (≥ 4 hex digits), a branch, `heads/…` or `refs/heads/…`. */
+function resolveCommit(repo: Repo, ref: string): Extract<GitObject, { type: "commit" }> | undefined {
+  const branch = repo.branches.get(ref.replace(/^(refs\/)?heads\//, ""));
+  const sha = branch ?? (/^[0-9a-f]{4,40}$/.test(ref) ? uniquePrefix(repo, ref) : undefined);
+  const found = sha ? repo.store.get(sha) : undefined;
+  return found?.type === "commit" ? found : undefined;
+}
+
+function uniquePrefix(repo: Repo, prefix: string): string | undefined {
+  const matches = [...repo.store.objects.keys()].filter((sha) => sha.startsWith(prefix));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+function lookupCommit(repo: Repo, sha: string): Extract<GitObject, { type: "commit" }> | undefined {
+  const found = repo.store.get(sha);
+  return found?.type === "commit" ? found : undefined;
+}
+
+// ── /app ─────────────────────────────────────────────────────────────────────
+
+const getAuthenticatedApp: Handler = (context) => ({ status: 200, body: app(context.site) });
+
+const listInstallations: Handler = (context) => ({
+  status: 200,
+  body: page(installationAccounts(context.world), context.query).map(({ id, owner }) => installation(context.site, id, owner)),
+});
+
+const getInstallation: Handler = (context) => {
+  const id = Number(context.params.installation_id);
+  const account = installationAccounts(context.world).find((candidate) => candidate.id === id);
+  return account ? { status: 200, body: installation(context.site, id, account.owner) } : notFound(context);
+};
+
+const createInstallationAccessToken: Handler = (context) => {
+  const { world } = context;
+  const installationId = Number(context.params.installation_id);
+  const repos = [...world.repos.values()].filter((repo) => repo.installationId === installationId);
+  if (repos.length === 0) return notFound(context);
+  const request = body(context);
+  const names = (request.repositories ?? []) as string[];
+  const ids = (request.repository_ids ?? []) as number[];
+  let scope: Repo[] | null = null;
+  if (names.length > 0 || ids.length > 0) {
+    const unknown = [
+      ...names.filter((name) => !repos.some((repo) => repo.name.toLowerCase() === name.toLowerCase())),
+      ...ids.filter((id) => !repos.some((repo) => repo.id === id)).map(String),
+    ];
+    if (unknown.length > 0) {
+      return errorReply(
+        context,
+        422,
+        "There is at least one repository that does not exist or is not accessible to the parent installation.",
+        `repositories ${unknown.join(", ")} are not in installation ${installationId} (it has ${repos.map((repo) => repo.name).join(", ")}); pass repository names without the owner, or ids`,
+      );
+    }
+    scope = repos.filter((repo) => names.some((name) => name.toLowerCase() === repo.name.toLowerCase()) || ids.includes(repo.id));
+  }
+  const requested = request.permissions as Permissions | undefined;
+  if (requested) {
+    const excess = excessPermissions(requested, world.installationPermissions);
+    if (excess.length > 0) {
+      return errorReply(context, 422, "The permissions requested are not granted to this installation.", `installation ${installationId} does not grant ${excess.join(", ")}`);
+    }
+  }
+  const token: InstallationToken = {
+    token: newTokenValue(),
+    installationId,
+    expiresAt: Date.now() + TOKEN_LIFETIME_MS,
+    permissions: { metadata: "read", ...(requested ?? world.installationPermissions) },
+    repositoryIds: scope ? new Set(scope.map((repo) => repo.id)) : null,
+  };
+  world.tokens.set(token.token, token);
+  const reply: Json = {
+    token: token.token,
+    expires_at: timestamp(token.expiresAt),
+    permissions: token.permissions,
+    repository_selection: scope ? "selected" : "all",
+  };
+  if (scope) reply.repositories = scope.map((repo) => repository(context.site, repo, "repository"));
+  return { status: 201, body: reply };
+};
+
+const listReposForInstallation: Handler = (context) => {
+  if (context.caller.kind !== "installation") throw new Error("repoflow: /installation routes need an installation caller; check authenticate() in pipeline.ts.");
+  const { token } = context.caller;
+  const repos = [...context.world.repos.values()].filter(
+    (repo) => repo.installationId === token.installationId && (token.repositoryIds === null || token.repositoryIds.has(repo.id)),
+  );
+  return {
+    status: 200,
+    body: {
+      total_count: repos.length,
+      repositories: page(repos, context.query).map((repo) => repository(context.site, repo, "repository")),
+      repository_selection: token.repositoryIds ? "selected" : "all",
+    },
+  };
+};
+
+// ── repository, branches, commits, git data, contents ───────────────────────
+
+const getRepo: Handler = (context) => ({ status: 200, body: repository(context.site, repoOf(context)) });
+
+const getBranch: Handler = (context) => {
+  const repo = repoOf(context);
+  const name = context.params.branch ?? "";
+  const sha = repo.branches.get(name);
+  const commit = sha ? lookupCommit(repo, sha) : undefined;
+  if (!commit) return errorReply(context, 404, "Branch not found");
+  const url = `${repoUrl(context.site, repo)}/branches/${encodeURIComponent(name)}`;
+  return {
+    status: 200,
+    body: {
+      name,
+      commit: commitObject(context.site, repo, commit),
+      _links: { self: url, html: `${context.site.url}/${repo.fullName}/tree/${name}` },
+      protected: false,
+      protection: { enabled: false, required_status_checks: { enforcement_level: "off", contexts: [], checks: [] } },
+      protection_url: `${url}/protection`,
+    },
+  };
+};
+
+const getCommit: Handler = (context) => {
+  const repo = repoOf(context);
+  const ref = context.params.ref ?? "";
+  const commit = resolveCommit(repo, ref);
+  if (!commit) return errorReply(context, 422, `No commit found for SHA: ${ref}`);
+  const parent = commit.parents[0] ? lookupCommit(repo, commit.parents[0]) : undefined;
+  const before = parent ? repo.store.readFiles(parent.tree) : new Map<string, FileEntry>();
+  return { status: 200, body: commitObject(context.site, repo, commit, changedFiles(context.site, repo, commit.sha, before, repo.store.readFiles(commit.tree))) };
+};
+
+function changedFiles(site: Site, repo: Repo, sha: string, before: Map<string, FileEntry>, after: Map<string, FileEntry>): Json[] {
+  const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
+  const files: Json[] = [];
+  for (const path of paths) {
+    const old = before.get(path);
+    const now = after.get(path);
+    const oldSha = old ? entrySha(repo, old) : null;
+    const newSha = now ? entrySha(repo, now) : null;
+    if (oldSha === newSha) continue;
+    const oldLines = old && "content" in old ? lines(old.content) : [];
+    const newLines = now && "content" in now ? lines(now.content) : [];
+    const additions = countMissing(newLines, oldLines);
+    const deletions = countMissing(oldLines, newLines);
+    files.push({
+      sha: newSha ?? oldSha,
+      filename: path,
+      status: !old ? "added" : !now ? "removed" : "modified",
+      additions,
+      deletions,
+      changes: additions + deletions,
+      blob_url: `${site.url}/${repo.fullName}/blob/${sha}/${path}`,
+      raw_url: `${site.url}/${repo.fullName}/raw/${sha}/${path}`,
+      contents_url: `${repoUrl(site, repo)}/contents/${path}?ref=${sha}`,
+    });
+  }
+  return files;
+}
+
+function entrySha(repo: Repo, entry: FileEntry): string {
+  return "sha" in entry ? entry.sha : repo.store.writeBlob(entry.content);
+}
+
+function lines(content: Uint8Array): string[] {
+  const text = new TextDecoder().decode(content);
+  return text === "" ? [] : text.replace(/\n$/, "").split("\n");
+}
+
+/** Lines of `a` not matched by a line of `b` (a multiset difference: a cheap stand-in for a diff's line counts). */
+function countMissing(a: string[], b: string[]): number {
+  const pool = new Map<string, number>();
+  for (const line of b) pool.set(line, (pool.get(line) ?? 0) + 1);
+  let missing = 0;
+  for (const line of a) {
+    const left = pool.get(line) ?? 0;
+    if (left > 0) pool.set(line, left - 1);
+    else missing++;
+  }
+  return missing;
+}
+
+const getRef: Handler = (context) => {
+  const repo = repoOf(context);
+  const ref = context.params.ref ?? "";
+  const branch = /^heads\/(.+)$/.exec(ref)?.[1];
+  const sha = branch === undefined ? undefined : repo.branches.get(branch);
+  if (!sha) return notFound(context);
+  return {
+    status: 200,
+    body: {
+      ref: `refs/${ref}`,
+      node_id: Buffer.from(`0:Ref${repo.id}:refs/${ref}`).toString("base64"),
+      url: `${repoUrl(context.site, repo)}/git/refs/${ref}`,
+      object: { type: "commit", sha, url: `${repoUrl(context.site, repo)}/git/commits/${sha}` },
+    },
+  };
+};
+
+const getTree: Handler = (context) => {
+  const repo = repoOf(context);
+  const ref = context.params.tree_sha ?? "";
+  const direct = repo.store.get(ref);
+  const treeSha = direct?.type === "tree" ? direct.sha : resolveCommit(repo, ref)?.tree;
+  const tree = treeSha ? repo.store.get(treeSha) : undefined;
+  if (tree?.type !== "tree") return notFound(context);
+  // GitHub: "Setting this parameter to any value returns the objects or subtrees referenced by the tree" — even "0" or "false".
+  const recursive = "recursive" in context.query;
+  const entries: Json[] = [];
+  const walk = (entriesOfTree: TreeEntry[], prefix: string) => {
+    for (const entry of entriesOfTree) {
+      entries.push(treeEntry(context.site, repo, entry, prefix + entry.name));
+      const child = entry.type === "tree" ? repo.store.get(entry.sha) : undefined;
+      if (recursive && child?.type === "tree") walk(child.entries, `${prefix}${entry.name}/`);
+    }
+  };
+  walk(tree.entries, "");
+  return { status: 200, body: { sha: tree.sha, url: `${repoUrl(context.site, repo)}/git/trees/${tree.sha}`, tree: entries, truncated: false } };
+};
+
+const getBlob: Handler = (context) => {
+  const repo = repoOf(context);
+  const blob = repo.store.get(context.params.file_sha ?? "");
+  if (blob?.type !== "blob") return notFound(context);
+  if (wantsRaw(context)) return { status: 200, raw: blob.content, headers: { "content-type": "application/vnd.github.raw; charset=utf-8" } };
+  return {
+    status: 200,
+    body: {
+      sha: blob.sha,
+      node_id: Buffer.from(`0:Blob${repo.id}:${blob.sha}`).toString("base64"),
+      size: blob.content.byteLength,
+      url: `${repoUrl(context.site, repo)}/git/blobs/${blob.sha}`,
+      content: wrappedBase64(blob.content),
+      encoding: "base64",
+    },
+  };
+};
+
+/** GitHub serves file content inline only up to 1 MB; larger files come with encoding "none" and empty content. */
+const INLINE_CONTENT_LIMIT = 1024 * 1024;
+
+const getContent: Handler = (context) => {
+  const repo = repoOf(context);
+  const ref = context.query.ref ?? repo.defaultBranch;
+  const commit = resolveCommit(repo, ref);
+  if (!commit) return errorReply(context, 404, `No commit found for the ref ${ref}`);
+  const path = (context.params.path ?? "").replace(/^\/+|\/+$/g, "");
+  const entry = repo.store.lookup(commit.tree, path);
+  if (!entry) return notFound(context);
+  const describe = (item: TreeEntry, itemPath: string): Json => {
+    const kind = item.type === "tree" ? "dir" : item.mode === "120000" ? "symlink" : item.mode === "160000" ? "submodule" : "file";
+    const blob = item.type === "blob" ? repo.store.get(item.sha) : undefined;
+    const url = `${repoUrl(context.site, repo)}/contents/${itemPath}?ref=${ref}`;
+    const gitUrl = item.type === "commit" ? null : `${repoUrl(context.site, repo)}/git/${item.type === "tree" ? "trees" : "blobs"}/${item.sha}`;
+    const htmlUrl = `${context.site.url}/${repo.fullName}/${item.type === "tree" ? "tree" : "blob"}/${ref}/${itemPath}`;
+    return {
+      type: kind,
+      size: blob?.type === "blob" ? blob.content.byteLength : 0,
+      name: itemPath.split("/").pop() ?? itemPath,
+      path: itemPath,
+      sha: item.sha,
+      url,
+      git_url: gitUrl,
+      html_url: htmlUrl,
+      download_url: kind === "file" || kind === "symlink" ? `${context.site.url}/raw/${repo.fullName}/${ref}/${itemPath}` : null,
+      _links: { self: url, git: gitUrl, html: htmlUrl },
+    };
+  };
+  if (entry.type === "tree") {
+    const tree = repo.store.get(entry.sha);
+    const items = tree?.type === "tree" ? tree.entries : [];
+    return { status: 200, body: items.map((item) => describe(item, path ? `${path}/${item.name}` : item.name)) };
+  }
+  if (entry.mode === "160000") {
+    return { status: 200, body: { ...describe(entry, path), submodule_git_url: submoduleUrl(repo, commit.tree, path) } };
+  }
+  let target = entry;
+  let targetPath = path;
+  if (entry.mode === "120000") {
+    // GitHub: a symlink to a regular file in the repository is answered with that file; any other symlink with the link itself.
+    const link = repo.store.get(entry.sha);
+    const resolved = link?.type === "blob" ? joinPath(path, new TextDecoder().decode(link.content)) : null;
+    const pointed = resolved === null ? undefined : repo.store.lookup(commit.tree, resolved);
+    if (resolved === null || !pointed || pointed.type !== "blob" || pointed.mode === "120000") {
+      return { status: 200, body: { ...describe(entry, path), target: link?.type === "blob" ? new TextDecoder().decode(link.content) : "" } };
+    }
+    target = pointed;
+    targetPath = resolved;
+  }
+  const blob = repo.store.get(target.sha);
+  if (blob?.type !== "blob") return notFound(context);
+  if (wantsRaw(context)) return { status: 200, raw: blob.content, headers: { "content-type": "application/vnd.github.raw; charset=utf-8" } };
+  const large = blob.content.byteLength > INLINE_CONTENT_LIMIT;
+  return {
+    status: 200,
+    body: { ...describe(target, targetPath), content: large ? "" : wrappedBase64(blob.content), encoding: large ? "none" : "base64" },
+  };
+};
+
+function joinPath(linkPath: string, target: string): string | null {
+  if (target.startsWith("/")) return null;
+  const parts = linkPath.split("/").slice(0, -1);
+  for (const part of target.split("/")) {
+    if (part === "..") {
+      if (parts.length === 0) return null;
+      parts.pop();
+    } else if (part !== "." && part !== "") parts.push(part);
+  }
+  return parts.join("/");
+}
+
+function submoduleUrl(repo: Repo, tree: string, path: string): string {
+  const modules = repo.store.lookup(tree, ".gitmodules");
+  const blob = modules ? repo.store.get(modules.sha) : undefined;
+  if (blob?.type !== "blob") return "";
+  let current: string | null = null;
+  for (const line of new TextDecoder().decode(blob.content).split("\n")) {
+    const pathMatch = /^\s*path\s*=\s*(.+?)\s*$/.exec(line);
+    if (pathMatch) current = pathMatch[1] ?? null;
+    const urlMatch = /^\s*url\s*=\s*(.+?)\s*$/.exec(line);
+    if (urlMatch && current === path) return urlMatch[1] ?? "";
+    if (/^\s*\[/.test(line)) current = null;
+  }
+  return "";
+}
+
+// ── check runs ───────────────────────────────────────────────────────────────
+
+function applyCheckRunFields(run: CheckRunState, request: Json, now: string): void {
+  if (typeof request.name === "string") run.name = request.name;
+  if (typeof request.details_url === "string") run.details_url = request.details_url;
+  if (typeof request.external_id === "string") run.external_id = request.external_id;
+  if (typeof request.started_at === "string") run.started_at = request.started_at;
+  if (typeof request.status === "string") run.status = request.status as CheckRunState["status"];
+  if (typeof request.conclusion === "string") {
+    // GitHub: "Providing conclusion will automatically set the status parameter to completed."
+    run.conclusion = request.conclusion;
+    run.status = "completed";
+  }
+  if (typeof request.completed_at === "string") run.completed_at = request.completed_at;
+  if (run.status === "completed") run.completed_at ??= now;
+  else {
+    run.conclusion = null;
+    run.completed_at = null;
+  }
+  const output = request.output as Json | undefined;
+  if (output) {
+    if (typeof output.title === "string") run.output.title = output.title;
+    if (typeof output.summary === "string") run.output.summary = output.summary;
+    if (typeof output.text === "string") run.output.text = output.text;
+    // GitHub: "Each time you update the check run, annotations are appended to the list of annotations that already exist."
+    run.output.annotations.push(...((output.annotations ?? []) as AnnotationState[]));
+  }
+  if (Array.isArray(request.actions)) run.actions = request.actions as CheckRunState["actions"];
+}
+
+const createCheckRun: Handler = (context) => {
+  const repo = repoOf(context);
+  const request = body(context);
+  const headSha = String(request.head_sha);
+  if (!lookupCommit(repo, headSha)) {
+    return errorReply(context, 422, `No commit found for SHA: ${headSha}`, `body.head_sha ${headSha} is not a commit of ${repo.fullName} (check runs need the full 40-digit sha of a pushed commit)`);
+  }
+  const now = timestamp(Date.now());
+  const run: CheckRunState = {
+    id: nextId(context.world),
+    name: String(request.name),
+    head_sha: headSha,
+    status: "queued",
+    conclusion: null,
+    started_at: now,
+    completed_at: null,
+    external_id: "",
+    details_url: `${context.site.url}/apps/${context.world.appSlug}`,
+    output: { title: null, summary: null, text: null, annotations: [] },
+    actions: [],
+  };
+  applyCheckRunFields(run, request, now);
+  repo.checkRuns.set(run.id, run);
+  return { status: 201, body: checkRun(context.site, repo, run), headers: { location: `${repoUrl(context.site, repo)}/check-runs/${run.id}` } };
+};
+
+const updateCheckRun: Handler = (context) => {
+  const repo = repoOf(context);
+  const id = Number(context.params.check_run_id);
+  const run = repo.checkRuns.get(id);
+  if (!run) return errorReply(context, 404, "Not Found", `check run ${id} does not exist in ${repo.fullName} (an id from another repository, or from before addRepo replaced it?)`);
+  applyCheckRunFields(run, body(context), timestamp(Date.now()));
+  return { status: 200, body: checkRun(context.site, repo, run) };
+};
+
+const getCheckRun: Handler = (context) => {
+  const repo = repoOf(context);
+  const run = repo.checkRuns.get(Number(context.params.check_run_id));
+  return run ? { status: 200, body: checkRun(context.site, repo, run) } : notFound(context);
+};
+
+const listCheckRunsForRef: Handler = (context) => {
+  const repo = repoOf(context);
+  const ref = context.params.ref ?? "";
+  const commit = resolveCommit(repo, ref);
+  if (!commit) return errorReply(context, 422, `No commit found for SHA: ${ref}`);
+  let runs = [...repo.checkRuns.values()].filter((run) => run.head_sha === commit.sha);
+  const { check_name: name, status, filter = "latest" } = context.query;
+  if (name !== undefined) runs = runs.filter((run) => run.name === name);
+  if (status !== undefined) runs = runs.filter((run) => run.status === status);
+  if (filter === "latest") {
+    const newest = new Map<string, CheckRunState>();
+    for (const run of runs) newest.set(run.name, run);
+    runs = [...newest.values()];
+  }
+  runs.sort((a, b) => b.id - a.id);
+  return { status: 200, body: { total_count: runs.length, check_runs: page(runs, context.query).map((run) => checkRun(context.site, repo, run)) } };
+};
+
+// ── issues, comments, labels, reactions ──────────────────────────────────────
+
+function issueOf(context: HandlerContext): Issue | undefined {
+  return repoOf(context).issues.get(Number(context.params.issue_number));
+}
+
+function callerLogin(context: HandlerContext): string {
+  return context.caller.kind === "installation" ? botLogin(context.world) : "octocat";
+}
+
+const createComment: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = issueOf(context);
+  if (!target) return notFound(context);
+  const now = timestamp(Date.now());
+  const comment = { id: nextId(context.world), issueNumber: target.number, body: String(body(context).body), user: callerLogin(context), createdAt: now, updatedAt: now };
+  repo.comments.set(comment.id, comment);
+  target.updatedAt = now;
+  return { status: 201, body: issueComment(context.site, repo, comment), headers: { location: `${repoUrl(context.site, repo)}/issues/comments/${comment.id}` } };
+};
+
+const listComments: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = issueOf(context);
+  if (!target) return notFound(context);
+  const since = context.query.since;
+  const comments = [...repo.comments.values()].filter((comment) => comment.issueNumber === target.number && (since === undefined || comment.updatedAt >= since));
+  return { status: 200, body: page(comments, context.query).map((comment) => issueComment(context.site, repo, comment)) };
+};
+
+const updateComment: Handler = (context) => {
+  const repo = repoOf(context);
+  const comment = repo.comments.get(Number(context.params.comment_id));
+  if (!comment) return notFound(context);
+  comment.body = String(body(context).body);
+  comment.updatedAt = timestamp(Date.now());
+  return { status: 200, body: issueComment(context.site, repo, comment) };
+};
+
+function issueLabels(context: HandlerContext, target: Issue): Json[] {
+  const repo = repoOf(context);
+  return target.labels.flatMap((name) => {
+    const found = repo.labels.get(name.toLowerCase());
+    return found ? [label(context.site, repo, found)] : [];
+  });
+}
+
+const addLabels: Handler = (context) => {
+  const target = issueOf(context);
+  if (!target) return notFound(context);
+  const requested = ((body(context).labels ?? []) as (string | { name: string })[]).map((item) => (typeof item === "string" ? item : item.name));
+  for (const name of ensureLabels(context.world, repoOf(context), requested)) {
+    if (!target.labels.some((existing) => existing.toLowerCase() === name.toLowerCase())) target.labels.push(name);
+  }
+  target.updatedAt = timestamp(Date.now());
+  return { status: 200, body: issueLabels(context, target) };
+};
+
+const removeLabel: Handler = (context) => {
+  const target = issueOf(context);
+  if (!target) return notFound(context);
+  const name = (context.params.name ?? "").toLowerCase();
+  const index = target.labels.findIndex((existing) => existing.toLowerCase() === name);
+  if (index === -1) return errorReply(context, 404, "Label does not exist");
+  target.labels.splice(index, 1);
+  target.updatedAt = timestamp(Date.now());
+  return { status: 200, body: issueLabels(context, target) };
+};
+
+const listLabels: Handler = (context) => {
+  const target = issueOf(context);
+  return target ? { status: 200, body: page(issueLabels(context, target), context.query) } : notFound(context);
+};
+
+function react(context: HandlerContext, target: { issue: number } | { comment: number }): Reply {
+  const repo = repoOf(context);
+  const content = String(body(context).content);
+  const login = callerLogin(context);
+  const same = (value: { issue: number } | { comment: number }) =>
+    "issue" in value && "issue" in target ? value.issue === target.issue : "comment" in value && "comment" in target && value.comment === target.comment;
+  const existing = repo.reactions.find((item) => item.content === content && item.user === login && same(item.target));
+  // GitHub answers 200 with the existing reaction when the same user already reacted the same way.
+  if (existing) return { status: 200, body: reaction(context.site, existing) };
+  const created = { id: nextId(context.world), content, user: login, target, createdAt: timestamp(Date.now()) };
+  repo.reactions.push(created);
+  return { status: 201, body: reaction(context.site, created) };
+}
+
+const reactToComment: Handler = (context) => {
+  const id = Number(context.params.comment_id);
+  return repoOf(context).comments.has(id) ? react(context, { comment: id }) : notFound(context);
+};
+
+const reactToIssue: Handler = (context) => {
+  const target = issueOf(context);
+  return target ? react(context, { issue: target.number }) : notFound(context);
+};
+
+const getIssue: Handler = (context) => {
+  const target = issueOf(context);
+  return target ? { status: 200, body: issue(context.site, repoOf(context), target) } : notFound(context);
+};
+
+// ── pull requests ────────────────────────────────────────────────────────────
+
+function pullOf(context: HandlerContext): Issue | undefined {
+  const found = repoOf(context).issues.get(Number(context.params.pull_number));
+  return found?.pull ? found : undefined;
+}
+
+const getPull: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = pullOf(context);
+  if (!target?.pull) return notFound(context);
+  const headSha = target.pull.headShaAtMerge ?? repo.branches.get(target.pull.head) ?? "";
+  return { status: 200, body: pullRequest(context.site, repo, target, headSha, repo.branches.get(target.pull.base) ?? "") };
+};
+
+const mergePull: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = pullOf(context);
+  const pull = target?.pull;
+  if (!target || !pull) return notFound(context);
+  if (pull.merged || target.state === "closed") return errorReply(context, 405, "Pull Request is not mergeable");
+  if (pull.draft) return errorReply(context, 405, "Pull Request is still a draft");
+  const request = body(context);
+  const headSha = repo.branches.get(pull.head) ?? "";
+  const baseSha = repo.branches.get(pull.base) ?? "";
+  if (typeof request.sha === "string" && request.sha !== headSha) {
+    return errorReply(context, 409, "Head branch was modified. Review and try the merge again.");
+  }
+  const merged = mergeTrees(repo, baseSha, headSha);
+  if (!merged) return errorReply(context, 405, "Pull Request is not mergeable");
+  const method = typeof request.merge_method === "string" ? request.merge_method : "merge";
+  const title = typeof request.commit_title === "string" ? request.commit_title : method === "merge" ? `Merge pull request #${target.number} from ${repo.owner}/${pull.head}` : `${target.title} (#${target.number})`;
+  const message = typeof request.commit_message === "string" ? `${title}\n\n${request.commit_message}` : title;
+  const parents = method === "merge" ? [baseSha, headSha] : [baseSha];
+  const sha = repo.store.writeCommit(repo.store.writeTree(merged), parents, message, author());
+  repo.branches.set(pull.base, sha);
+  const now = timestamp(Date.now());
+  Object.assign(pull, { merged: true, mergedAt: now, mergeCommitSha: sha, headShaAtMerge: headSha });
+  Object.assign(target, { state: "closed", closedAt: now, updatedAt: now });
+  return { status: 200, body: { sha, merged: true, message: "Pull Request successfully merged" } };
+};
+
+/**
+ * A file-level three-way merge: the base's files plus every change the head
+ * made since their merge base. Null when both sides changed a path
+ * differently (GitHub then reports the pull request as not mergeable).
+ */
+function mergeTrees(repo: Repo, baseSha: string, headSha: string): Map<string, FileEntry> | null {
+  const filesOf = (sha: string | undefined) => {
+    const commit = sha ? lookupCommit(repo, sha) : undefined;
+    return commit ? repo.store.readFiles(commit.tree) : new Map<string, FileEntry>();
+  };
+  const ancestor = mergeBase(repo, baseSha, headSha);
+  const origin = filesOf(ancestor);
+  const base = filesOf(baseSha);
+  const head = filesOf(headSha);
+  const key = (entry: FileEntry | undefined) => (entry ? `${entry.mode}:${entrySha(repo, entry)}` : "");
+  const result = new Map(base);
+  for (const path of new Set([...origin.keys(), ...head.keys()])) {
+    const fromOrigin = key(origin.get(path));
+    const fromHead = key(head.get(path));
+    if (fromHead === fromOrigin) continue;
+    const fromBase = key(base.get(path));
+    if (fromBase !== fromOrigin && fromBase !== fromHead) return null;
+    const entry = head.get(path);
+    if (entry) result.set(path, entry);
+    else result.delete(path);
+  }
+  return result;
+}
+
+function mergeBase(repo: Repo, a: string, b: string): string | undefined {
+  const ancestors = new Set<string>();
+  const pending = [a];
+  while (pending.length > 0) {
+    const sha = pending.pop() ?? "";
+    if (ancestors.has(sha)) continue;
+    ancestors.add(sha);
+    pending.push(...(lookupCommit(repo, sha)?.parents ?? []));
+  }
+  const queue = [b];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const sha = queue.shift() ?? "";
+    if (ancestors.has(sha)) return sha;
+    if (seen.has(sha)) continue;
+    seen.add(sha);
+    queue.push(...(lookupCommit(repo, sha)?.parents ?? []));
+  }
+  return undefined;
+}
+
+/** operationId → handler. An operation of the description that is missing here answers 501 and is recorded as a gap. */
+export const HANDLERS: Record<string, Handler> = {
+  "apps/get-authenticated": getAuthenticatedApp,
+  "apps/list-installations": listInstallations,
+  "apps/get-installation": getInstallation,
+  "apps/create-installation-access-token": createInstallationAccessToken,
+  "apps/list-repos-accessible-to-installation": listReposForInstallation,
+  "repos/get": getRepo,
+  "repos/get-branch": getBranch,
+  "repos/get-commit": getCommit,
+  "git/get-ref": getRef,
+  "git/get-tree": getTree,
+  "git/get-blob": getBlob,
+  "repos/get-content": getContent,
+  "checks/create": createCheckRun,
+  "checks/update": updateCheckRun,
+  "checks/get": getCheckRun,
+  "checks/list-for-ref": listCheckRunsForRef,
+  "issues/create-comment": createComment,
+  "issues/list-comments": listComments,
+  "issues/update-comment": updateComment,
+  "issues/add-labels": addLabels,
+  "issues/remove-label": removeLabel,
+  "issues/list-labels-on-issue": listLabels,
+  "reactions/create-for-issue-comment": reactToComment,
+  "reactions/create-for-issue": reactToIssue,
+  "issues/get": getIssue,
+  "pulls/get": getPull,
+  "pulls/merge": mergePull,
+};
+
+/** The permission an operation needs; any one of the alternatives suffices. */
+export const REQUIRED_PERMISSIONS: Record<string, [string, "read" | "write"][]> = {
+  "repos/get": [["metadata", "read"]],
+  "repos/get-branch": [["contents", "read"]],
+  "repos/get-commit": [["contents", "read"]],
+  "git/get-ref": [["contents", "read"]],
+  "git/get-tree": [["contents", "read"]],
+  "git/get-blob": [["contents", "read"]],
+  "repos/get-content": [["contents", "read"]],
+  "checks/create": [["checks", "write"]],
+  "checks/update": [["checks", "write"]],
+  "checks/get": [["checks", "read"]],
+  "checks/list-for-ref": [["checks", "read"]],
+  // Issue endpoints on a pull request's number also accept the pull_requests permission.
+  "issues/create-comment": [["issues", "write"], ["pull_requests", "write"]],
+  "issues/list-comments": [["issues", "read"], ["pull_requests", "read"]],
+  "issues/update-comment": [["issues", "write"], ["pull_requests", "write"]],
+  "issues/add-labels": [["issues", "write"], ["pull_requests", "write"]],
+  "issues/remove-label": [["issues", "write"], ["pull_requests", "write"]],
+  "issues/list-labels-on-issue": [["issues", "read"], ["pull_requests", "read"]],
+  "reactions/create-for-issue-comment": [["issues", "write"], ["pull_requests", "write"]],
+  "reactions/create-for-issue": [["issues", "write"], ["pull_requests", "write"]],
+  "issues/get": [["issues", "read"], ["pull_requests", "read"]],
+  "pulls/get": [["pull_requests", "read"]],
+  "pulls/merge": [["contents", "write"]],
+};

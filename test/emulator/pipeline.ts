@@ -1,0 +1,267 @@
+/**
+ * One request through the emulated API, in the order GitHub applies its
+ * checks: injected failures, route, credentials, repository visibility and
+ * permissions, JSON parsing, the OpenAPI contract, then the handler. A pure
+ * function of the state and the request (no sockets), so the HTTP shell in
+ * index.ts stays a few lines and every rule can be driven directly.
+ *
+ * Every rejection caused by the request itself (no such endpoint, bad or
+ * missing credentials, a repository the token may not see, a permission it
+ * lacks, malformed JSON, a schema or limit breach) is answered as GitHub
+ * answers it and recorded in `violations`, one line per problem.
+ */
+import { STATUS_CODES } from "node:http";
+import type { KeyObject } from "node:crypto";
+import { checkAppJwt, credential } from "./auth.ts";
+import { errorReply, HANDLERS, REQUIRED_PERMISSIONS, type Caller, type Reply } from "./handlers.ts";
+import { checkRunProblems } from "./limits.ts";
+import { matchRoute, pathExists, validateRequest, type Operation } from "./openapi.ts";
+import type { Site } from "./shapes.ts";
+import { findRepo, timestamp, type Repo, type World } from "./state.ts";
+
+export interface IncomingRequest {
+  method: string;
+  /** Path and query, as received. */
+  url: string;
+  /** Lowercased names. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface OutgoingResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+}
+
+const GENERIC_DOCS = { documentationUrl: "https://docs.github.com/rest" };
+
+/** GitHub's primary rate limits: 5,000 requests an hour for an installation or the app, 60 without credentials. */
+const RATE_LIMIT = { authenticated: 5000, anonymous: 60, windowMs: 60 * 60 * 1000 };
+
+export function handle(site: Site, publicKey: KeyObject | undefined, request: IncomingRequest): OutgoingResponse {
+  const { world } = site;
+  const method = request.method.toUpperCase();
+  const url = new URL(request.url, site.url);
+  const path = safeDecode(url.pathname);
+  const query = Object.fromEntries(url.searchParams);
+  const text = new TextDecoder().decode(request.body);
+  let body: unknown = undefined;
+  let malformed = false;
+  if (text.trim() !== "") {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+      malformed = true;
+    }
+  }
+  const route = matchRoute(method, url.pathname);
+  const identity = rateLimitIdentity(request.headers.authorization);
+
+  const respond = (reply: Reply, violations: string[] = reply.violation === undefined ? [] : [reply.violation]): OutgoingResponse => {
+    const lines = violations.map((line) => `${method} ${path}: ${line}`);
+    const recorded = { method, path, query, headers: { ...request.headers }, body, status: reply.status, operationId: route?.operation.operationId ?? null };
+    world.violations.push(...lines);
+    world.requests.push(recorded);
+    world.onRequest?.(recorded, lines);
+    const headers: Record<string, string> = {
+      "content-type": "application/json; charset=utf-8",
+      "x-github-api-version-selected": "2022-11-28",
+      "x-github-request-id": `EMU:${world.requests.length.toString(16).toUpperCase()}`,
+      "x-github-media-type": "github.v3; format=json",
+      ...rateLimitHeaders(world, identity),
+      ...reply.headers,
+    };
+    if (reply.raw) return { status: reply.status, headers, body: reply.raw };
+    return { status: reply.status, headers, body: reply.body === undefined ? "" : JSON.stringify(reply.body) };
+  };
+
+  const failure = takeFailure(world, method, path);
+  if (failure) {
+    return respond({
+      status: failure.status,
+      headers: failure.headers ?? {},
+      body: failure.body ?? { message: STATUS_CODES[failure.status] ?? "Injected failure", documentation_url: GENERIC_DOCS.documentationUrl },
+    });
+  }
+
+  if (!route) {
+    const why = pathExists(url.pathname)
+      ? `GitHub serves this path, but not with ${method}`
+      : "GitHub's REST API has no such endpoint (check the path against docs.github.com/rest)";
+    return respond(errorReply(GENERIC_DOCS, 404, "Not Found", why));
+  }
+  const { operation, params } = route;
+  const docs = { documentationUrl: operation.documentationUrl };
+
+  if (exhausted(world, identity)) {
+    const reply = errorReply(docs, 403, `API rate limit exceeded for ${identity.label}.`);
+    return respond({ ...reply, headers: { "retry-after": String(Math.ceil((rateWindow(world, identity).resetAt - Date.now()) / 1000)) } });
+  }
+  consume(world, identity);
+
+  const authenticated = authenticate(world, publicKey, operation, request.headers.authorization);
+  if ("reply" in authenticated) return respond(authenticated.reply);
+  const { caller } = authenticated;
+
+  let repo: Repo | null = null;
+  if (operation.template.startsWith("/repos/{owner}/{repo}")) {
+    const access = authorizeRepo(world, operation, method, caller, params.owner ?? "", params.repo ?? "", docs);
+    if ("reply" in access) return respond(access.reply);
+    repo = access.repo;
+  }
+
+  if (malformed) return respond(errorReply(docs, 400, "Problems parsing JSON", "the body is not valid JSON"));
+
+  const problems = validateRequest(operation, params, query, body);
+  if (problems.path.length > 0) return respond(errorReply(docs, 404, "Not Found"), problems.path);
+  const contract = [...problems.query, ...problems.body];
+  if (operation.operationId === "checks/create" || operation.operationId === "checks/update") contract.push(...checkRunProblems(body, operation.operationId));
+  const unique = [...new Set(contract)];
+  if (unique.length > 0) return respond(errorReply(docs, 422, `Invalid request.\n\n${unique.join("\n")}`), unique);
+
+  const handler = HANDLERS[operation.operationId];
+  if (!handler) {
+    return respond(
+      errorReply(
+        docs,
+        501,
+        `The GitHub emulator does not implement ${operation.operationId}.`,
+        `${operation.operationId} is a real GitHub endpoint the emulator does not implement yet; add a handler in test/emulator/handlers.ts`,
+      ),
+    );
+  }
+  return respond(
+    handler({ site, world, repo, caller, params, query, body, accept: request.headers.accept ?? "", documentationUrl: operation.documentationUrl }),
+  );
+}
+
+type Authenticated = { caller: Caller } | { reply: Reply };
+
+function authenticate(world: World, publicKey: KeyObject | undefined, operation: Operation, header: string | undefined): Authenticated {
+  const docs = { documentationUrl: operation.documentationUrl };
+  const value = credential(header);
+  const isAppRoute = operation.template === "/app" || operation.template.startsWith("/app/");
+  if (isAppRoute) {
+    if (value === null) return { reply: errorReply(docs, 401, "Requires authentication", "/app endpoints need `Authorization: Bearer <app JWT>`") };
+    if (value.startsWith("ghs_")) {
+      return { reply: errorReply(docs, 401, "A JSON web token could not be decoded", "an installation token was sent to an /app endpoint, which needs the app JWT") };
+    }
+    const check = checkAppJwt(value, world.appId, publicKey, Date.now());
+    return check.ok ? { caller: { kind: "app" } } : { reply: errorReply(docs, 401, check.message, check.violation) };
+  }
+  if (value === null) {
+    if (operation.template.startsWith("/installation/")) {
+      return { reply: errorReply(docs, 401, "Requires authentication", "/installation endpoints need an installation token") };
+    }
+    return { caller: { kind: "none" } };
+  }
+  if (value.split(".").length === 3) {
+    return {
+      reply: errorReply(docs, 401, "Bad credentials", "an app JWT was sent where an installation token is needed; exchange it at POST /app/installations/{installation_id}/access_tokens"),
+    };
+  }
+  const token = world.tokens.get(value);
+  if (!token) return { reply: errorReply(docs, 401, "Bad credentials", "the token was never issued by this emulator (or reset/restarted since)") };
+  if (token.expiresAt <= Date.now()) {
+    return { reply: errorReply(docs, 401, "Bad credentials", `the installation token expired at ${timestamp(token.expiresAt)}; request a new one`) };
+  }
+  return { caller: { kind: "installation", token } };
+}
+
+type Authorized = { repo: Repo } | { reply: Reply };
+
+function authorizeRepo(world: World, operation: Operation, method: string, caller: Caller, owner: string, name: string, docs: { documentationUrl: string }): Authorized {
+  const repo = findRepo(world, owner, name);
+  if (!repo) return { reply: errorReply(docs, 404, "Not Found") };
+  const reads = method === "GET" || method === "HEAD";
+  if (caller.kind === "app") throw new Error("repoflow: an app caller reached a repository route; authenticate() must refuse JWTs there.");
+  if (caller.kind === "none") {
+    if (repo.private) return { reply: errorReply(docs, 404, "Not Found", `no credentials; ${repo.fullName} is private, so GitHub hides it`) };
+    if (!reads) return { reply: errorReply(docs, 401, "Requires authentication", "writes need an installation token") };
+    return { repo };
+  }
+  const { token } = caller;
+  const installed = token.installationId === repo.installationId;
+  const inScope = installed && (token.repositoryIds === null || token.repositoryIds.has(repo.id));
+  if (!inScope) {
+    const why = !installed
+      ? `the token belongs to installation ${token.installationId}, but ${repo.fullName} is in installation ${repo.installationId}`
+      : `the token is scoped to other repositories of installation ${token.installationId}, not ${repo.fullName}`;
+    if (repo.private) return { reply: errorReply(docs, 404, "Not Found", why) };
+    if (!reads) return { reply: errorReply(docs, 403, "Resource not accessible by integration", why) };
+    return { repo };
+  }
+  const needed = REQUIRED_PERMISSIONS[operation.operationId] ?? [];
+  const granted = needed.length === 0 || needed.some(([permission, access]) => {
+    const has = token.permissions[permission];
+    return has === "write" || (has === "read" && access === "read");
+  });
+  if (!granted) {
+    const wanted = needed.map(([permission, access]) => `${permission}:${access}`).join(" or ");
+    return { reply: errorReply(docs, 403, "Resource not accessible by integration", `the token lacks ${wanted}; request it in the access token's permissions`) };
+  }
+  return { repo };
+}
+
+function takeFailure(world: World, method: string, path: string): World["failures"][number]["response"] | null {
+  const index = world.failures.findIndex(
+    (failure) =>
+      (failure.method === undefined || failure.method.toUpperCase() === method) &&
+      (typeof failure.path === "string" ? failure.path === path : failure.path.test(path)),
+  );
+  const failure = world.failures[index];
+  if (!failure) return null;
+  failure.remaining -= 1;
+  if (failure.remaining <= 0) world.failures.splice(index, 1);
+  return failure.response;
+}
+
+interface Identity {
+  key: string;
+  label: string;
+  limit: number;
+}
+
+function rateLimitIdentity(header: string | undefined): Identity {
+  const value = credential(header);
+  if (value === null) return { key: "anonymous", label: "127.0.0.1", limit: RATE_LIMIT.anonymous };
+  return { key: value, label: value.startsWith("ghs_") ? "this installation token" : "the app", limit: RATE_LIMIT.authenticated };
+}
+
+function rateWindow(world: World, identity: Identity): { used: number; resetAt: number } {
+  let window = world.rateLimits.get(identity.key);
+  if (!window || window.resetAt <= Date.now()) {
+    window = { used: 0, resetAt: Date.now() + RATE_LIMIT.windowMs };
+    world.rateLimits.set(identity.key, window);
+  }
+  return window;
+}
+
+function exhausted(world: World, identity: Identity): boolean {
+  return rateWindow(world, identity).used >= identity.limit;
+}
+
+function consume(world: World, identity: Identity): void {
+  rateWindow(world, identity).used += 1;
+}
+
+function rateLimitHeaders(world: World, identity: Identity): Record<string, string> {
+  const window = rateWindow(world, identity);
+  return {
+    "x-ratelimit-limit": String(identity.limit),
+    "x-ratelimit-remaining": String(Math.max(identity.limit - window.used, 0)),
+    "x-ratelimit-used": String(window.used),
+    "x-ratelimit-reset": String(Math.floor(window.resetAt / 1000)),
+    "x-ratelimit-resource": "core",
+  };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,457 @@
+/**
+ * Response bodies shaped like GitHub's. Each builder sets the fields repoflow
+ * and Octokit read from the emulator's state, and `fill` completes every
+ * other field the OpenAPI description marks required: nullable ones become
+ * null, `*_url` ones point into the emulator, enums take their first value.
+ * So a response is schema-valid by construction without hand-copying the
+ * ≈80 required fields of a repository, and stays valid when the
+ * description grows a required field. The unit tests validate every response
+ * against the description to hold this.
+ */
+import { createHash } from "node:crypto";
+import type { GitObject, TreeEntry } from "./git.ts";
+import { componentSchema, resolveRef } from "./openapi.ts";
+import { DEFAULT_USER, timestamp, type Comment, type Issue, type Label, type Reaction, type Repo, type World } from "./state.ts";
+import type { CheckRunState } from "./types.ts";
+
+type Json = Record<string, unknown>;
+type Schema = Record<string, unknown>;
+
+/** What every builder needs besides the state: where the emulator is reachable. */
+export interface Site {
+  url: string;
+  world: World;
+}
+
+/** The named component schema, with `known` fields kept and every other required field made up (see the file comment). */
+export function fill(schemaName: string, known: Json, urlBase: string): Json {
+  return fillValue(componentSchema(schemaName), known, "", urlBase) as Json;
+}
+
+function fillValue(schemaIn: Schema, known: unknown, name: string, urlBase: string): unknown {
+  const schema = deref(schemaIn);
+  if (Array.isArray(schema.allOf)) {
+    return Object.assign({}, ...(schema.allOf as Schema[]).map((part) => fillValue(part, known, name, urlBase) as Json));
+  }
+  const alternatives = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
+  if (alternatives) {
+    const isNull = (branch: Schema) => deref(branch).type === "null";
+    if (known === undefined && alternatives.some(isNull)) return null;
+    if (known !== undefined && !isPlainObject(known)) return known;
+    const branch = alternatives.find((candidate) => !isNull(candidate));
+    return branch ? fillValue(branch, known, name, urlBase) : known;
+  }
+  if (known !== undefined) {
+    if (isPlainObject(known) && (schema.type === "object" || schema.properties)) return fillObject(schema, known, urlBase);
+    if (Array.isArray(known) && isPlainObject(schema.items)) {
+      return known.map((item) => (isPlainObject(item) ? fillValue(schema.items as Schema, item, name, urlBase) : item));
+    }
+    return known;
+  }
+  if (schema.nullable === true) return null;
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  switch (schema.type) {
+    case "object":
+      return fillObject(schema, {}, urlBase);
+    case "array":
+      return [];
+    case "integer":
+    case "number":
+      return 0;
+    case "boolean":
+      return false;
+    case "string":
+      if (schema.format === "date-time") return timestamp(Date.now());
+      if (schema.format === "email") return `${DEFAULT_USER}@users.noreply.invalid`;
+      if (schema.format === "uri" || schema.format === "uri-template" || name.endsWith("url")) return `${urlBase}/${name.replace(/_?url$/, "")}`;
+      return "";
+    default:
+      return null;
+  }
+}
+
+function fillObject(schema: Schema, known: Json, urlBase: string): Json {
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  const out: Json = { ...known };
+  for (const [key, value] of Object.entries(known)) {
+    const property = properties[key];
+    if (property && value !== null && typeof value === "object") out[key] = fillValue(property, value, key, urlBase);
+  }
+  for (const key of (schema.required ?? []) as string[]) {
+    const property = properties[key];
+    if (!(key in out)) out[key] = property ? fillValue(property, undefined, key, urlBase) : null;
+  }
+  return out;
+}
+
+function deref(schema: Schema): Schema {
+  let current = schema;
+  while (typeof current.$ref === "string") current = resolveRef(current.$ref) as Schema;
+  return current;
+}
+
+function isPlainObject(value: unknown): value is Json {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** A stable numeric id for a login, so the same user has the same id in every response. */
+export function userId(login: string): number {
+  return parseInt(createHash("sha1").update(login).digest("hex").slice(0, 7), 16);
+}
+
+function nodeId(kind: string, id: number | string): string {
+  return Buffer.from(`0:${kind}${id}`).toString("base64");
+}
+
+export function user(site: Site, login: string): Json {
+  const url = `${site.url}/users/${encodeURIComponent(login)}`;
+  return fill(
+    "simple-user",
+    {
+      login,
+      id: userId(login),
+      node_id: nodeId("User", userId(login)),
+      type: login.endsWith("[bot]") ? "Bot" : "User",
+      site_admin: false,
+      gravatar_id: "",
+      url,
+      html_url: `${site.url}/${encodeURIComponent(login)}`,
+      avatar_url: `${site.url}/avatars/${encodeURIComponent(login)}`,
+    },
+    url,
+  );
+}
+
+export function botLogin(world: World): string {
+  return `${world.appSlug}[bot]`;
+}
+
+export function repoUrl(site: Site, repo: Repo): string {
+  return `${site.url}/repos/${repo.fullName}`;
+}
+
+export function repository(site: Site, repo: Repo, schema: "full-repository" | "repository" = "full-repository"): Json {
+  const url = repoUrl(site, repo);
+  const head = repo.store.get(repo.branches.get(repo.defaultBranch) ?? "");
+  const pushedAt = head?.type === "commit" ? timestamp(head.committer.time * 1000) : repo.createdAt;
+  const openIssues = [...repo.issues.values()].filter((issue) => issue.state === "open").length;
+  return fill(
+    schema,
+    {
+      id: repo.id,
+      node_id: nodeId("Repository", repo.id),
+      name: repo.name,
+      full_name: repo.fullName,
+      owner: user(site, repo.owner),
+      private: repo.private,
+      visibility: repo.private ? "private" : "public",
+      html_url: `${site.url}/${repo.fullName}`,
+      clone_url: `${site.url}/${repo.fullName}.git`,
+      git_url: `${site.url.replace(/^http/, "git")}/${repo.fullName}.git`,
+      ssh_url: `git@127.0.0.1:${repo.fullName}.git`,
+      svn_url: `${site.url}/${repo.fullName}`,
+      url,
+      default_branch: repo.defaultBranch,
+      fork: false,
+      archived: false,
+      disabled: false,
+      has_issues: true,
+      has_projects: false,
+      has_wiki: false,
+      has_pages: false,
+      has_downloads: false,
+      has_discussions: false,
+      open_issues: openIssues,
+      open_issues_count: openIssues,
+      created_at: repo.createdAt,
+      updated_at: pushedAt,
+      pushed_at: pushedAt,
+    },
+    url,
+  );
+}
+
+export function app(site: Site): Json {
+  const { world } = site;
+  return fill(
+    "integration",
+    {
+      id: Number(world.appId),
+      slug: world.appSlug,
+      client_id: `Iv1.${world.appId.padStart(16, "0")}`,
+      node_id: nodeId("App", world.appId),
+      owner: user(site, installationAccounts(world)[0]?.owner ?? DEFAULT_USER),
+      name: world.appSlug,
+      description: "The local GitHub emulator's app (not a real GitHub App).",
+      external_url: site.url,
+      html_url: `${site.url}/apps/${world.appSlug}`,
+      created_at: world.createdAt,
+      updated_at: world.createdAt,
+      permissions: world.installationPermissions,
+      events: ["check_run", "issue_comment", "issues", "pull_request", "push"],
+    },
+    `${site.url}/app`,
+  );
+}
+
+/** One entry per installation: its id and the owner of its repositories. */
+export function installationAccounts(world: World): { id: number; owner: string }[] {
+  const seen = new Map<number, string>();
+  for (const repo of world.repos.values()) if (!seen.has(repo.installationId)) seen.set(repo.installationId, repo.owner);
+  return [...seen].map(([id, owner]) => ({ id, owner }));
+}
+
+export function installation(site: Site, id: number, owner: string): Json {
+  const { world } = site;
+  const url = `${site.url}/app/installations/${id}`;
+  return fill(
+    "installation",
+    {
+      id,
+      // The description's inline schema of GET /app/installations requires the account to be a
+      // simple-user AND an enterprise (allOf); the enterprise's extra fields are harmless to clients.
+      account: { ...user(site, owner), name: owner, slug: owner, created_at: world.createdAt, updated_at: world.createdAt },
+      repository_selection: "all",
+      access_tokens_url: `${url}/access_tokens`,
+      repositories_url: `${site.url}/installation/repositories`,
+      html_url: `${site.url}/settings/installations/${id}`,
+      app_id: Number(world.appId),
+      app_slug: world.appSlug,
+      target_id: userId(owner),
+      target_type: "User",
+      permissions: world.installationPermissions,
+      events: ["check_run", "issue_comment", "issues", "pull_request", "push"],
+      created_at: world.createdAt,
+      updated_at: world.createdAt,
+      single_file_name: null,
+      suspended_by: null,
+      suspended_at: null,
+    },
+    url,
+  );
+}
+
+export function checkRun(site: Site, repo: Repo, run: CheckRunState): Json {
+  const url = `${repoUrl(site, repo)}/check-runs/${run.id}`;
+  return fill(
+    "check-run",
+    {
+      id: run.id,
+      node_id: nodeId("CheckRun", run.id),
+      head_sha: run.head_sha,
+      name: run.name,
+      url,
+      html_url: `${site.url}/${repo.fullName}/runs/${run.id}`,
+      details_url: run.details_url,
+      status: run.status,
+      conclusion: run.conclusion,
+      started_at: run.started_at,
+      completed_at: run.completed_at,
+      external_id: run.external_id,
+      check_suite: { id: checkSuiteId(repo, run.head_sha) },
+      output: {
+        title: run.output.title,
+        summary: run.output.summary,
+        text: run.output.text,
+        annotations_count: run.output.annotations.length,
+        annotations_url: `${url}/annotations`,
+      },
+      app: app(site),
+      pull_requests: [],
+    },
+    url,
+  );
+}
+
+/** GitHub groups an app's check runs for one commit into one check suite. */
+function checkSuiteId(repo: Repo, headSha: string): number {
+  return repo.id * 100_000 + parseInt(headSha.slice(0, 4), 16);
+}
+
+export function issueComment(site: Site, repo: Repo, comment: Comment): Json {
+  const url = `${repoUrl(site, repo)}/issues/comments/${comment.id}`;
+  return fill(
+    "issue-comment",
+    {
+      id: comment.id,
+      node_id: nodeId("IssueComment", comment.id),
+      url,
+      html_url: `${site.url}/${repo.fullName}/issues/${comment.issueNumber}#issuecomment-${comment.id}`,
+      issue_url: `${repoUrl(site, repo)}/issues/${comment.issueNumber}`,
+      body: comment.body,
+      user: user(site, comment.user),
+      author_association: "NONE",
+      created_at: comment.createdAt,
+      updated_at: comment.updatedAt,
+    },
+    url,
+  );
+}
+
+export function label(site: Site, repo: Repo, value: Label): Json {
+  const url = `${repoUrl(site, repo)}/labels/${encodeURIComponent(value.name)}`;
+  return fill("label", { id: value.id, node_id: nodeId("Label", value.id), url, name: value.name, description: null, color: value.color, default: false }, url);
+}
+
+export function reaction(site: Site, value: Reaction): Json {
+  return fill(
+    "reaction",
+    { id: value.id, node_id: nodeId("Reaction", value.id), user: user(site, value.user), content: value.content, created_at: value.createdAt },
+    `${site.url}/reactions/${value.id}`,
+  );
+}
+
+function issueId(repo: Repo, issueNumber: number): number {
+  return repo.id * 1_000_000 + issueNumber;
+}
+
+export function issue(site: Site, repo: Repo, value: Issue): Json {
+  const url = `${repoUrl(site, repo)}/issues/${value.number}`;
+  const labels = value.labels.map((name) => repo.labels.get(name.toLowerCase())).filter((found): found is Label => found !== undefined);
+  const known: Json = {
+    id: issueId(repo, value.number),
+    node_id: nodeId("Issue", issueId(repo, value.number)),
+    url,
+    repository_url: repoUrl(site, repo),
+    labels_url: `${url}/labels{/name}`,
+    comments_url: `${url}/comments`,
+    events_url: `${url}/events`,
+    html_url: `${site.url}/${repo.fullName}/${value.pull ? "pull" : "issues"}/${value.number}`,
+    number: value.number,
+    state: value.state,
+    title: value.title,
+    body: value.body,
+    user: user(site, value.user),
+    labels: labels.map((found) => label(site, repo, found)),
+    assignee: null,
+    assignees: [],
+    milestone: null,
+    locked: false,
+    comments: [...repo.comments.values()].filter((comment) => comment.issueNumber === value.number).length,
+    closed_at: value.closedAt,
+    created_at: value.createdAt,
+    updated_at: value.updatedAt,
+    author_association: "NONE",
+  };
+  if (value.pull) {
+    known.pull_request = {
+      url: `${repoUrl(site, repo)}/pulls/${value.number}`,
+      html_url: `${site.url}/${repo.fullName}/pull/${value.number}`,
+      diff_url: `${site.url}/${repo.fullName}/pull/${value.number}.diff`,
+      patch_url: `${site.url}/${repo.fullName}/pull/${value.number}.patch`,
+      merged_at: value.pull.mergedAt,
+    };
+  }
+  return fill("issue", known, url);
+}
+
+export function pullRequest(site: Site, repo: Repo, value: Issue, headSha: string, baseSha: string): Json {
+  const pull = value.pull;
+  if (!pull) throw new Error(`repoflow: #${value.number} of ${repo.fullName} is an issue, not a pull request; open it with openPullRequest().`);
+  const url = `${repoUrl(site, repo)}/pulls/${value.number}`;
+  const asIssue = issue(site, repo, value);
+  const end = (ref: string, sha: string) => ({
+    label: `${repo.owner}:${ref}`,
+    ref,
+    sha,
+    user: user(site, repo.owner),
+    repo: repository(site, repo, "repository"),
+  });
+  return fill(
+    "pull-request",
+    {
+      ...asIssue,
+      id: asIssue.id,
+      node_id: nodeId("PullRequest", issueId(repo, value.number)),
+      url,
+      html_url: `${site.url}/${repo.fullName}/pull/${value.number}`,
+      issue_url: `${repoUrl(site, repo)}/issues/${value.number}`,
+      commits_url: `${url}/commits`,
+      review_comments_url: `${url}/comments`,
+      review_comment_url: `${repoUrl(site, repo)}/pulls/comments{/number}`,
+      statuses_url: `${repoUrl(site, repo)}/statuses/${headSha}`,
+      diff_url: `${site.url}/${repo.fullName}/pull/${value.number}.diff`,
+      patch_url: `${site.url}/${repo.fullName}/pull/${value.number}.patch`,
+      head: end(pull.head, headSha),
+      base: end(pull.base, baseSha),
+      _links: {
+        self: { href: url },
+        html: { href: `${site.url}/${repo.fullName}/pull/${value.number}` },
+        issue: { href: `${repoUrl(site, repo)}/issues/${value.number}` },
+        comments: { href: `${repoUrl(site, repo)}/issues/${value.number}/comments` },
+        review_comments: { href: `${url}/comments` },
+        review_comment: { href: `${repoUrl(site, repo)}/pulls/comments{/number}` },
+        commits: { href: `${url}/commits` },
+        statuses: { href: `${repoUrl(site, repo)}/statuses/${headSha}` },
+      },
+      draft: pull.draft,
+      merged: pull.merged,
+      merged_at: pull.mergedAt,
+      merge_commit_sha: pull.mergeCommitSha,
+      merged_by: pull.merged ? user(site, botLogin(site.world)) : null,
+      mergeable: pull.merged ? null : true,
+      mergeable_state: pull.merged ? "unknown" : "clean",
+      rebaseable: pull.merged ? null : true,
+      maintainer_can_modify: false,
+      auto_merge: null,
+      comments: asIssue.comments,
+      review_comments: 0,
+      requested_reviewers: [],
+      requested_teams: [],
+    },
+    url,
+  );
+}
+
+export function gitCommitParts(site: Site, repo: Repo, commit: Extract<GitObject, { type: "commit" }>): Json {
+  const person = (signature: typeof commit.author) => ({ name: signature.name, email: signature.email, date: timestamp(signature.time * 1000) });
+  return {
+    url: `${repoUrl(site, repo)}/git/commits/${commit.sha}`,
+    author: person(commit.author),
+    committer: person(commit.committer),
+    message: commit.message.replace(/\n$/, ""),
+    comment_count: 0,
+    tree: { sha: commit.tree, url: `${repoUrl(site, repo)}/git/trees/${commit.tree}` },
+    verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+  };
+}
+
+export function commitObject(site: Site, repo: Repo, commit: Extract<GitObject, { type: "commit" }>, files?: Json[]): Json {
+  const url = `${repoUrl(site, repo)}/commits/${commit.sha}`;
+  const known: Json = {
+    url,
+    sha: commit.sha,
+    node_id: nodeId("Commit", commit.sha),
+    html_url: `${site.url}/${repo.fullName}/commit/${commit.sha}`,
+    comments_url: `${url}/comments`,
+    commit: gitCommitParts(site, repo, commit),
+    author: null,
+    committer: null,
+    parents: commit.parents.map((sha) => ({ sha, url: `${repoUrl(site, repo)}/commits/${sha}`, html_url: `${site.url}/${repo.fullName}/commit/${sha}` })),
+  };
+  if (files) {
+    const additions = files.reduce((sum, file) => sum + (file.additions as number), 0);
+    const deletions = files.reduce((sum, file) => sum + (file.deletions as number), 0);
+    known.files = files;
+    known.stats = { additions, deletions, total: additions + deletions };
+  }
+  return fill("commit", known, url);
+}
+
+export function treeEntry(site: Site, repo: Repo, entry: TreeEntry, path: string): Json {
+  const out: Json = { path, mode: entry.mode === "40000" ? "040000" : entry.mode, type: entry.type, sha: entry.sha };
+  if (entry.type === "blob") {
+    const blob = repo.store.get(entry.sha);
+    out.size = blob?.type === "blob" ? blob.content.byteLength : 0;
+    out.url = `${repoUrl(site, repo)}/git/blobs/${entry.sha}`;
+  } else if (entry.type === "tree") {
+    out.url = `${repoUrl(site, repo)}/git/trees/${entry.sha}`;
+  }
+  return out;
+}
+
+/** base64 wrapped at 60 characters per line, as GitHub serves blob and file content. */
+export function wrappedBase64(content: Uint8Array): string {
+  const text = Buffer.from(content).toString("base64");
+  return text.length === 0 ? "" : `${text.match(/.{1,60}/g)?.join("\n") ?? ""}\n`;
+}
