@@ -5,10 +5,10 @@
  * wasm), leaving `repoflow` as the external `./repoflow.js` the tenant's Worker provides.
  *
  * esbuild strips TypeScript types without checking them, and this compiler adds no
- * type-level checks: the TypeScript checker is ~10 MB and seconds of CPU, too much for
- * a Worker compiling on a webhook. What would matter most (is the default export a
- * `workflow()`, are its triggers real events) is checked where it is certain, by the
- * runtime's describe() on the built bundle.
+ * type-level checks: a checker inside the Worker would be megabytes of code, need the
+ * SDK's and GitHub's declarations at hand, and spend far more CPU than a compile step
+ * should. What matters most (is the default export a `workflow()`, are its triggers real
+ * events) is checked where it is certain, by the runtime's describe() on the bundle.
  *
  * The bundle carries an inline source map without sources content (the repository has
  * them): workerd reports stack positions in bundle.js, and mapStackLocation turns them
@@ -69,7 +69,8 @@ export async function compile(
       plugins: [virtualFiles(new Map(files.map((file) => [file.path, file.content])), entry.code)],
     });
     code = result.outputFiles[0]!.text;
-    messages = [...result.errors.map((m) => toDiagnostic(m, "error", entry.fileAtLine)), ...result.warnings.map((m) => toDiagnostic(m, "warning", entry.fileAtLine))];
+    // build() rejects whenever there is an error, so a resolved result carries warnings only.
+    messages = result.warnings.map((m) => toDiagnostic(m, "warning", entry.fileAtLine));
   } catch (error) {
     if (!isBuildFailure(error)) throw new EsbuildFailedError(error);
     const diagnostics = [...error.errors.map((m) => toDiagnostic(m, "error", entry.fileAtLine)), ...error.warnings.map((m) => toDiagnostic(m, "warning", entry.fileAtLine))];

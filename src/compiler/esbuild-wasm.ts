@@ -1,15 +1,18 @@
 /**
  * esbuild-wasm for the compiler inside workerd, initialized once per isolate and kept.
  *
- * Measured with `wrangler dev` 4.164.0 on this machine (a scratch Worker, 2026-11): kept
- * initialized, a warm two-file compile takes 20-40 ms and instantiation (≈270 ms) is
- * paid once; initialize→build→stop per compile costs 60-110 ms every time and cannot
- * serve two compiles at once ("Cannot call initialize more than once"). Keeping it does
- * leave one Go-runtime timer (≈250 ms) per compile in the request or step that ran it;
- * workerd drops that timer when the request ends, and it neither delayed a response nor
- * kept a Workflow step from completing. 120 sequential and concurrent compiles, builds
- * abandoned before and in the middle of a plugin callback by a finished request, and
- * compiles inside `step.do` all completed afterwards on the same instance. So: keep it.
+ * Measured with `wrangler dev` 4.164.0 on this machine (a scratch Worker, 2026-11):
+ * - kept initialized, a warm two-file compile takes 20-40 ms, and only the first one in
+ *   an isolate pays instantiation (≈270-300 ms in all);
+ * - initialize→build→stop costs 60-110 ms on every compile and cannot serve two at once
+ *   ("Cannot call initialize more than once"), so it would also need a queue;
+ * - kept, the Go runtime leaves one timer (≈250 ms) per compile in the request or step
+ *   that ran it. workerd drops it when that request ends; it delayed no response and kept
+ *   no Workflow step from completing;
+ * - 120 sequential and concurrent compiles, compiles inside `step.do`, and builds
+ *   abandoned by a finished request (before and in the middle of a plugin callback) all
+ *   left the instance serving later compiles.
+ * So the instance is kept.
  */
 import { build, initialize } from "esbuild-wasm";
 import wasmModule from "esbuild-wasm/esbuild.wasm";

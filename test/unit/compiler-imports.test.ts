@@ -23,6 +23,7 @@ describe("compile: refused imports, at the importing file's line and column", ()
   it.each([
     ["a parent path escaping .workflows/", "../src/secrets.ts", /points outside \.workflows\/.*move the code into \.workflows\/lib\//],
     ["a parent path climbing above the repository", "../../../etc/passwd", /points outside \.workflows\//],
+    ["a path climbing above the repository root and back in", "../../.workflows/lib/util.ts", /points outside \.workflows\//],
     ["an absolute path", "/etc/passwd", /absolute path: import files in \.workflows\/ relatively/],
     ["an https: URL", "https://esm.sh/lodash", /URL import.*without network access: copy the code into \.workflows\/lib\//],
     ["an http: URL", "http://example.com/x.js", /URL import/],
