@@ -245,12 +245,17 @@ function changedFiles(site: Site, repo: Repo, sha: string, before: Map<string, F
       additions,
       deletions,
       changes: additions + deletions,
-      blob_url: `${site.url}/${repo.fullName}/blob/${sha}/${path}`,
-      raw_url: `${site.url}/${repo.fullName}/raw/${sha}/${path}`,
-      contents_url: `${repoUrl(site, repo)}/contents/${path}?ref=${sha}`,
+      blob_url: `${site.url}/${repo.fullName}/blob/${sha}/${encodePath(path)}`,
+      raw_url: `${site.url}/${repo.fullName}/raw/${sha}/${encodePath(path)}`,
+      contents_url: `${repoUrl(site, repo)}/contents/${encodePath(path)}?ref=${sha}`,
     });
   }
   return files;
+}
+
+/** A repository path in a URL: each segment percent-encoded, the slashes kept. */
+function encodePath(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
 }
 
 function entrySha(repo: Repo, entry: FileEntry): string {
@@ -345,9 +350,9 @@ const getContent: Handler = (context) => {
   const describe = (item: TreeEntry, itemPath: string): Json => {
     const kind = item.type === "tree" ? "dir" : item.mode === "120000" ? "symlink" : item.mode === "160000" ? "submodule" : "file";
     const blob = item.type === "blob" ? repo.store.get(item.sha) : undefined;
-    const url = `${repoUrl(context.site, repo)}/contents/${itemPath}?ref=${ref}`;
+    const url = `${repoUrl(context.site, repo)}/contents/${encodePath(itemPath)}?ref=${encodeURIComponent(ref)}`;
     const gitUrl = item.type === "commit" ? null : `${repoUrl(context.site, repo)}/git/${item.type === "tree" ? "trees" : "blobs"}/${item.sha}`;
-    const htmlUrl = `${context.site.url}/${repo.fullName}/${item.type === "tree" ? "tree" : "blob"}/${ref}/${itemPath}`;
+    const htmlUrl = `${context.site.url}/${repo.fullName}/${item.type === "tree" ? "tree" : "blob"}/${encodeURIComponent(ref)}/${encodePath(itemPath)}`;
     return {
       type: kind,
       size: blob?.type === "blob" ? blob.content.byteLength : 0,
@@ -357,7 +362,7 @@ const getContent: Handler = (context) => {
       url,
       git_url: gitUrl,
       html_url: htmlUrl,
-      download_url: kind === "file" || kind === "symlink" ? `${context.site.url}/raw/${repo.fullName}/${ref}/${itemPath}` : null,
+      download_url: kind === "file" || kind === "symlink" ? `${context.site.url}/raw/${repo.fullName}/${encodeURIComponent(ref)}/${encodePath(itemPath)}` : null,
       _links: { self: url, git: gitUrl, html: htmlUrl },
     };
   };
