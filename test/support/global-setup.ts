@@ -1,0 +1,7 @@
+// The Worker imports the generated tenant runtime; build it before any project loads the Worker.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export default function setup(): void {
+  execFileSync(process.execPath, [fileURLToPath(new URL("../../scripts/build-runtime.mjs", import.meta.url))], { stdio: "inherit" });
+}
