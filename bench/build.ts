@@ -63,12 +63,13 @@ export async function bundleWithWrangler(repoRoot: string, entry: string, outdir
   // process.execPath is the Node 22 running the bench; wrangler refuses Node 20.
   const child = spawn(process.execPath, [wranglerBin, "deploy", entry, "--dry-run", "--outdir", outdir], {
     cwd: repoRoot,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const stopChild = onCleanup(`wrangler build of ${entry}`, () => {
+  const kill = () => {
     child.kill("SIGKILL");
-  });
+  };
+  const stopChild = onCleanup(`wrangler build of ${entry}`, kill, kill);
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk));

@@ -1,33 +1,48 @@
 /**
  * Everything the bench starts (workerd through Miniflare, the Probot child,
- * temp dirs) registers its teardown here, so one path tears it all down on
- * success, on failure and on Ctrl-C. Miniflare hooks process exit itself, but
- * only when it owns the last signal listener; our SIGINT handler replaces that
- * and must therefore dispose Miniflare explicitly.
+ * wrangler builds, the temp dir) registers its teardown here, so one path
+ * tears it all down on success, on failure and on Ctrl-C.
+ *
+ * Shaped by Miniflare's own exit hook: while an instance runs, Miniflare
+ * answers SIGINT/SIGTERM by killing workerd and calling process.exit at once,
+ * so an async teardown may never get its turn. Each registration may
+ * therefore also give a synchronous `atExit`, run from the process's "exit"
+ * event, which fires on that path too.
  */
 
 type Teardown = () => Promise<void> | void;
 
-const teardowns = new Map<symbol, { label: string; run: Teardown }>();
+interface Registration {
+  label: string;
+  run: Teardown;
+  atExit: (() => void) | undefined;
+  started: boolean;
+}
+
+// Kept until a teardown has finished, so the exit path still sees one that was cut short.
+const registrations = new Map<symbol, Registration>();
 
 // A teardown that hangs must not keep the bench alive: the rest still run.
 const TEARDOWN_TIMEOUT_MS = 10_000;
 
-/** Registers a teardown; the returned function runs it now and unregisters it. */
-export function onCleanup(label: string, run: Teardown): () => Promise<void> {
+/** Registers a teardown; the returned function runs it now (once) and unregisters it. */
+export function onCleanup(label: string, run: Teardown, atExit?: () => void): () => Promise<void> {
   const key = Symbol(label);
-  teardowns.set(key, { label, run });
-  return async () => {
-    if (!teardowns.delete(key)) return;
-    await runBounded(label, run);
-  };
+  registrations.set(key, { label, run, atExit, started: false });
+  return () => finish(key);
 }
 
 /** Runs every registered teardown, newest first. */
 export async function cleanupAll(): Promise<void> {
-  const pending = [...teardowns.values()].reverse();
-  teardowns.clear();
-  for (const { label, run } of pending) await runBounded(label, run);
+  for (const key of [...registrations.keys()].reverse()) await finish(key);
+}
+
+async function finish(key: symbol): Promise<void> {
+  const registration = registrations.get(key);
+  if (!registration || registration.started) return;
+  registration.started = true;
+  await runBounded(registration.label, registration.run);
+  registrations.delete(key);
 }
 
 async function runBounded(label: string, run: Teardown): Promise<void> {
@@ -49,6 +64,15 @@ async function runBounded(label: string, run: Teardown): Promise<void> {
 
 /** Ctrl-C or a kill tears everything down before exiting with the signal's conventional code. */
 export function exitCleanlyOnSignals(): void {
+  process.on("exit", () => {
+    for (const { label, atExit } of [...registrations.values()].reverse()) {
+      try {
+        atExit?.();
+      } catch (error) {
+        console.error(`repoflow: bench teardown "${label}" failed at exit:`, error);
+      }
+    }
+  });
   let stopping = false;
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
     process.on(signal, () => {

@@ -109,6 +109,7 @@ export async function startWorkerTarget(options: WorkerTargetOptions): Promise<W
       ],
     }),
   );
+  // No atExit: Miniflare's own exit hook kills workerd when the process exits.
   const stop = onCleanup(`Miniflare (${options.label})`, () => mf.dispose());
   try {
     await withTimeout(mf.ready, READY_TIMEOUT_MS, `not ready within ${READY_TIMEOUT_MS / 1000} s`);

@@ -19,11 +19,11 @@ import { bundleWithEsbuild, bundleWithWrangler } from "./build.ts";
 import { cleanupAll, exitCleanlyOnSignals, onCleanup } from "./cleanup.ts";
 import { BenchConfigError, PathSkippedError } from "./errors.ts";
 import { harnessName, repoRoot, startWorkerTarget, type WorkerTarget } from "./harness.ts";
-import { measure, type LoadOptions, type ProbeCheck } from "./load.ts";
+import { fetchProfile, measure, type LoadOptions, type ProbeCheck } from "./load.ts";
 import { largestExample, loadExamples, type Payload } from "./payloads.ts";
 import { PROBOT_WEBHOOKS_PATH, startProbot } from "./probot.ts";
-import { checkGoals, renderBreakdownTable, renderCostSplit, renderGoals, renderThroughputTable, type Row } from "./report.ts";
-import { EDGE_VARIANTS, VARIANT_HEADER, VARIANT_LABELS } from "./variants.ts";
+import { checkGoals, renderBreakdownTable, renderCostSplit, renderGoals, renderProfileTable, renderThroughputTable, type Row } from "./report.ts";
+import { EDGE_VARIANTS, PROFILE_BATCH, PROFILE_PATH, PROFILE_ROUNDS, VARIANT_HEADER, VARIANT_LABELS, type HandoffProfile } from "./variants.ts";
 
 const SECRET = "repoflow-bench-webhook-secret";
 const WEBHOOK_PATH = "/webhooks/github";
@@ -110,7 +110,8 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const wranglerConfig = join(root, "wrangler.toml");
   const work = mkdtempSync(join(tmpdir(), "repoflow-bench-"));
-  onCleanup("temp dir", () => rmSync(work, { recursive: true, force: true }));
+  const removeWork = () => rmSync(work, { recursive: true, force: true, maxRetries: 3 });
+  onCleanup("temp dir", removeWork, removeWork);
 
   const examples = loadExamples();
   const payloads: Payload[] = [largestExample(examples, "push", SECRET), largestExample(examples, "pull_request", SECRET)];
@@ -161,15 +162,29 @@ async function main(): Promise<void> {
     if (variant !== "verify-only") series.probe = expectAccepted;
     rungRows.push(...(await measureSeries(series, payloads, load)));
   }
+  // The largest payload: Workflow params carry it, so it is the costlier create.
+  const profilePayload = payloads.reduce((largest, payload) => (payload.body.byteLength > largest.body.byteLength ? payload : largest));
+  progress(`timing the handoff's single operations inside the Worker (${profilePayload.event} payload)`);
+  const profile = await fetchProfile({ label: "edge variants", url: new URL(PROFILE_PATH, variants.url) }, profilePayload);
   await variants.stop();
 
   const mainRows = [...edgeRows, ...bareRows, ...probotRows];
   const breakdownRows = [...bareRows, ...rungRows, ...edgeRows.map((row) => ({ ...row, target: FULL_RUNG }))];
-  console.log(renderReport({ load, payloads, mainRows, breakdownRows, ledgerNotes }));
+  console.log(renderReport({ load, payloads, mainRows, breakdownRows, ledgerNotes, profile, profilePayload }));
 }
 
-function renderReport(report: { load: LoadOptions; payloads: readonly Payload[]; mainRows: Row[]; breakdownRows: Row[]; ledgerNotes: string[] }): string {
-  const { load, payloads, mainRows, breakdownRows, ledgerNotes } = report;
+interface Report {
+  load: LoadOptions;
+  payloads: readonly Payload[];
+  mainRows: Row[];
+  breakdownRows: Row[];
+  ledgerNotes: string[];
+  profile: HandoffProfile;
+  profilePayload: Payload;
+}
+
+function renderReport(report: Report): string {
+  const { load, payloads, mainRows, breakdownRows, ledgerNotes, profile, profilePayload } = report;
   const checks = checkGoals(mainRows, EDGE, BARE);
   const bareP99 = new Map(mainRows.filter((row) => row.target === BARE).map((row) => [row.payload, row.measurement.p99]));
   const sortByPayload = (rows: Row[]) => payloads.flatMap((payload) => rows.filter((row) => row.payload === payload.event));
@@ -198,6 +213,10 @@ function renderReport(report: { load: LoadOptions; payloads: readonly Payload[];
     renderBreakdownTable(sortByPayload(breakdownRows), BARE),
     "",
     ...payloads.map((payload) => renderCostSplit(breakdownRows, payload.event, rungs) ?? `${payload.event}: incomplete breakdown.`),
+    "",
+    `### The handoff's operations timed inside the Worker (${profilePayload.event} payload; ${PROFILE_ROUNDS} alone, then ${PROFILE_ROUNDS} in waves of ${PROFILE_BATCH})`,
+    "",
+    renderProfileTable(profile, PROFILE_BATCH),
   ].join("\n");
 }
 

@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import { TargetAnswerError } from "./errors.ts";
 import type { Payload } from "./payloads.ts";
 import { summarize, type Measurement } from "./report.ts";
+import type { HandoffProfile } from "./variants.ts";
 
 export interface Endpoint {
   label: string;
@@ -136,4 +137,17 @@ async function assertAllAnswered(endpoint: Endpoint, payload: Payload, result: A
     endpoint.label,
     `answered ${payload.event} deliveries with ${result.non2xx} non-2xx and ${result.errors} errors (${result.timeouts} timeouts); status codes: ${codes || "none"}; ${sample}.`,
   );
+}
+
+/** Asks the variants Worker to time the handoff's single operations from inside (see PROFILE_PATH). */
+export async function fetchProfile(endpoint: Endpoint, payload: Payload): Promise<HandoffProfile> {
+  const response = await fetch(endpoint.url, {
+    method: "POST",
+    headers: githubHeaders(payload, { "x-github-delivery": randomUUID() }),
+    body: payload.body,
+    signal: AbortSignal.timeout(120_000),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new TargetAnswerError(endpoint.label, `answered the handoff profile with ${response.status}: ${text.slice(0, 500)}`);
+  return JSON.parse(text) as HandoffProfile;
 }

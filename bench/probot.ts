@@ -25,13 +25,20 @@ export async function startProbot(secret: string): Promise<ProbotTarget> {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = onCleanup("Probot server", async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.disconnect();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-    await exited;
-    clearTimeout(timer);
-  });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = onCleanup(
+    "Probot server",
+    async () => {
+      if (!running()) return;
+      child.disconnect();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    () => {
+      if (running()) child.kill("SIGKILL");
+    },
+  );
   try {
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no port reported within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);

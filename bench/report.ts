@@ -160,3 +160,26 @@ export function renderCostSplit(rows: readonly Row[], payload: string, rungs: { 
     `Workflow create ${delta(route!, workflow!)}; both, as the edge runs them (in parallel) ${delta(route!, full!)} → ${fmtMs(full!)} ms per request.`
   );
 }
+
+export interface ProfileRow {
+  operation: string;
+  sequential: readonly number[];
+  concurrent: readonly number[];
+}
+
+/**
+ * The handoff's operations timed inside the Worker: alone shows an
+ * operation's own cost, in flight whether concurrent ones queue behind each
+ * other. Whole milliseconds: a Worker's clock has no finer resolution.
+ */
+export function renderProfileTable(rows: readonly ProfileRow[], inFlight: number): string {
+  const stats = (values: readonly number[]) => {
+    const sorted = Float64Array.from(values).sort();
+    return [percentile(sorted, 0.5).toFixed(0), percentile(sorted, 1).toFixed(0)];
+  };
+  return table(
+    ["operation", "alone p50 ms", "alone max ms", `${inFlight} in flight p50 ms`, `${inFlight} in flight max ms`],
+    ["l", "r", "r", "r", "r"],
+    rows.map((row) => [row.operation, ...stats(row.sequential), ...stats(row.concurrent)]),
+  );
+}

@@ -1,7 +1,8 @@
 /**
- * The rungs of the edge's cost ladder, shared by the variants Worker (which
- * serves them, bundled by wrangler) and the runner (which asks for them, run
- * by Node directly): a plain module with no imports, so both can load it.
+ * What the variants Worker serves and the runner asks for: the rungs of the
+ * edge's cost ladder and the handoff profile. Shared by the Worker (bundled
+ * by wrangler) and the runner (run by Node directly), so it is a plain
+ * module with no imports that both can load.
  */
 export const EDGE_VARIANTS = ["verify-only", "no-handoff", "ledger-only", "workflow-only"] as const;
 
@@ -16,3 +17,14 @@ export const VARIANT_LABELS: Record<EdgeVariant, string> = {
   "ledger-only": "edge route + D1 ledger row (Workflow create stubbed)",
   "workflow-only": "edge route + Workflow create (D1 ledger stubbed)",
 };
+
+/** POST the payload here to time the handoff's single operations inside the Worker. */
+export const PROFILE_PATH = "/bench/profile";
+
+/** How many timings each operation gets one at a time, and again in concurrent waves. */
+export const PROFILE_ROUNDS = 20;
+
+/** Operations in flight per wave, as many as autocannon's connections. */
+export const PROFILE_BATCH = 10;
+
+export type HandoffProfile = { operation: string; sequential: number[]; concurrent: number[] }[];

@@ -2,17 +2,22 @@
  * The edge's cost ladder in one Worker: the same bundle as src/index.ts, with
  * `X-Bench-Variant` choosing how much of the durable handoff runs, so the
  * breakdown table can attribute the time between signature checking, the D1
- * ledger row and the Workflow create without editing src/.
+ * ledger row and the Workflow create without editing src/. PROFILE_PATH times
+ * the handoff's single operations from inside the Worker, one at a time and
+ * ten at a time, which tells a slow operation from a serialized one.
  *
- * Shaped by one runtime fact: the Workflow and D1 bindings are plain objects
+ * Shaped by two runtime facts: the Workflow and D1 bindings are plain objects
  * on `env`, so a variant swaps one for an in-memory stand-in and hands the
- * real request, unchanged, to the real hono app.
+ * real request, unchanged, to the real hono app; and a Worker's clock only
+ * advances across I/O, which is exactly what the profile times.
  */
 import app from "../../src/index.ts";
 import { readConfig } from "../../src/config.ts";
 import { verifySignature } from "../../src/github/index.ts";
 
-import { EDGE_VARIANTS, VARIANT_HEADER, type EdgeVariant } from "../variants.ts";
+import { ingestInstanceId, payloadKey, type Delivery } from "../../src/dispatch/index.ts";
+import { recordDelivery } from "../../src/store/index.ts";
+import { EDGE_VARIANTS, PROFILE_BATCH, PROFILE_PATH, PROFILE_ROUNDS, VARIANT_HEADER, type EdgeVariant, type HandoffProfile } from "../variants.ts";
 
 // The Workflow classes and entrypoints the bindings in wrangler.toml name.
 export * from "../../src/index.ts";
@@ -69,8 +74,54 @@ async function verifyOnly(request: Request, env: Cloudflare.Env): Promise<Respon
   return new Response(null, { status: 202 });
 }
 
+async function elapsed(operation: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await operation();
+  return performance.now() - start;
+}
+
+/** Times each handoff operation PROFILE_ROUNDS times one at a time, then as many again PROFILE_BATCH at a time. */
+async function profileHandoff(request: Request, env: Cloudflare.Env): Promise<Response> {
+  const body = new Uint8Array(await request.arrayBuffer());
+  const payload: unknown = JSON.parse(new TextDecoder().decode(body));
+  const event = request.headers.get("x-github-event") ?? "push";
+  const fresh = (): Delivery => ({ id: crypto.randomUUID(), event, action: null, installationId: null, repository: null, receivedAt: new Date().toISOString() });
+  const operations: Record<string, () => Promise<unknown>> = {
+    "D1 ledger insert (recordDelivery)": async () => {
+      const delivery = fresh();
+      await recordDelivery(env.DB, { ...delivery, instanceId: await ingestInstanceId(delivery.id) });
+    },
+    "Workflow create (INGEST.create)": async () => {
+      const delivery = fresh();
+      await env.INGEST.create({ id: await ingestInstanceId(delivery.id), params: { delivery, payload } });
+    },
+    [`Workflow createBatch of ${PROFILE_BATCH} (per call)`]: async () => {
+      const deliveries = Array.from({ length: PROFILE_BATCH }, fresh);
+      const instances = await Promise.all(deliveries.map(async (delivery) => ({ id: await ingestInstanceId(delivery.id), params: { delivery, payload } })));
+      await env.INGEST.createBatch({ instances });
+    },
+    "R2 put of the raw body (payloadKey)": async () => {
+      await env.BLOBS.put(payloadKey(crypto.randomUUID()), body);
+    },
+  };
+  const profile: HandoffProfile = [];
+  for (const [operation, run] of Object.entries(operations)) {
+    // The first call of each pays one-time costs (D1 migrations, a cold binding).
+    await run();
+    const sequential: number[] = [];
+    for (let round = 0; round < PROFILE_ROUNDS; round++) sequential.push(await elapsed(run));
+    const concurrent: number[] = [];
+    for (let wave = 0; wave < PROFILE_ROUNDS / PROFILE_BATCH; wave++) {
+      concurrent.push(...(await Promise.all(Array.from({ length: PROFILE_BATCH }, () => elapsed(run)))));
+    }
+    profile.push({ operation, sequential, concurrent });
+  }
+  return Response.json(profile);
+}
+
 export default {
   async fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
+    if (new URL(request.url).pathname === PROFILE_PATH) return profileHandoff(request, env);
     const variant = request.headers.get(VARIANT_HEADER);
     if (!isVariant(variant)) {
       return new Response(`repoflow bench: ${VARIANT_HEADER} must be one of ${EDGE_VARIANTS.join(", ")}.`, { status: 400 });
