@@ -50,6 +50,8 @@ export interface HandlerContext {
   body: unknown;
   /** The Accept header, for the raw media types of contents and blobs. */
   accept: string;
+  /** The absolute URL requested, for `Link` headers. */
+  requestUrl: string;
   documentationUrl: string;
 }
 
@@ -83,10 +85,26 @@ function body(context: HandlerContext): Json {
   return context.body !== null && typeof context.body === "object" && !Array.isArray(context.body) ? (context.body as Json) : {};
 }
 
-function page<T>(items: T[], query: Record<string, string>): T[] {
-  const perPage = Math.min(Number(query.per_page ?? 30) || 30, 100);
-  const pageNumber = Math.max(Number(query.page ?? 1) || 1, 1);
-  return items.slice((pageNumber - 1) * perPage, pageNumber * perPage);
+/**
+ * One page of a list, with the `Link` header GitHub sends: Octokit's
+ * `paginate()` follows rel="next", so without it a client would silently
+ * stop after the first page.
+ */
+function page<T>(context: HandlerContext, items: T[]): { items: T[]; headers: Record<string, string> } {
+  const perPage = Math.min(Number(context.query.per_page ?? 30) || 30, 100);
+  const current = Math.max(Number(context.query.page ?? 1) || 1, 1);
+  const last = Math.max(Math.ceil(items.length / perPage), 1);
+  const link = (number: number, rel: string) => {
+    const url = new URL(context.requestUrl);
+    url.searchParams.set("per_page", String(perPage));
+    url.searchParams.set("page", String(number));
+    return `<${url.href}>; rel="${rel}"`;
+  };
+  const links = [
+    ...(current > 1 ? [link(current - 1, "prev"), link(1, "first")] : []),
+    ...(current < last ? [link(current + 1, "next"), link(last, "last")] : []),
+  ];
+  return { items: items.slice((current - 1) * perPage, current * perPage), headers: links.length > 0 ? { link: links.join(", ") } : {} };
 }
 
 function wantsRaw(context: HandlerContext): boolean {
@@ -115,10 +133,10 @@ function lookupCommit(repo: Repo, sha: string): Extract<GitObject, { type: "comm
 
 const getAuthenticatedApp: Handler = (context) => ({ status: 200, body: app(context.site) });
 
-const listInstallations: Handler = (context) => ({
-  status: 200,
-  body: page(installationAccounts(context.world), context.query).map(({ id, owner }) => installation(context.site, id, owner)),
-});
+const listInstallations: Handler = (context) => {
+  const { items, headers } = page(context, installationAccounts(context.world));
+  return { status: 200, headers, body: items.map(({ id, owner }) => installation(context.site, id, owner)) };
+};
 
 const getInstallation: Handler = (context) => {
   const id = Number(context.params.installation_id);
@@ -181,11 +199,13 @@ const listReposForInstallation: Handler = (context) => {
   const repos = [...context.world.repos.values()].filter(
     (repo) => repo.installationId === token.installationId && (token.repositoryIds === null || token.repositoryIds.has(repo.id)),
   );
+  const { items, headers } = page(context, repos);
   return {
     status: 200,
+    headers,
     body: {
       total_count: repos.length,
-      repositories: page(repos, context.query).map((repo) => repository(context.site, repo, "repository")),
+      repositories: items.map((repo) => repository(context.site, repo, "repository")),
       repository_selection: token.repositoryIds ? "selected" : "all",
     },
   };
@@ -510,7 +530,8 @@ const listCheckRunsForRef: Handler = (context) => {
     runs = [...newest.values()];
   }
   runs.sort((a, b) => b.id - a.id);
-  return { status: 200, body: { total_count: runs.length, check_runs: page(runs, context.query).map((run) => checkRun(context.site, repo, run)) } };
+  const { items, headers } = page(context, runs);
+  return { status: 200, headers, body: { total_count: runs.length, check_runs: items.map((run) => checkRun(context.site, repo, run)) } };
 };
 
 // ── issues, comments, labels, reactions ──────────────────────────────────────
@@ -540,7 +561,8 @@ const listComments: Handler = (context) => {
   if (!target) return notFound(context);
   const since = context.query.since;
   const comments = [...repo.comments.values()].filter((comment) => comment.issueNumber === target.number && (since === undefined || comment.updatedAt >= since));
-  return { status: 200, body: page(comments, context.query).map((comment) => issueComment(context.site, repo, comment)) };
+  const { items, headers } = page(context, comments);
+  return { status: 200, headers, body: items.map((comment) => issueComment(context.site, repo, comment)) };
 };
 
 const updateComment: Handler = (context) => {
@@ -584,7 +606,9 @@ const removeLabel: Handler = (context) => {
 
 const listLabels: Handler = (context) => {
   const target = issueOf(context);
-  return target ? { status: 200, body: page(issueLabels(context, target), context.query) } : notFound(context);
+  if (!target) return notFound(context);
+  const { items, headers } = page(context, issueLabels(context, target));
+  return { status: 200, headers, body: items };
 };
 
 function react(context: HandlerContext, target: { issue: number } | { comment: number }): Reply {

@@ -11,7 +11,9 @@
  * re-pointed there), and `nullable: true` appears on schemas without a `type`
  * (ajv refuses those) or beside an `enum` that lacks null (ajv would then
  * reject the null the description allows). Compiling every operation up front
- * takes ≈4 s, so each validator is compiled on first use and cached.
+ * takes ≈4 s, so each validator is compiled on first use and cached, and the
+ * one-time preparation (bridging, registering components) waits for the
+ * first request that needs it: import costs ≈0.5 s, mostly reading the JSON.
  */
 import { createRequire } from "node:module";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
@@ -69,15 +71,33 @@ const require = createRequire(import.meta.url);
 const description = require("@octokit/openapi/generated/api.github.com.json") as Description;
 const COMPONENTS_ID = "github";
 
-bridgeNullable(description.components as unknown as Json);
+// Bridging walks every component (≈130 ms), so it waits for the first validator or response builder.
+let bridged = false;
+function bridgedComponents(): Description["components"] {
+  if (!bridged) {
+    bridgeNullable(description.components as unknown as Json);
+    bridged = true;
+  }
+  return description.components;
+}
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, logger: false });
-const coercingAjv = new Ajv({ strict: false, allErrors: true, validateSchema: false, logger: false, coerceTypes: true });
-for (const instance of [ajv, coercingAjv]) {
-  addFormats(instance);
-  // Formats the description uses that carry no checkable rule beyond their `type`.
-  for (const format of ["int32", "int64", "double", "timestamp", "repo.nwo", "binary"]) instance.addFormat(format, true);
-  instance.addSchema({ components: description.components } as unknown as SchemaObject, COMPONENTS_ID);
+// Registering the components costs ≈0.3 s, so each instance is built on first use:
+// one for JSON bodies, one that coerces path and query strings the way GitHub reads them.
+const bodies = lazyAjv(false);
+const parameters = lazyAjv(true);
+
+function lazyAjv(coerceTypes: boolean): () => Ajv {
+  let instance: Ajv | undefined;
+  return () => {
+    if (!instance) {
+      instance = new Ajv({ strict: false, allErrors: true, validateSchema: false, logger: false, coerceTypes });
+      addFormats(instance);
+      // Formats the description uses that carry no checkable rule beyond their `type`.
+      for (const format of ["int32", "int64", "double", "timestamp", "repo.nwo", "binary"]) instance.addFormat(format, true);
+      instance.addSchema({ components: bridgedComponents() } as unknown as SchemaObject, COMPONENTS_ID);
+    }
+    return instance;
+  };
 }
 
 const operations = buildOperations(description);
@@ -134,7 +154,7 @@ export function validateRequest(
     if (body === undefined) {
       if (operation.bodyRequired) bodyProblems.push("body is required (send a JSON object)");
     } else {
-      const validate = compiled(ajv, `body:${operation.operationId}`, operation.bodySchema);
+      const validate = compiled(bodies, `body:${operation.operationId}`, operation.bodySchema);
       if (!validate(body)) bodyProblems.push(...explain("body", validate.errors ?? []));
     }
   }
@@ -153,13 +173,13 @@ export function validateResponse(operationId: string, status: number, body: unkn
   if (!operation) return [`${operationId} is not an operation of GitHub's REST API`];
   const schema = responseSchema(operationId, status) ?? (status >= 400 ? { $ref: "#/components/schemas/basic-error" } : undefined);
   if (!schema) return [`${operationId} documents no JSON response for status ${status}`];
-  const validate = compiled(ajv, `response:${operationId}:${status}`, schema);
+  const validate = compiled(bodies, `response:${operationId}:${status}`, schema);
   return validate(body) ? [] : explain("response", validate.errors ?? []);
 }
 
 /** The JSON schema of a named component (`check-run`, `full-repository`, …), resolved one level. */
 export function componentSchema(name: string): SchemaObject {
-  const schema = description.components.schemas[name];
+  const schema = bridgedComponents().schemas[name];
   if (!schema) throw new Error(`repoflow: GitHub's description has no schema named "${name}"; check the name in components.schemas of api.github.com.json.`);
   return schema;
 }
@@ -191,16 +211,16 @@ function validateParameters(operation: Operation, location: "path" | "query", va
     properties: Object.fromEntries(relevant.map((parameter) => [parameter.name, parameter.schema ?? {}])),
     required: relevant.filter((parameter) => parameter.required).map((parameter) => parameter.name),
   };
-  const validate = compiled(coercingAjv, `${location}:${operation.operationId}`, schema);
+  const validate = compiled(parameters, `${location}:${operation.operationId}`, schema);
   return validate(values) ? [] : explain(location, validate.errors ?? []);
 }
 
 const cache = new Map<string, ValidateFunction>();
 
-function compiled(instance: Ajv, key: string, schema: SchemaObject): ValidateFunction {
+function compiled(instance: () => Ajv, key: string, schema: SchemaObject): ValidateFunction {
   let validate = cache.get(key);
   if (!validate) {
-    validate = instance.compile(repoint(schema));
+    validate = instance().compile(repoint(schema));
     cache.set(key, validate);
   }
   return validate;

@@ -133,7 +133,7 @@ export function handle(site: Site, publicKey: KeyObject | undefined, request: In
     );
   }
   return respond(
-    handler({ site, world, repo, caller, params, query, body, accept: request.headers.accept ?? "", documentationUrl: operation.documentationUrl }),
+    handler({ site, world, repo, caller, params, query, body, accept: request.headers.accept ?? "", requestUrl: url.href, documentationUrl: operation.documentationUrl }),
   );
 }
 

@@ -262,7 +262,7 @@ export function headSha(world: World, fullName: string, branch?: string): string
 
 export function openIssue(world: World, fullName: string, seed: IssueSeed): void {
   const repo = requireRepo(world, fullName);
-  repo.issues.set(seed.number, newIssue(world, repo, seed, null));
+  repo.issues.set(seed.number, newIssue(world, repo, { number: seed.number, title: seed.title, body: seed.body, user: seed.user, labels: seed.labels }, null));
 }
 
 export function openPullRequest(world: World, fullName: string, seed: PullRequestSeed): void {
@@ -271,7 +271,7 @@ export function openPullRequest(world: World, fullName: string, seed: PullReques
   if (baseSha === undefined) throw new UnknownBranchError(fullName, seed.base);
   if (!repo.branches.has(seed.head)) repo.branches.set(seed.head, headSha(world, fullName));
   const pull: PullState = { head: seed.head, base: seed.base, draft: seed.draft ?? false, merged: false, mergedAt: null, mergeCommitSha: null, headShaAtMerge: null };
-  repo.issues.set(seed.number, newIssue(world, repo, { number: seed.number, title: seed.title, body: seed.body, user: seed.user }, pull));
+  repo.issues.set(seed.number, newIssue(world, repo, { number: seed.number, title: seed.title, body: seed.body, user: seed.user, labels: undefined }, pull));
 }
 
 export function requireIssue(world: World, fullName: string, issueNumber: number): Issue {
@@ -298,7 +298,15 @@ export function author(): Signature {
   return { name: "repoflow emulator", email: "emulator@repoflow.invalid", time: Math.floor(Date.now() / 1000) };
 }
 
-function newIssue(world: World, repo: Repo, seed: IssueSeed, pull: PullState | null): Issue {
+interface IssueFields {
+  number: number;
+  title: string;
+  body: string | undefined;
+  user: string | undefined;
+  labels: string[] | undefined;
+}
+
+function newIssue(world: World, repo: Repo, seed: IssueFields, pull: PullState | null): Issue {
   if (!Number.isInteger(seed.number) || seed.number <= 0) throw new InvalidSeedError(`issue and pull request numbers must be positive integers, got ${seed.number}.`);
   const now = timestamp(Date.now());
   return {

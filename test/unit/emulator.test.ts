@@ -8,6 +8,7 @@ import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
+import { checkRunProblems } from "../emulator/limits.ts";
 import { appKeyPair, schemaCheckedFetch } from "../emulator/testing.ts";
 
 const REPO = { owner: "acme", repo: "widgets" };
@@ -49,7 +50,7 @@ async function token(body: Record<string, unknown> = {}): Promise<string> {
 async function raw(method: string, path: string, body?: unknown, bearer?: string): Promise<Response> {
   const headers: Record<string, string> = { authorization: `token ${bearer ?? (await token())}`, accept: "application/vnd.github+json" };
   if (body !== undefined) headers["content-type"] = "application/json";
-  return fetch(`${emulator.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+  return fetch(`${emulator.url}${path}`, { method, headers, body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body) });
 }
 
 beforeAll(async () => {
@@ -112,9 +113,9 @@ describe("check runs", () => {
 
   it("rejects an update to an unknown status through Octokit as a RequestError 422", async () => {
     const { data } = await octokit.rest.checks.create({ ...REPO, name: "x", head_sha: head });
-    await expect(
-      octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { ...REPO, check_run_id: data.id, status: "done" }),
-    ).rejects.toMatchObject({ status: 422 });
+    // Octokit's types already forbid "done"; the emulator must catch what slips past them at runtime.
+    const invalid = { ...REPO, check_run_id: data.id, status: "done" } as unknown as { owner: string; repo: string; check_run_id: number };
+    await expect(octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", invalid)).rejects.toMatchObject({ status: 422 });
     expect(emulator.violations).toHaveLength(1);
     expect(emulator.violations[0]).toMatch(/^PATCH \/repos\/acme\/widgets\/check-runs\/\d+: body\.status must be one of queued, in_progress, completed/);
   });
@@ -292,6 +293,15 @@ describe("issues, comments, labels, reactions and pull requests", () => {
     expect(emulator.violations).toEqual([]);
   });
 
+  it("pages lists with GitHub's Link header, so octokit.paginate sees every item", async () => {
+    for (let i = 1; i <= 35; i++) await octokit.rest.issues.createComment({ ...REPO, issue_number: 1, body: `comment ${i}` });
+    const first = await octokit.rest.issues.listComments({ ...REPO, issue_number: 1 });
+    expect(first.data).toHaveLength(30);
+    expect(first.headers.link).toContain('page=2>; rel="next"');
+    const all = await octokit.paginate(octokit.rest.issues.listComments, { ...REPO, issue_number: 1, per_page: 10 });
+    expect(all.map((comment) => comment.body)).toEqual(Array.from({ length: 35 }, (_, i) => `comment ${i + 1}`));
+  });
+
   it("answers 404 for a comment on an issue that does not exist, without calling it a violation", async () => {
     await expect(octokit.rest.issues.createComment({ ...REPO, issue_number: 99, body: "x" })).rejects.toMatchObject({ status: 404 });
     expect(emulator.violations).toEqual([]);
@@ -403,5 +413,19 @@ describe("repository endpoints", () => {
     const { data } = await octokit.rest.apps.listReposAccessibleToInstallation();
     expect(data.repositories.map((repo) => repo.full_name).sort()).toEqual(["acme/gadgets", "acme/widgets"]);
     expect(data.total_count).toBe(2);
+  });
+});
+
+describe("check-run limits beyond the schema", () => {
+  it("states GitHub's documented limits itself, so they hold whatever the description version says", () => {
+    const annotation = { path: "a.ts", start_line: 1, end_line: 1, annotation_level: "notice", message: "m" };
+    expect(checkRunProblems({ name: "x", output: { title: "t", summary: "s".repeat(65536), text: "t".repeat(65536), annotations: Array.from({ length: 51 }, () => annotation) } }, "checks/update")).toEqual([
+      "body.output.summary must be at most 65535 characters",
+      "body.output.text must be at most 65535 characters",
+      "body.output.annotations must have at most 50 items",
+    ]);
+    expect(checkRunProblems({ name: "x", output: { title: "t", summary: "😀".repeat(65535), annotations: Array.from({ length: 50 }, () => annotation) } }, "checks/update")).toEqual([]);
+    expect(checkRunProblems({ name: "x", completed_at: "2026-01-01T00:00:00Z" }, "checks/create")).toEqual(["body.conclusion is required when status is completed or completed_at is given"]);
+    expect(checkRunProblems({ conclusion: "stale" }, "checks/update")).toEqual(["body.conclusion cannot be stale (only GitHub sets it)"]);
   });
 });
