@@ -117,11 +117,12 @@ async function main(): Promise<void> {
   const payloads: Payload[] = [largestExample(examples, "push", SECRET), largestExample(examples, "pull_request", SECRET)];
 
   progress("bundling src/index.ts and bench/workers/edge-variants.ts with wrangler, bench/workers/bare.ts with esbuild");
-  const [edgeBundle, variantsBundle, bareBundle] = await Promise.all([
-    bundleWithWrangler(root, "src/index.ts", join(work, "build", "edge")),
-    bundleWithWrangler(root, "bench/workers/edge-variants.ts", join(work, "build", "variants")),
-    bundleWithEsbuild(join(root, "bench", "workers", "bare.ts"), join(work, "build", "bare")),
-  ]);
+  const bareBuild = bundleWithEsbuild(join(root, "bench", "workers", "bare.ts"), join(work, "build", "bare"));
+  // One wrangler build after the other: each runs wrangler.toml's [build] command,
+  // and two at once could read each other's half-written output.
+  const edgeBundle = await bundleWithWrangler(root, "src/index.ts", join(work, "build", "edge"));
+  const variantsBundle = await bundleWithWrangler(root, "bench/workers/edge-variants.ts", join(work, "build", "variants"));
+  const bareBundle = await bareBuild;
   const state = (name: string) => join(work, "state", name);
 
   // One target at a time, each stopped before the next starts: the machine has
