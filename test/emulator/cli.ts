@@ -10,11 +10,10 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { startEmulator } from "./index.ts";
 import type { EmulatorOptions, RepoSeed } from "./types.ts";
 
-export class CliUsageError extends Error {
+class CliUsageError extends Error {
   override readonly name = "CliUsageError";
   constructor(problem: string) {
     super(
@@ -23,12 +22,12 @@ export class CliUsageError extends Error {
   }
 }
 
-export interface CliArguments {
+interface CliArguments {
   options: EmulatorOptions;
   repos: RepoSeed[];
 }
 
-export function parseArguments(argv: string[]): CliArguments {
+function parseArguments(argv: string[]): CliArguments {
   const options: EmulatorOptions = {};
   const repos: RepoSeed[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -86,9 +85,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

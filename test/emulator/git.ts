@@ -132,7 +132,7 @@ export class ObjectStore {
 type DirNode = Map<string, DirNode | FileEntry>;
 
 /** git's object id: sha1 of `<type> <byte length>\0<body>`. */
-export function hashObject(type: "blob" | "tree" | "commit", body: Uint8Array): string {
+function hashObject(type: "blob" | "tree" | "commit", body: Uint8Array): string {
   return createHash("sha1").update(`${type} ${body.byteLength}\0`).update(body).digest("hex");
 }
 

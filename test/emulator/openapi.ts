@@ -115,7 +115,9 @@ const byOperationId = new Map(operations.map((operation) => [operation.operation
 
 /** The operation GitHub would route `method pathname` to, or null when GitHub has no such endpoint. */
 export function matchRoute(method: string, pathname: string): RouteMatch | null {
-  for (const operation of byMethod.get(method.toUpperCase()) ?? []) {
+  // GitHub answers HEAD wherever it answers GET.
+  const verb = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
+  for (const operation of byMethod.get(verb) ?? []) {
     const match = operation.pattern.exec(pathname);
     if (!match) continue;
     const params: Record<string, string> = {};
@@ -130,10 +132,6 @@ export function matchRoute(method: string, pathname: string): RouteMatch | null 
 /** True when some other method serves this path (GitHub still answers 404 for the wrong method). */
 export function pathExists(pathname: string): boolean {
   return operations.some((operation) => operation.pattern.test(pathname));
-}
-
-export function operationById(operationId: string): Operation | undefined {
-  return byOperationId.get(operationId);
 }
 
 /**
@@ -238,7 +236,7 @@ function repoint(schema: SchemaObject): SchemaObject {
  * a branch explains the failure, and then joined as alternatives. The same
  * problem in many array items is told once, with a count.
  */
-export function explain(root: string, errors: ErrorObject[]): string[] {
+function explain(root: string, errors: ErrorObject[]): string[] {
   const isBranchError = (error: ErrorObject) => /\/(anyOf|oneOf)\/\d+\//.test(error.schemaPath);
   const isCombinator = (error: ErrorObject) => error.keyword === "anyOf" || error.keyword === "oneOf";
   const direct = errors.filter((error) => !isBranchError(error) && !isCombinator(error));

@@ -151,6 +151,9 @@ function authenticate(world: World, publicKey: KeyObject | undefined, operation:
     const check = checkAppJwt(value, world.appId, publicKey, Date.now());
     return check.ok ? { caller: { kind: "app" } } : { reply: errorReply(docs, 401, check.message, check.violation) };
   }
+  if (value === null && header !== undefined && header.trim() !== "") {
+    return { reply: errorReply(docs, 401, "Bad credentials", "the Authorization header is neither `token <token>` nor `Bearer <token>`") };
+  }
   if (value === null) {
     if (operation.template.startsWith("/installation/")) {
       return { reply: errorReply(docs, 401, "Requires authentication", "/installation endpoints need an installation token") };

@@ -24,7 +24,7 @@ export interface Site {
 }
 
 /** The named component schema, with `known` fields kept and every other required field made up (see the file comment). */
-export function fill(schemaName: string, known: Json, urlBase: string): Json {
+function fill(schemaName: string, known: Json, urlBase: string): Json {
   return fillValue(componentSchema(schemaName), known, "", urlBase) as Json;
 }
 
@@ -95,7 +95,7 @@ function isPlainObject(value: unknown): value is Json {
 }
 
 /** A stable numeric id for a login, so the same user has the same id in every response. */
-export function userId(login: string): number {
+function userId(login: string): number {
   return parseInt(createHash("sha1").update(login).digest("hex").slice(0, 7), 16);
 }
 
@@ -403,7 +403,7 @@ export function pullRequest(site: Site, repo: Repo, value: Issue, headSha: strin
   );
 }
 
-export function gitCommitParts(site: Site, repo: Repo, commit: Extract<GitObject, { type: "commit" }>): Json {
+function gitCommitParts(site: Site, repo: Repo, commit: Extract<GitObject, { type: "commit" }>): Json {
   const person = (signature: typeof commit.author) => ({ name: signature.name, email: signature.email, date: timestamp(signature.time * 1000) });
   return {
     url: `${repoUrl(site, repo)}/git/commits/${commit.sha}`,

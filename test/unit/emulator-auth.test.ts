@@ -242,6 +242,18 @@ describe("installation tokens", () => {
     ]);
   });
 
+  it("refuses an Authorization header in another scheme instead of treating the request as anonymous", async () => {
+    const response = await fetch(`${emulator.url}/repos/acme/public`, { headers: { authorization: "Basic b2N0bzpwYXNz" } });
+    expect(response.status).toBe(401);
+    expect(emulator.violations).toEqual(["GET /repos/acme/public: the Authorization header is neither `token <token>` nor `Bearer <token>`"]);
+  });
+
+  it("answers HEAD like GET", async () => {
+    const response = await fetch(`${emulator.url}/repos/acme/a`, { method: "HEAD", headers: { authorization: `token ${await tokenFor()}` } });
+    expect(response.status).toBe(200);
+    expect(emulator.violations).toEqual([]);
+  });
+
   it("hides a private repo from unauthenticated requests and serves a public one", async () => {
     expect((await get("/repos/acme/a")).status).toBe(404);
     const anonymous = await get("/repos/acme/public");
