@@ -407,6 +407,20 @@ describe("repository endpoints", () => {
     await expect(octokit.rest.repos.getCommit({ ...REPO, ref: "nope" })).rejects.toMatchObject({ status: 422 });
   });
 
+  it("serves the app and its installations in GitHub's shapes to an app-authenticated client", async () => {
+    emulator.addRepo({ fullName: "other/thing", installationId: 8 });
+    const app = new Octokit({ baseUrl: emulator.url, authStrategy: createAppAuth, auth: { appId: 1, privateKey: keys.privateKey }, request: { fetch: schemaCheckedFetch(shapeProblems) }, log: quiet });
+    expect((await app.rest.apps.getAuthenticated()).data).toMatchObject({ id: 1, slug: "repoflow" });
+    const installations = await app.rest.apps.listInstallations();
+    expect(installations.data.map((found) => [found.id, found.account && "login" in found.account ? found.account.login : null])).toEqual([
+      [7, "acme"],
+      [8, "other"],
+    ]);
+    expect((await app.rest.apps.getInstallation({ installation_id: 8 })).data.app_id).toBe(1);
+    await expect(app.rest.apps.getInstallation({ installation_id: 99 })).rejects.toMatchObject({ status: 404 });
+    expect(emulator.violations).toEqual([]);
+  });
+
   it("lists the installation's repositories for an installation token", async () => {
     emulator.addRepo({ fullName: "acme/gadgets", installationId: INSTALLATION });
     emulator.addRepo({ fullName: "other/thing", installationId: 8 });
