@@ -17,6 +17,8 @@ export {
   listRunsWaitingFor,
 } from "./runs";
 export type { RunFilter } from "./runs";
+export { appendRunLogs, listRunLogs, MAX_LOG_BYTES_PER_RUN } from "./logs";
+export type { LogLine, RunLogs } from "./logs";
 export { TERMINAL_RUN_STATUSES } from "./types";
 export type {
   Installation,

@@ -103,4 +103,22 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: "run logs",
+    statements: [
+      // console output of tenant code, per run, capped (see logs.ts).
+      `CREATE TABLE run_logs (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        step TEXT,
+        message TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      )`,
+      `ALTER TABLE runs ADD COLUMN log_bytes INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE runs ADD COLUMN logs_capped INTEGER NOT NULL DEFAULT 0`,
+    ],
+  },
 ];

@@ -57,6 +57,7 @@ export async function getRun(db: D1Database, id: string): Promise<RunRecord | nu
 }
 
 export interface RunFilter {
+  deliveryId?: string;
   repository?: string;
   workflow?: string;
   status?: RunStatus;
@@ -70,6 +71,7 @@ export async function listRuns(db: D1Database, filter: RunFilter = {}): Promise<
   if (filter.repository) (where.push("repository = ?"), values.push(filter.repository));
   if (filter.workflow) (where.push("(workflow_name = ? OR workflow_file = ?)"), values.push(filter.workflow, filter.workflow));
   if (filter.status) (where.push("status = ?"), values.push(filter.status));
+  if (filter.deliveryId) (where.push("delivery_id = ?"), values.push(filter.deliveryId));
   const sql = `SELECT * FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY created_at DESC LIMIT ?`;
   const { results } = await db.prepare(sql).bind(...values, Math.min(filter.limit ?? 50, 500)).all<Record<string, unknown>>();
   return results.map(toRun);
