@@ -19,7 +19,7 @@ export interface ProbotTarget {
 const READY_TIMEOUT_MS = 20_000;
 
 export async function startProbot(secret: string): Promise<ProbotTarget> {
-  const script = fileURLToPath(new URL("./probot-server.ts", import.meta.url));
+  const script = fileURLToPath(new URL("./probot-server.ts", import.meta.url).href);
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, BENCH_WEBHOOK_SECRET: secret },
     stdio: ["ignore", "inherit", "inherit", "ipc"],

@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     name: "bench",
-    root: fileURLToPath(new URL(".", import.meta.url)),
+    root: fileURLToPath(new URL(".", import.meta.url).href),
     include: ["**/*.test.ts"],
     environment: "node",
   },

@@ -26,7 +26,7 @@ const started = Date.now();
 const stack = await startStack(verbose ? { log: (line) => console.log(`  [wrangler] ${line}`) } : {});
 let code = 1;
 try {
-  const { sha } = stack.emulator.addRepo({ ...repo, dir: fileURLToPath(new URL("../repo-templates", import.meta.url)) });
+  const { sha } = stack.emulator.addRepo({ ...repo, dir: fileURLToPath(new URL("../repo-templates", import.meta.url).href) });
   stack.emulator.openPullRequest(repo.fullName, { number: 1, title: "Add a feature", head: "feature", base: "main", user: "octocat" });
   const headSha = stack.emulator.headSha(repo.fullName, "feature");
   console.log(`service ${stack.service.url}, emulator ${stack.emulator.url}, octo-org/demo @ ${sha.slice(0, 7)} (ready in ${Date.now() - started} ms)`);

@@ -11,13 +11,13 @@
  * the check run.
  */
 import type { WorkflowStep } from "cloudflare:workers";
-import type { ConfigEnv } from "../config";
+import { readConfig, type ConfigEnv } from "../config";
 import { mapStackLocation } from "../compiler";
 import { STACK_MARKER, type RunParams } from "../runtime";
 import { readArtifact } from "./artifacts";
 import { finishRun, getRun, listSteps, markRunStarted } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
-import { ReportingStep, errorMessage, isEngineAbort, type EngineStep } from "./reporting-step";
+import { DEFAULT_STEP_LIMITS, ReportingStep, errorMessage, isEngineAbort, type EngineStep } from "./reporting-step";
 import { CheckRunProgress, closeCheckRun, openCheckRun, type CheckRunTarget, type FailureDetail } from "./run-checks";
 import { RunObserver } from "./run-observer";
 import type { RunMetadata } from "./types";
@@ -55,7 +55,8 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
   });
 
   const observer = new RunObserver(env.DB, params.runId, new CheckRunProgress(env, target, target.checkRunId));
-  const reporting = new ReportingStep(step as unknown as EngineStep, observer);
+  const skipSleeps = metadata.skipSleeps === true && readConfig(env).mode === "local";
+  const reporting = new ReportingStep(step as unknown as EngineStep, observer, { ...DEFAULT_STEP_LIMITS, skipSleeps });
   const tenant = loadTenant(env, metadata).getEntrypoint("TenantWorkflow") as unknown as TenantRunner;
 
   let result: unknown;

@@ -20,6 +20,11 @@ export interface StepLimits {
   maxSleepMs: number;
   maxStepTimeoutMs: number;
   maxWaitMs: number;
+  /**
+   * Local time travel (`npm run replay -- --skip-sleeps`): sleeps end at once and waits time
+   * out at once, so a "wait 3 days" workflow can be tried in seconds. Never set in production.
+   */
+  skipSleeps?: boolean;
 }
 
 /** Sleeps and waits of up to 90 days; Cloudflare allows 365, but a run pinned to code for a year is rarely intended. */
@@ -127,7 +132,7 @@ export class ReportingStep extends RpcTarget {
     const ms = durationMs(duration);
     this.#checkSleep(name, ms);
     await this.#observer.started({ name, kind: "sleep", status: "sleeping", wakeAt: new Date(Date.now() + ms) });
-    await this.#step.sleep(name, duration);
+    await this.#step.sleep(name, this.#limits.skipSleeps ? 0 : duration);
     await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
   }
 
@@ -137,7 +142,7 @@ export class ReportingStep extends RpcTarget {
     if (!Number.isFinite(at)) throw new StepUsageError(`repoflow: step.sleepUntil("${name}") needs a Date or a timestamp, got ${JSON.stringify(timestamp)}.`);
     this.#checkSleep(name, at - Date.now());
     await this.#observer.started({ name, kind: "sleep", status: "sleeping", wakeAt: new Date(at) });
-    await this.#step.sleepUntil(name, at);
+    await (this.#limits.skipSleeps ? this.#step.sleep(name, 0) : this.#step.sleepUntil(name, at));
     await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
   }
 
@@ -155,7 +160,7 @@ export class ReportingStep extends RpcTarget {
     }
     await this.#observer.started({ name, kind: "wait", status: "waiting", waitFor: options.type, wakeAt: new Date(Date.now() + timeoutMs) });
     try {
-      const event = await this.#step.waitForEvent(name, { type: options.type, timeout });
+      const event = await this.#step.waitForEvent(name, { type: options.type, timeout: this.#limits.skipSleeps ? 1 : timeout });
       await this.#observer.finished(name, { status: "succeeded", outputBytes: byteSize(event) });
       return event;
     } catch (error) {

@@ -84,6 +84,7 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     repository: source.repository,
     bundleHash: source.bundleHash,
     workflow: workflow.file,
+    ...(source.delivery.skipSleeps ? { skipSleeps: true } : {}),
   };
   try {
     await wrapWorkflowBinding(metadata).create({ id: runId, params });

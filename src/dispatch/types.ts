@@ -10,6 +10,10 @@ export interface Delivery {
   /** owner/name, when the event concerns one repository. */
   repository: string | null;
   receivedAt: string;
+  /** Local time travel requested by the replay tool; honoured only in local mode. */
+  skipSleeps?: boolean;
+  /** Set on a re-run: start only this run's workflow, from scratch. */
+  rerunOf?: { runId: string; workflow: string };
 }
 
 /**
@@ -31,6 +35,8 @@ export interface RunMetadata {
   bundleHash: string;
   /** The workflow's file, e.g. ".workflows/nudge.ts". */
   workflow: string;
+  /** See Delivery.skipSleeps. */
+  skipSleeps?: boolean;
   [key: string]: unknown;
 }
 

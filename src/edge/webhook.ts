@@ -70,6 +70,11 @@ export async function handleWebhook(c: Context<Env>): Promise<Response> {
   }
 
   const delivery = describeDelivery(deliveryId, event, payload as Record<string, unknown>);
+  if (c.req.header("x-repoflow-skip-sleeps") === "1") {
+    // Time travel is a local authoring aid; GitHub never sends this header.
+    if (config.mode !== "local") return problem(c, 400, "time_travel_is_local", "X-Repoflow-Skip-Sleeps is honoured only in local mode.");
+    delivery.skipSleeps = true;
+  }
   try {
     const status = await acceptDelivery(c.env, delivery, payload, body);
     return c.json({ delivery: deliveryId, status }, 202);

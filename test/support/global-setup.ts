@@ -3,5 +3,5 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export default function setup(): void {
-  execFileSync(process.execPath, [fileURLToPath(new URL("../../scripts/build-runtime.mjs", import.meta.url))], { stdio: "inherit" });
+  execFileSync(process.execPath, [fileURLToPath(new URL("../../scripts/build-runtime.mjs", import.meta.url).href)], { stdio: "inherit" });
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 
-const CLI = fileURLToPath(new URL("../emulator/cli.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../emulator/cli.ts", import.meta.url).href);
 const WAIT_MS = 15_000;
 
 const children: ChildProcess[] = [];
