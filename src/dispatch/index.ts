@@ -10,3 +10,5 @@ export { recoverNow, recoveryDue } from "./recovery-schedule";
 export { recoverStranded, KICK_EVENT_TYPE } from "./recovery";
 export { tenantWorkerId, loadTenant } from "./loader";
 export type { Delivery, IngestParams, AcceptOutcome, RunMetadata, BundleArtifact } from "./types";
+export { cancelRun, rerunRun, RunNotFoundError, EventUnavailableError } from "./controls";
+export type { ControlEnv } from "./controls";

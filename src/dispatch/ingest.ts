@@ -11,7 +11,10 @@
 import { readConfig, type ConfigEnv } from "../config";
 import { createGitHubClient, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import type { WorkflowManifestEntry } from "../runtime";
-import { deleteInstallation, finishDelivery, updateRepositories, upsertInstallation } from "../store";
+import { deleteInstallation, finishDelivery, getRun, updateRepositories, upsertInstallation } from "../store";
+import { cancelRun, rerunRun } from "./controls";
+import { payloadKey } from "./delivery";
+import { CANCEL_ACTION } from "./run-checks";
 import { prepareBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
 import { evaluateIf, forwardToWaitingRuns, startRun, type RunSource, type StartEnv } from "./start-runs";
@@ -21,6 +24,7 @@ import type { Delivery, IngestParams } from "./types";
 
 export interface IngestEnv extends StartEnv, ConfigEnv {
   BLOBS: R2Bucket;
+  INGEST: Workflow<IngestParams>;
 }
 
 /** The part of Cloudflare's WorkflowStep that ingest uses, typed structurally. */
@@ -67,7 +71,10 @@ async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery:
       deliveryId: delivery.id,
     });
 
-  await step.do("forward to waiting runs", () => forwardToWaitingRuns(env, delivery.repository, delivery, payload));
+  if (!delivery.rerunOf) {
+    await step.do("forward to waiting runs", () => forwardToWaitingRuns(env, delivery.repository, delivery, payload));
+    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload))) return [];
+  }
 
   const head = await step.do("resolve default branch", () => workflowsCommit(github(), delivery, payload));
   const bundle = await step.do("compile .workflows", () =>
@@ -75,7 +82,7 @@ async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery:
   );
 
   const isDefaultBranchPush = delivery.event === "push" && head.fromPush;
-  if (isDefaultBranchPush && bundle.hash !== "" && (bundle.compiled || pushTouchesWorkflows(payload))) {
+  if (isDefaultBranchPush && !delivery.rerunOf && bundle.hash !== "" && (bundle.compiled || pushTouchesWorkflows(payload))) {
     await step.do("report compile", () =>
       reportCompile(env, { installationId: delivery.installationId, repository: delivery.repository, commitSha: head.sha, deliveryId: delivery.id }, bundle),
     );
@@ -91,9 +98,18 @@ async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery:
     commitSha: head.sha,
     headSha: headShaOf(delivery.event, payload) ?? head.sha,
   };
+  const rerun = delivery.rerunOf;
+  const chosen = rerun
+    ? bundle.workflows.filter((w) => w.file === rerun.workflow)
+    : bundle.workflows.filter((w) => matchesTrigger(w.on, delivery.event, delivery.action));
+  if (chosen.length === 0) return [];
+  // Kept for re-runs and the dashboard: a re-run replays the event that started the original run.
+  await step.do("keep the event", () => keepPayload(env.BLOBS, delivery.id, payload));
+
   const started: string[] = [];
-  for (const workflow of bundle.workflows.filter((w) => matchesTrigger(w.on, delivery.event, delivery.action))) {
-    if (!(await shouldStart(env, step, source, workflow))) continue;
+  for (const workflow of chosen) {
+    // A re-run is asked for by a person: it starts whatever the workflow's `if` would say.
+    if (!rerun && !(await shouldStart(env, step, source, workflow))) continue;
     const run = await step.do(`start ${workflow.file}`, () => startRun(env, source, workflow));
     started.push(run.runId);
   }
@@ -126,6 +142,35 @@ async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelive
   const [owner = "", repo = ""] = delivery.repository.split("/");
   const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo });
   return { sha, fromPush: false };
+}
+
+async function keepPayload(blobs: R2Bucket, deliveryId: string, payload: unknown): Promise<void> {
+  const key = payloadKey(deliveryId);
+  if (await blobs.head(key)) return;
+  await blobs.put(key, JSON.stringify(payload), { httpMetadata: { contentType: "application/json" } });
+}
+
+/**
+ * GitHub's buttons on repoflow's own check runs: "Re-run" (check_run.rerequested)
+ * and the "Cancel" action (check_run.requested_action). Returns true when the
+ * event was one of those and is fully handled.
+ */
+async function handleCheckRunControl(env: IngestEnv, delivery: RepositoryDelivery, payload: unknown): Promise<boolean> {
+  if (delivery.event !== "check_run") return false;
+  const p = payload as { check_run?: { external_id?: string | null }; requested_action?: { identifier?: string } };
+  const runId = p.check_run?.external_id;
+  if (!runId?.startsWith("run-")) return false;
+  const run = await getRun(env.DB, runId);
+  if (!run || run.repository !== delivery.repository) return false;
+  if (delivery.action === "rerequested") {
+    await rerunRun(env, runId);
+    return true;
+  }
+  if (delivery.action === "requested_action" && p.requested_action?.identifier === CANCEL_ACTION) {
+    await cancelRun(env, runId);
+    return true;
+  }
+  return false;
 }
 
 async function loadPayload(blobs: R2Bucket, key: string): Promise<unknown> {

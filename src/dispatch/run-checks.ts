@@ -26,6 +26,9 @@ export interface FailureDetail {
   column?: number;
 }
 
+/** The identifier of the "Cancel" button on an in-progress check run (check_run.requested_action). */
+export const CANCEL_ACTION = "cancel";
+
 export function checkRunName(workflowName: string): string {
   return `repoflow: ${workflowName}`;
 }
@@ -64,11 +67,20 @@ export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget): Prom
       startedAt: new Date().toISOString(),
       output: renderCheckRunOutput({ title: "Running", steps: [] }),
     });
+    await addCancelButton(env, target, id);
     return id;
   } catch (error) {
     console.warn(`repoflow: could not create the check run for ${target.runId}:`, error);
     return null;
   }
+}
+
+async function addCancelButton(env: ConfigEnv, target: CheckRunTarget, checkRunId: number): Promise<void> {
+  await client(env, target).rest.checks.update({
+    ...repoRef(target),
+    check_run_id: checkRunId,
+    actions: [{ label: "Cancel", description: "Stop this run", identifier: CANCEL_ACTION }],
+  });
 }
 
 export class CheckRunProgress implements ProgressSink {
@@ -105,4 +117,5 @@ export async function closeCheckRun(
     ...(outcome.conclusion === "failure" ? { error: outcome.error } : {}),
   });
   await updateCheckRun(octokit, { ...repoRef(target), checkRunId: id, state: { status: "completed", conclusion: outcome.conclusion }, output });
+  await octokit.rest.checks.update({ ...repoRef(target), check_run_id: id, actions: [] });
 }

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { ConfigError, readConfig } from "../config";
 import { recoverNow, recoveryDue } from "../dispatch";
+import { controlRoutes } from "./controls";
 import { handleWebhook } from "./webhook";
 
 export function createApp() {
@@ -26,6 +27,7 @@ export function createApp() {
   });
 
   app.post("/webhooks/github", handleWebhook);
+  app.route("/", controlRoutes());
 
   app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
 
