@@ -30,7 +30,7 @@ async function bundle(entry) {
     target: "es2022",
     mainFields: ["module", "main"],
     conditions: ["workerd", "worker", "browser", "import"],
-    external: ["cloudflare:*"],
+    external: ["cloudflare:*", "node:async_hooks"],
     plugins: [siblings],
     minifySyntax: true,
     legalComments: "none",

@@ -39,6 +39,8 @@ export function loadTenant(env: LoaderEnv, ref: TenantRef): WorkerStub {
     const artifact = await readArtifact(env.BLOBS, ref.bundleHash);
     return {
       compatibilityDate: TENANT_COMPATIBILITY_DATE,
+      // AsyncLocalStorage only, to attribute console output to runs; no other Node APIs.
+      compatibilityFlags: ["nodejs_als"],
       mainModule: "host.js",
       modules: artifact.modules,
       env: {},

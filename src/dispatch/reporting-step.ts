@@ -55,8 +55,16 @@ export interface StepStart {
   wakeAt?: Date;
 }
 
+export interface TenantLogLine {
+  level: "log" | "info" | "warn" | "error" | "debug";
+  message: string;
+  step: string | null;
+  at: string;
+}
+
 export interface StepObserver {
   started(step: StepStart): Promise<void>;
+  log(lines: TenantLogLine[]): Promise<void>;
   attempt(name: string): Promise<void>;
   finished(name: string, outcome: StepOutcome): Promise<void>;
 }
@@ -167,6 +175,24 @@ export class ReportingStep extends RpcTarget {
       if (!isEngineAbort(error)) await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
       throw error;
     }
+  }
+
+  /** Console output the tenant host captured; shapes are checked because the caller is tenant code. */
+  async log(lines: unknown): Promise<void> {
+    if (!Array.isArray(lines)) return;
+    const levels = new Set(["log", "info", "warn", "error", "debug"]);
+    const clean: TenantLogLine[] = [];
+    for (const line of lines.slice(0, 1000)) {
+      const l = line as Partial<TenantLogLine> | null;
+      if (!l || typeof l.message !== "string") continue;
+      clean.push({
+        level: typeof l.level === "string" && levels.has(l.level) ? l.level : "log",
+        message: l.message,
+        step: typeof l.step === "string" ? l.step.slice(0, 200) : null,
+        at: typeof l.at === "string" && !Number.isNaN(Date.parse(l.at)) ? l.at : new Date().toISOString(),
+      });
+    }
+    await this.#observer.log(clean);
   }
 
   #config(name: string, config: unknown): object {

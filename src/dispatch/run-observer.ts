@@ -3,8 +3,8 @@
  * run's live summary. The check run is re-rendered from the stored steps, so
  * every update is complete on its own and a repeated one is harmless.
  */
-import { countAttempt, finishStep, listSteps, startStep, type StepRecord } from "../store";
-import type { StepObserver, StepOutcome, StepStart } from "./reporting-step";
+import { appendRunLogs, countAttempt, finishStep, listSteps, startStep, type StepRecord } from "../store";
+import type { StepObserver, StepOutcome, StepStart, TenantLogLine } from "./reporting-step";
 
 export interface ProgressSink {
   /** Called after a step changes state; must tolerate repeats and failures of its own (a summary update never fails a run). */
@@ -21,6 +21,10 @@ export class RunObserver implements StepObserver {
   async started(step: StepStart): Promise<void> {
     await startStep(this.db, this.runId, step);
     if (step.kind !== "do") await this.#publish();
+  }
+
+  async log(lines: TenantLogLine[]): Promise<void> {
+    await appendRunLogs(this.db, this.runId, lines);
   }
 
   async attempt(name: string): Promise<void> {

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { readConfig } from "../config";
 import { cancelRun, EventUnavailableError, rerunRun, RunNotFoundError } from "../dispatch";
-import { getDelivery, listRuns, listSteps } from "../store";
+import { getDelivery, getRun, listRunLogs, listRuns, listSteps } from "../store";
 
 export function controlRoutes() {
   const routes = new Hono<{ Bindings: Cloudflare.Env }>();
@@ -23,6 +23,12 @@ export function controlRoutes() {
     const runs = await listRuns(c.env.DB, { deliveryId: id, limit: 100 });
     const withSteps = await Promise.all(runs.map(async (run) => ({ ...run, steps: await listSteps(c.env.DB, run.id) })));
     return c.json({ delivery, runs: withSteps });
+  });
+
+  routes.get("/api/runs/:id/logs", async (c) => {
+    const id = c.req.param("id");
+    if (!(await getRun(c.env.DB, id))) return c.json({ error: "not_found", message: `repoflow: there is no run ${id}.` }, 404);
+    return c.json(await listRunLogs(c.env.DB, id));
   });
 
   routes.post("/api/runs/:id/cancel", async (c) => {

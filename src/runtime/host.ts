@@ -16,6 +16,7 @@ import { workflows } from "repoflow-bundle";
 import type { DescribeResult, RunParams, TriggerContext, WorkflowManifestEntry } from "./types.ts";
 
 import { STACK_MARKER } from "./host-protocol.ts";
+import { RunLog, withRunLog, type LogSink } from "./console-capture.ts";
 
 const EVENTS = new Set<string>(emitterEventNames.filter((name) => !name.includes(".")));
 const ACTIONS = new Set<string>(emitterEventNames.filter((name) => name.includes(".")));
@@ -105,17 +106,21 @@ function safeString(value: unknown): string {
 }
 
 /** The author-facing step, over the dispatcher's ReportingStep (an RPC stub). */
-function authorStep(step: Step): Step {
+function authorStep(step: Step, log: RunLog): Step {
   return {
     do(name: string, configOrFn: unknown, maybeFn?: unknown) {
       const fn = (typeof configOrFn === "function" ? configOrFn : maybeFn) as () => unknown;
-      const guarded = async () => {
-        try {
-          return await fn();
-        } catch (error) {
-          throw portable(error);
-        }
-      };
+      // The engine calls this back over RPC, outside run()'s async context: re-enter it.
+      const guarded = () =>
+        withRunLog(log, name, async () => {
+          try {
+            return await fn();
+          } catch (error) {
+            throw portable(error);
+          } finally {
+            await log.flush();
+          }
+        });
       return typeof configOrFn === "function" ? step.do(name, guarded) : step.do(name, configOrFn as StepConfig, guarded);
     },
     sleep: (name: string, duration: Duration) => step.sleep(name, duration),
@@ -162,22 +167,27 @@ export class TenantWorkflow extends WorkflowEntrypoint<unknown, RunParams> {
   override async run(event: Readonly<{ payload: RunParams }>, step: unknown): Promise<unknown> {
     const params = event.payload;
     const definition = definitionOf(params.workflow);
-    try {
-      const result = await definition.run({
-        event: params.event.payload as never,
-        eventName: params.event.name as never,
-        action: params.event.action,
-        deliveryId: params.event.deliveryId,
-        sha: params.headSha,
-        runId: params.runId,
-        repo: params.repo,
-        github: createGitHub(),
-        step: authorStep(step as Step),
-      });
-      return result === undefined ? null : result;
-    } catch (error) {
-      throw portable(error);
-    }
+    const log = new RunLog(step as LogSink);
+    return withRunLog(log, null, async () => {
+      try {
+        const result = await definition.run({
+          event: params.event.payload as never,
+          eventName: params.event.name as never,
+          action: params.event.action,
+          deliveryId: params.event.deliveryId,
+          sha: params.headSha,
+          runId: params.runId,
+          repo: params.repo,
+          github: createGitHub(),
+          step: authorStep(step as Step, log),
+        });
+        return result === undefined ? null : result;
+      } catch (error) {
+        throw portable(error);
+      } finally {
+        await log.flush();
+      }
+    });
   }
 }
 

@@ -45,7 +45,9 @@ export default workflow({
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
     const number = event.pull_request.number;
+    console.log("greeting PR", number);
     await step.do("comment", async () => {
+      console.warn("about to comment on", number);
       await github.rest.issues.createComment({ ...repo, issue_number: number, body: "Thanks for the PR!" });
     });
     await step.do("label", async () => {
@@ -69,6 +71,17 @@ describe("runs", () => {
     expect(run.output.summary).toContain("label");
     expect(stack.emulator.comments(repo.fullName, 7).map((c) => c.body)).toEqual(["Thanks for the PR!"]);
     expect(stack.emulator.labels(repo.fullName, 7)).toContain("triage");
+
+    // console output of the workflow is kept with the run, attributed to its step.
+    const delivery = (await (await fetch(`${stack.service.url}/api/deliveries/${sent.id}`)).json()) as { runs: { id: string }[] };
+    const logs = (await (await fetch(`${stack.service.url}/api/runs/${delivery.runs[0]!.id}/logs`)).json()) as { lines: { level: string; step: string | null; message: string }[]; capped: boolean };
+    expect(logs.capped).toBe(false);
+    expect(logs.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: "log", step: null, message: "greeting PR 7" }),
+        expect.objectContaining({ level: "warn", step: "comment", message: "about to comment on 7" }),
+      ]),
+    );
 
     // It went through in_progress first: created in progress, then completed.
     const creates = stack.emulator.requests.filter((r) => r.method === "POST" && r.path === `/repos/${repo.fullName}/check-runs`);
