@@ -88,7 +88,7 @@ describe("runs", () => {
     expect(creates.map((r) => (r.body as { status?: string }).status)).toEqual(["in_progress"]);
   });
 
-  it("starts no second run for a redelivered delivery", async () => {
+  it("starts no second run for a redelivered delivery (invariant 2)", async () => {
     const repo = newRepo("redelivery", { ".workflows/greet.ts": GREETER });
     const headSha = openPr(repo, 3);
     const payload = pullRequestOpened(repo, { number: 3, headSha });
@@ -102,7 +102,7 @@ describe("runs", () => {
     expect(stack.emulator.comments(repo.fullName, 3)).toHaveLength(1);
   });
 
-  it("reports a compile error as a failed check run with an annotation at the right line", async () => {
+  it("reports a compile error as a failed check run with an annotation at the right line (invariant 5)", async () => {
     const broken = `import { workflow } from "repoflow";\n\nexport default workflow({\n  name: "Broken",\n  on: { push: [] },\n  async run() {\n    const x = ;\n  },\n});\n`;
     const repo = newRepo("broken", {});
     const before = repo.sha;
@@ -121,7 +121,7 @@ describe("runs", () => {
 // An endless loop is not among these: Cloudflare ends it with the Dynamic Worker's cpuMs limit
 // (src/dispatch/loader.ts), but local workerd does not enforce CPU limits, so locally it would
 // hang the whole dev server. docs/authors.md says so.
-describe("hostile workflow code", () => {
+describe("hostile workflow code (invariants 4 and 5)", () => {
   const hostile = (name: string, body: string) => `
 import { workflow } from "repoflow";
 export default workflow({
@@ -183,7 +183,21 @@ export default workflow({
   });
 });
 
-describe("pinned code (invariant 3) and recovery after a crash (invariant 7)", () => {
+describe("pinned code (invariant 3) and recovery after a crash (invariants 2 and 7)", () => {
+  it("loses no delivery when the process dies right after the 202 (invariant 2)", async () => {
+    const repo = newRepo("crash", { ".workflows/greet.ts": GREETER });
+    const headSha = openPr(repo, 5);
+    const sent = await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 5, headSha }));
+    expect(sent.status).toBe(202);
+    await stack.service.kill();
+    const service = await stack.restart();
+    // Any request wakes recovery in a fresh process.
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    const run = await waitFor("the run of the delivery accepted before the crash", completed(repo, "repoflow: Greet"), 90_000);
+    expect(run.conclusion).toBe("success");
+    expect(stack.emulator.comments(repo.fullName, 5)).toHaveLength(1);
+  });
+
   const versioned = (version: string) => `
 import { workflow } from "repoflow";
 export default workflow({
@@ -226,5 +240,31 @@ export default workflow({
     const pinned = stack.emulator.checkRuns(repo.fullName).filter((r) => r.name === "repoflow: Pinned");
     await waitFor("both check runs to complete", () => pinned.every((r) => r.status === "completed") || stack.emulator.checkRuns(repo.fullName).filter((r) => r.name === "repoflow: Pinned").every((r) => r.status === "completed"), 30_000);
     expect(stack.emulator.checkRuns(repo.fullName).filter((r) => r.name === "repoflow: Pinned").map((r) => r.conclusion)).toEqual(["success", "success"]);
+  });
+});
+
+describe("secrets (invariant 6)", () => {
+  it("persists no installation token, private key or webhook secret in the service's state", async () => {
+    const { readdirSync, readFileSync, statSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    // The tokens the service really used, as the emulator saw them in authorization headers.
+    const tokens = new Set(
+      stack.emulator.requests.map((r) => /^(?:token|bearer) (ghs_\S+)$/i.exec(r.headers.authorization ?? "")?.[1]).filter((t): t is string => t !== undefined),
+    );
+    expect(tokens.size, "the runs above used installation tokens").toBeGreaterThan(0);
+    const needles = [...tokens, stack.vars.WEBHOOK_SECRET!, stack.vars.PRIVATE_KEY!.split("\n")[1]!];
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else {
+          const bytes = readFileSync(path).toString("latin1");
+          for (const needle of needles) if (bytes.includes(needle)) offenders.push(`${path} contains ${needle.slice(0, 8)}…`);
+        }
+      }
+    };
+    walk(stack.service.persistDir);
+    expect(offenders).toEqual([]);
   });
 });
