@@ -76,6 +76,8 @@ export interface WorkerTargetOptions {
   vars: Record<string, string>;
   /** Where D1, R2 and Workflows keep their state. */
   stateDir: string;
+  /** Workflow bindings on top of wrangler.toml's, by binding name. */
+  extraWorkflows?: Record<string, { name: string; className: string }>;
 }
 
 export async function startWorkerTarget(options: WorkerTargetOptions): Promise<WorkerTarget> {
@@ -85,7 +87,7 @@ export async function startWorkerTarget(options: WorkerTargetOptions): Promise<W
   // The v5 converter rejects module rules; listModules has applied wrangler's defaults already.
   const { modulesRules: _rules, rootPath: _root, ...fromConfig } = converted.workerOptions;
   const worker = options.withBindings
-    ? { ...fromConfig, bindings: { ...fromConfig.bindings, ...options.vars } }
+    ? { ...fromConfig, bindings: { ...fromConfig.bindings, ...options.vars }, workflows: { ...(fromConfig.workflows as object), ...options.extraWorkflows } }
     : { compatibilityDate: fromConfig.compatibilityDate, compatibilityFlags: fromConfig.compatibilityFlags, bindings: options.vars };
   const externalWorkers = options.withBindings ? (converted.externalWorkers ?? []) : [];
   mkdirSync(options.stateDir, { recursive: true });

@@ -13,17 +13,17 @@
  * and `.ts` import specifiers.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleWithEsbuild, bundleWithWrangler } from "./build.ts";
+import { bundleWithEsbuild, bundleWithWrangler, type WorkerBundle } from "./build.ts";
 import { cleanupAll, exitCleanlyOnSignals, onCleanup } from "./cleanup.ts";
 import { BenchConfigError, PathSkippedError } from "./errors.ts";
 import { harnessName, repoRoot, startWorkerTarget, type WorkerTarget } from "./harness.ts";
 import { fetchProfile, measure, type LoadOptions, type ProbeCheck } from "./load.ts";
 import { largestExample, loadExamples, type Payload } from "./payloads.ts";
 import { PROBOT_WEBHOOKS_PATH, startProbot } from "./probot.ts";
-import { checkGoals, renderBreakdownTable, renderCostSplit, renderGoals, renderProfileTable, renderThroughputTable, type Row } from "./report.ts";
-import { EDGE_VARIANTS, PROFILE_BATCH, PROFILE_PATH, PROFILE_ROUNDS, VARIANT_HEADER, VARIANT_LABELS, type HandoffProfile } from "./variants.ts";
+import { checkGoals, renderBreakdownTable, renderCostSplit, renderGoals, renderProfileTable, renderThroughputTable, type Row, type Rungs } from "./report.ts";
+import { EDGE_VARIANTS, EMPTY_WORKFLOW, PROFILE_BATCH, PROFILE_PATH, PROFILE_ROUNDS, VARIANT_HEADER, VARIANT_LABELS, type HandoffProfile } from "./variants.ts";
 
 const SECRET = "repoflow-bench-webhook-secret";
 const WEBHOOK_PATH = "/webhooks/github";
@@ -64,25 +64,41 @@ const expectAccepted: ProbeCheck = (_status, body) => {
   return status === "accepted" ? null : `answered the probe delivery with status ${JSON.stringify(status)}, not "accepted": ${body.slice(0, 300)}`;
 };
 
-interface Series {
-  label: string;
+/** A running target, as the series needs it. */
+interface Running {
   url: URL;
-  headers?: Record<string, string>;
-  probe?: ProbeCheck;
-  /** Runs after each payload with the 2xx count so far, to check what the target recorded. */
-  after?: (answeredSoFar: number) => Promise<void>;
+  stop(): Promise<void>;
 }
 
-async function measureSeries(series: Series, payloads: readonly Payload[], load: LoadOptions): Promise<Row[]> {
+interface Series<T extends Running> {
+  label: string;
+  /** Starts a fresh target (new process, empty state) for each payload. */
+  start: () => Promise<T>;
+  path: string;
+  headers?: Record<string, string>;
+  probe?: ProbeCheck;
+  /** Runs after the window, before the target stops, with the 2xx count, to check what the target recorded. */
+  after?: (target: T, payload: Payload, answered: number) => Promise<void>;
+}
+
+/**
+ * Each payload gets its own fresh target: every accepted delivery starts an
+ * ingest run inside the same workerd, and the runs one window leaves behind
+ * (still retrying against the unreachable GitHub) must not slow the next.
+ */
+async function measureSeries<T extends Running>(series: Series<T>, payloads: readonly Payload[], load: LoadOptions): Promise<Row[]> {
   const rows: Row[] = [];
-  let answered = 0;
   for (const payload of payloads) {
     progress(`measuring ${series.label} × ${payload.event} (${load.warmupSeconds} s warm-up + ${load.seconds} s)`);
-    const endpoint = { label: series.label, url: series.url, ...(series.headers ? { headers: series.headers } : {}) };
-    const result = await measure(endpoint, payload, load, series.probe);
-    rows.push({ target: series.label, payload: payload.event, measurement: result.measurement });
-    answered += result.answered;
-    await series.after?.(answered);
+    const target = await series.start();
+    try {
+      const endpoint = { label: series.label, url: new URL(series.path, target.url), ...(series.headers ? { headers: series.headers } : {}) };
+      const result = await measure(endpoint, payload, load, series.probe);
+      rows.push({ target: series.label, payload: payload.event, measurement: result.measurement });
+      await series.after?.(target, payload, result.answered);
+    } finally {
+      await target.stop();
+    }
   }
   return rows;
 }
@@ -92,21 +108,22 @@ async function measureSeries(series: Series, payloads: readonly Payload[], load:
  * fewer rows than answers means the bench measured some other path. Reads the
  * store's `deliveries` table directly: the bench runs in Node, outside src/.
  */
-async function ledgerNote(edge: WorkerTarget, answered: number): Promise<string> {
+async function ledgerNote(edge: WorkerTarget, event: string, answered: number): Promise<string> {
   const db = await edge.database("DB");
   const row = await db
     .prepare("SELECT COUNT(*) AS total, COALESCE(SUM(status <> 'accepted'), 0) AS finished FROM deliveries")
     .first<{ total: number; finished: number }>();
   const total = row?.total ?? 0;
   if (total < answered) {
-    throw new PathSkippedError(EDGE, `${answered} deliveries were answered 2xx but the D1 ledger holds only ${total} rows.`);
+    throw new PathSkippedError(EDGE, `${answered} ${event} deliveries were answered 2xx but the D1 ledger holds only ${total} rows.`);
   }
-  return `${total} ledger rows for ${answered} deliveries answered 202 (in-flight requests at a window's end add a few); ingest had finished ${row?.finished ?? 0} of them when this was read.`;
+  return `${event}: ${total} ledger rows for ${answered} deliveries answered 202 (requests in flight when a window closes add up to 10 each), ${row?.finished ?? 0} of them processed by ingest when the window closed.`;
 }
 
 async function main(): Promise<void> {
   exitCleanlyOnSignals();
   const load: LoadOptions = { seconds: readSeconds(), warmupSeconds: 1, connections: 10 };
+  const loadAtStart = loadavg()[0]!;
   const root = repoRoot();
   const wranglerConfig = join(root, "wrangler.toml");
   const work = mkdtempSync(join(tmpdir(), "repoflow-bench-"));
@@ -123,55 +140,53 @@ async function main(): Promise<void> {
   const edgeBundle = await bundleWithWrangler(root, "src/index.ts", join(work, "build", "edge"));
   const variantsBundle = await bundleWithWrangler(root, "bench/workers/edge-variants.ts", join(work, "build", "variants"));
   const bareBundle = await bareBuild;
-  const state = (name: string) => join(work, "state", name);
 
-  // One target at a time, each stopped before the next starts: the machine has
-  // two cores, and leftover ingest runs of one target must not slow the next.
-  progress(`starting ${BARE}`);
-  const bare = await startWorkerTarget({ label: BARE, bundle: bareBundle, wranglerConfig, withBindings: false, vars: {}, stateDir: state("bare") });
-  const bareRows = await measureSeries({ label: BARE, url: new URL(WEBHOOK_PATH, bare.url) }, payloads, load);
-  await bare.stop();
+  let instances = 0;
+  const worker = (label: string, bundle: WorkerBundle, withBindings: boolean, extraWorkflows = {}) => () =>
+    startWorkerTarget({ label, bundle, wranglerConfig, withBindings, vars: withBindings ? VARS : {}, stateDir: join(work, "state", String(++instances)), extraWorkflows });
+  const emptyWorkflow = { [EMPTY_WORKFLOW.binding]: { name: EMPTY_WORKFLOW.name, className: EMPTY_WORKFLOW.className } };
 
-  progress(`starting ${PROBOT}`);
-  const probot = await startProbot(SECRET);
-  const probotRows = await measureSeries({ label: PROBOT, url: new URL(PROBOT_WEBHOOKS_PATH, probot.url) }, payloads, load);
-  await probot.stop();
-
-  progress(`starting ${EDGE}`);
-  const edge = await startWorkerTarget({ label: EDGE, bundle: edgeBundle, wranglerConfig, withBindings: true, vars: VARS, stateDir: state("edge") });
+  // One target at a time, each stopped before the next starts: the machine has two cores.
+  const bareRows = await measureSeries({ label: BARE, start: worker(BARE, bareBundle, false), path: WEBHOOK_PATH }, payloads, load);
+  const probotRows = await measureSeries({ label: PROBOT, start: () => startProbot(SECRET), path: PROBOT_WEBHOOKS_PATH }, payloads, load);
   const ledgerNotes: string[] = [];
   const edgeRows = await measureSeries(
     {
       label: EDGE,
-      url: new URL(WEBHOOK_PATH, edge.url),
+      start: worker(EDGE, edgeBundle, true),
+      path: WEBHOOK_PATH,
       probe: expectAccepted,
-      after: async (answered) => {
-        ledgerNotes.push(await ledgerNote(edge, answered));
+      after: async (edge, payload, answered) => {
+        ledgerNotes.push(await ledgerNote(edge, payload.event, answered));
       },
     },
     payloads,
     load,
   );
-  await edge.stop();
 
-  progress("starting the edge variants (same bundle as src/index.ts, handoff pieces stubbed per rung)");
-  const variants = await startWorkerTarget({ label: "edge variants", bundle: variantsBundle, wranglerConfig, withBindings: true, vars: VARS, stateDir: state("variants") });
   const rungRows: Row[] = [];
   for (const variant of EDGE_VARIANTS) {
-    const series: Series = { label: VARIANT_LABELS[variant], url: new URL(WEBHOOK_PATH, variants.url), headers: { [VARIANT_HEADER]: variant } };
+    const series: Series<WorkerTarget> = {
+      label: VARIANT_LABELS[variant],
+      start: worker(`edge variant ${variant}`, variantsBundle, true, emptyWorkflow),
+      path: WEBHOOK_PATH,
+      headers: { [VARIANT_HEADER]: variant },
+    };
     // verify-only answers before any route logic, so it has no handoff status to check.
     if (variant !== "verify-only") series.probe = expectAccepted;
     rungRows.push(...(await measureSeries(series, payloads, load)));
   }
+
   // The largest payload: Workflow params carry it, so it is the costlier create.
   const profilePayload = payloads.reduce((largest, payload) => (payload.body.byteLength > largest.body.byteLength ? payload : largest));
   progress(`timing the handoff's single operations inside the Worker (${profilePayload.event} payload)`);
-  const profile = await fetchProfile({ label: "edge variants", url: new URL(PROFILE_PATH, variants.url) }, profilePayload);
-  await variants.stop();
+  const profiled = await worker("edge variants (profile)", variantsBundle, true, emptyWorkflow)();
+  const profile = await fetchProfile({ label: "edge variants (profile)", url: new URL(PROFILE_PATH, profiled.url) }, profilePayload).finally(() => profiled.stop());
 
   const mainRows = [...edgeRows, ...bareRows, ...probotRows];
   const breakdownRows = [...bareRows, ...rungRows, ...edgeRows.map((row) => ({ ...row, target: FULL_RUNG }))];
-  console.log(renderReport({ load, payloads, mainRows, breakdownRows, ledgerNotes, profile, profilePayload }));
+  const machine = `${availableParallelism()} cores; 1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end (above ≈ 1, other processes were competing for the cores and the figures are noisier).`;
+  console.log(renderReport({ load, payloads, mainRows, breakdownRows, ledgerNotes, profile, profilePayload, machine }));
 }
 
 interface Report {
@@ -182,18 +197,20 @@ interface Report {
   ledgerNotes: string[];
   profile: HandoffProfile;
   profilePayload: Payload;
+  machine: string;
 }
 
 function renderReport(report: Report): string {
-  const { load, payloads, mainRows, breakdownRows, ledgerNotes, profile, profilePayload } = report;
+  const { load, payloads, mainRows, breakdownRows, ledgerNotes, profile, profilePayload, machine } = report;
   const checks = checkGoals(mainRows, EDGE, BARE);
   const bareP99 = new Map(mainRows.filter((row) => row.target === BARE).map((row) => [row.payload, row.measurement.p99]));
   const sortByPayload = (rows: Row[]) => payloads.flatMap((payload) => rows.filter((row) => row.payload === payload.event));
-  const rungs = {
+  const rungs: Rungs = {
     bare: BARE,
     verify: VARIANT_LABELS["verify-only"],
     route: VARIANT_LABELS["no-handoff"],
     ledger: VARIANT_LABELS["ledger-only"],
+    emptyWorkflow: VARIANT_LABELS["empty-workflow-only"],
     workflow: VARIANT_LABELS["workflow-only"],
     full: FULL_RUNG,
   };
@@ -202,12 +219,13 @@ function renderReport(report: Report): string {
     "",
     `autocannon, ${load.connections} connections, ${load.warmupSeconds} s warm-up then ${load.seconds} s measured per row (BENCH_SECONDS), 127.0.0.1, a fresh X-GitHub-Delivery per request.`,
     `Payloads (@octokit/webhooks-examples, compact JSON, signed once): ${payloads.map((payload) => `${payload.event} = ${payload.source}`).join("; ")}.`,
+    `Machine: ${machine}`,
     "",
     renderThroughputTable(sortByPayload(mainRows), BARE, PROBOT),
     "",
     renderGoals(checks, EDGE, BARE, bareP99),
     "",
-    `Ledger check: ${ledgerNotes.join(" Then ")}`,
+    `Ledger check, read as each edge window closed: ${ledgerNotes.join(" ")}`,
     "",
     "### Where the edge's time goes (same harness; one Worker bundled from src/, handoff pieces stubbed per rung)",
     "",

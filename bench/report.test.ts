@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { listModules } from "./build.ts";
 import { largestExample, loadExamples, sign } from "./payloads.ts";
-import { checkGoals, percentile, renderGoals, renderProfileTable, renderThroughputTable, summarize, type Measurement, type Row } from "./report.ts";
+import { checkGoals, percentile, renderCostSplit, renderGoals, renderProfileTable, renderThroughputTable, summarize, type Measurement, type Row } from "./report.ts";
 
 const measurement = (reqPerSec: number, p99: number): Measurement => ({ requests: reqPerSec * 5, seconds: 5, reqPerSec, p50: p99 / 2, p99, mean: p99 / 2 });
 const row = (target: string, payload: string, reqPerSec: number, p99: number): Row => ({ target, payload, measurement: measurement(reqPerSec, p99) });
@@ -68,6 +68,24 @@ describe("renderThroughputTable", () => {
     const table = renderThroughputTable([row("edge", "push", 2500, 3), row("bare", "push", 10000, 1), row("probot", "push", 5000, 2)], "bare", "probot");
     const edgeLine = table.split("\n").find((line) => line.startsWith("| edge"));
     expect(edgeLine).toBe("| edge | push | 2,500 | 1.50 | 3.00 | 0.25× | 0.50× |");
+  });
+});
+
+describe("renderCostSplit", () => {
+  const rungs = { bare: "bare", verify: "verify", route: "route", ledger: "ledger", emptyWorkflow: "empty", workflow: "workflow", full: "full" };
+  const withMean = (target: string, mean: number): Row => ({ target, payload: "push", measurement: { ...measurement(1, 1), mean } });
+
+  it("attributes each piece of the path by the difference of mean latencies between rungs", () => {
+    const rows = [withMean("bare", 1), withMean("verify", 1.5), withMean("route", 2), withMean("ledger", 12), withMean("empty", 22), withMean("workflow", 102), withMean("full", 110)];
+    const text = renderCostSplit(rows, "push", rungs);
+    expect(text).toContain("HMAC + JSON.parse +0.50 ms");
+    expect(text).toContain("D1 ledger row +10.00 ms");
+    expect(text).toContain("Workflow create +100.00 ms, of which +20.00 ms for an empty Workflow");
+    expect(text).toContain("+108.00 ms → 110.00 ms per request");
+  });
+
+  it("gives no split when a rung is missing", () => {
+    expect(renderCostSplit([withMean("bare", 1)], "push", rungs)).toBeNull();
   });
 });
 

@@ -145,19 +145,33 @@ export function renderGoals(checks: readonly GoalCheck[], edgeTarget: string, ba
   return lines.join("\n");
 }
 
+/** The breakdown's rung names, so the cost split can find them. */
+export interface Rungs {
+  bare: string;
+  verify: string;
+  route: string;
+  ledger: string;
+  emptyWorkflow: string;
+  workflow: string;
+  full: string;
+}
+
 /**
  * Where the time goes, from mean latencies of the breakdown rungs: each
  * difference is what one more piece of the path adds to every request.
  */
-export function renderCostSplit(rows: readonly Row[], payload: string, rungs: { bare: string; verify: string; route: string; ledger: string; workflow: string; full: string }): string | null {
-  const mean = (target: string) => find(rows, target, payload)?.mean;
-  const [bare, verify, route, ledger, workflow, full] = [rungs.bare, rungs.verify, rungs.route, rungs.ledger, rungs.workflow, rungs.full].map(mean);
-  if ([bare, verify, route, ledger, workflow, full].some((value) => value === undefined)) return null;
-  const delta = (from: number, to: number) => `${(to - from >= 0 ? "+" : "") + fmtMs(to - from)} ms`;
+export function renderCostSplit(rows: readonly Row[], payload: string, rungs: Rungs): string | null {
+  const means = Object.fromEntries(Object.entries(rungs).map(([key, target]) => [key, find(rows, target, payload)?.mean])) as Record<keyof Rungs, number | undefined>;
+  const { bare, verify, route, ledger, emptyWorkflow, workflow, full } = means;
+  if (bare === undefined || verify === undefined || route === undefined || ledger === undefined || emptyWorkflow === undefined || workflow === undefined || full === undefined) {
+    return null;
+  }
+  const delta = (from: number, to: number) => `${to - from >= 0 ? "+" : ""}${fmtMs(to - from)} ms`;
   return (
-    `${payload}: harness ${fmtMs(bare!)} ms; HMAC + JSON.parse ${delta(bare!, verify!)}; ` +
-    `hono route and delivery bookkeeping ${delta(verify!, route!)}; D1 ledger row ${delta(route!, ledger!)}; ` +
-    `Workflow create ${delta(route!, workflow!)}; both, as the edge runs them (in parallel) ${delta(route!, full!)} → ${fmtMs(full!)} ms per request.`
+    `${payload}: harness ${fmtMs(bare)} ms; HMAC + JSON.parse ${delta(bare, verify)}; ` +
+    `hono route and delivery bookkeeping ${delta(verify, route)}; D1 ledger row ${delta(route, ledger)}; ` +
+    `Workflow create ${delta(route, workflow)}, of which ${delta(route, emptyWorkflow)} for an empty Workflow (the rest is ingest runs sharing workerd); ` +
+    `both, as the edge runs them (in parallel) ${delta(route, full)} → ${fmtMs(full)} ms per request.`
   );
 }
 

@@ -17,10 +17,20 @@ import { verifySignature } from "../../src/github/index.ts";
 
 import { ingestInstanceId, payloadKey, type Delivery } from "../../src/dispatch/index.ts";
 import { recordDelivery } from "../../src/store/index.ts";
-import { EDGE_VARIANTS, PROFILE_BATCH, PROFILE_PATH, PROFILE_ROUNDS, VARIANT_HEADER, type EdgeVariant, type HandoffProfile } from "../variants.ts";
+import { WorkflowEntrypoint } from "cloudflare:workers";
+import { EDGE_VARIANTS, EMPTY_WORKFLOW, PROFILE_BATCH, PROFILE_PATH, PROFILE_ROUNDS, VARIANT_HEADER, type EdgeVariant, type HandoffProfile } from "../variants.ts";
 
 // The Workflow classes and entrypoints the bindings in wrangler.toml name.
 export * from "../../src/index.ts";
+
+/** EMPTY_WORKFLOW's class: the engine's own cost of a create, with no run behind it. */
+export class BenchEmptyWorkflow extends WorkflowEntrypoint<Cloudflare.Env, unknown> {
+  override async run(): Promise<null> {
+    return null;
+  }
+}
+
+type BenchEnv = Cloudflare.Env & { [EMPTY_WORKFLOW.binding]: Cloudflare.Env["INGEST"] };
 
 function isVariant(value: string | null): value is EdgeVariant {
   return (EDGE_VARIANTS as readonly (string | null)[]).includes(value);
@@ -64,6 +74,7 @@ const instantDatabase = {
 // casts sit at this one seam, where the real binding types are far wider.
 const withoutWorkflow = (env: Cloudflare.Env): Cloudflare.Env => ({ ...env, INGEST: instantWorkflow as unknown as Cloudflare.Env["INGEST"] });
 const withoutLedger = (env: Cloudflare.Env): Cloudflare.Env => ({ ...env, DB: instantDatabase as unknown as D1Database });
+const withEmptyWorkflow = (env: BenchEnv): Cloudflare.Env => ({ ...env, INGEST: env[EMPTY_WORKFLOW.binding] });
 
 /** HMAC over the raw bytes and JSON.parse, then 202: the floor under any webhook receiver. */
 async function verifyOnly(request: Request, env: Cloudflare.Env): Promise<Response> {
@@ -81,7 +92,7 @@ async function elapsed(operation: () => Promise<unknown>): Promise<number> {
 }
 
 /** Times each handoff operation PROFILE_ROUNDS times one at a time, then as many again PROFILE_BATCH at a time. */
-async function profileHandoff(request: Request, env: Cloudflare.Env): Promise<Response> {
+async function profileHandoff(request: Request, env: BenchEnv): Promise<Response> {
   const body = new Uint8Array(await request.arrayBuffer());
   const payload: unknown = JSON.parse(new TextDecoder().decode(body));
   const event = request.headers.get("x-github-event") ?? "push";
@@ -94,6 +105,10 @@ async function profileHandoff(request: Request, env: Cloudflare.Env): Promise<Re
     "Workflow create (INGEST.create)": async () => {
       const delivery = fresh();
       await env.INGEST.create({ id: await ingestInstanceId(delivery.id), params: { delivery, payload } });
+    },
+    "create of an empty Workflow, same params": async () => {
+      const delivery = fresh();
+      await env[EMPTY_WORKFLOW.binding].create({ id: await ingestInstanceId(delivery.id), params: { delivery, payload } });
     },
     [`Workflow createBatch of ${PROFILE_BATCH} (per call)`]: async () => {
       const deliveries = Array.from({ length: PROFILE_BATCH }, fresh);
@@ -120,7 +135,7 @@ async function profileHandoff(request: Request, env: Cloudflare.Env): Promise<Re
 }
 
 export default {
-  async fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
+  async fetch(request: Request, env: BenchEnv, ctx: ExecutionContext): Promise<Response> {
     if (new URL(request.url).pathname === PROFILE_PATH) return profileHandoff(request, env);
     const variant = request.headers.get(VARIANT_HEADER);
     if (!isVariant(variant)) {
@@ -133,8 +148,10 @@ export default {
         return app.fetch(request, withoutLedger(withoutWorkflow(env)), ctx);
       case "ledger-only":
         return app.fetch(request, withoutWorkflow(env), ctx);
+      case "empty-workflow-only":
+        return app.fetch(request, withoutLedger(withEmptyWorkflow(env)), ctx);
       case "workflow-only":
         return app.fetch(request, withoutLedger(env), ctx);
     }
   },
-} satisfies ExportedHandler<Cloudflare.Env>;
+} satisfies ExportedHandler<BenchEnv>;
