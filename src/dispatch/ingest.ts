@@ -9,7 +9,8 @@
  * runs with the repository's token.
  */
 import { readConfig, type ConfigEnv } from "../config";
-import { createGitHubClient, resolveDefaultBranchHead, type GitHubClient } from "../github";
+import { NonRetryableError } from "cloudflare:workflows";
+import { createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import type { WorkflowManifestEntry } from "../runtime";
 import { deleteInstallation, finishDelivery, getRun, updateRepositories, upsertInstallation } from "../store";
 import { cancelRun, rerunRun } from "./controls";
@@ -65,11 +66,18 @@ export async function runIngest(env: IngestEnv, params: IngestParams, step: Step
 type RepositoryDelivery = Delivery & { installationId: number; repository: string };
 
 async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery: RepositoryDelivery, payload: unknown): Promise<string[]> {
-  const github = () =>
-    createGitHubClient(readConfig(env), {
-      as: { type: "installation", installationId: delivery.installationId, repository: delivery.repository },
-      deliveryId: delivery.id,
-    });
+  const github = () => {
+    try {
+      return createGitHubClient(readConfig(env), {
+        as: { type: "installation", installationId: delivery.installationId, repository: delivery.repository },
+        deliveryId: delivery.id,
+      });
+    } catch (error) {
+      // Missing or unreadable App credentials will not fix themselves between retries.
+      if (error instanceof MissingAppCredentialsError || error instanceof PrivateKeyFormatError) throw new NonRetryableError(error.message);
+      throw error;
+    }
+  };
 
   if (!delivery.rerunOf) {
     await step.do("forward to waiting runs", () => forwardToWaitingRuns(env, delivery.repository, delivery, payload));
