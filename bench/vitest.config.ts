@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Vite would otherwise create bench/node_modules for its cache.
+  cacheDir: fileURLToPath(new URL("../node_modules/.vite/bench", import.meta.url)),
   test: {
     name: "bench",
     root: fileURLToPath(new URL(".", import.meta.url).href),
