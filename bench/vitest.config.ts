@@ -3,15 +3,18 @@
  * listing). Kept beside the bench rather than in the root config's projects,
  * which belong to the test suite: `npx vitest run --config bench/vitest.config.ts`.
  */
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const here = dirname(fileURLToPath(import.meta.url));
+
 export default defineConfig({
   // Vite would otherwise create bench/node_modules for its cache.
-  cacheDir: fileURLToPath(new URL("../node_modules/.vite/bench", import.meta.url)),
+  cacheDir: join(here, "..", "node_modules", ".vite", "bench"),
   test: {
     name: "bench",
-    root: fileURLToPath(new URL(".", import.meta.url).href),
+    root: here,
     include: ["**/*.test.ts"],
     environment: "node",
   },
