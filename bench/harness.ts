@@ -15,7 +15,8 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { listModules, type WorkerBundle } from "./build.ts";
 import { onCleanup } from "./cleanup.ts";
 import { TargetStartError } from "./errors.ts";
@@ -132,5 +133,5 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
 }
 
 export function repoRoot(): string {
-  return dirname(dirname(new URL(import.meta.url).pathname));
+  return dirname(dirname(fileURLToPath(import.meta.url)));
 }
