@@ -15,6 +15,7 @@ declare namespace Cloudflare {
     BLOBS: R2Bucket;
     LOADER: WorkerLoader;
     INGEST: Workflow<import("./dispatch/types").IngestParams>;
+    INBOX: DurableObjectNamespace<import("./index").DeliveryInbox>;
     WORKFLOWS: Workflow;
   }
   interface GlobalProps {

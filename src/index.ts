@@ -4,12 +4,45 @@
  * tenants' GitHub gateway, both reached through `cloudflare:workers` exports).
  * Wiring only.
  */
-import { WorkerEntrypoint, WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { createDynamicWorkflowEntrypoint, DynamicWorkflowBinding } from "@cloudflare/dynamic-workflows";
 import { createApp } from "./edge";
-import { executeRun, gatewayFetch, recoverNow, runIngest, type GatewayProps, type IngestParams, type RunEvent, type RunMetadata } from "./dispatch";
+import {
+  acceptIntoInbox,
+  createInboxSchema,
+  drainInbox,
+  executeRun,
+  gatewayFetch,
+  rearmInbox,
+  recoverNow,
+  runIngest,
+  type AcceptOutcome,
+  type GatewayProps,
+  type IngestParams,
+  type RunEvent,
+  type RunMetadata,
+} from "./dispatch";
 
 export { DynamicWorkflowBinding };
+
+export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    createInboxSchema(ctx.storage.sql);
+  }
+
+  accept(params: IngestParams): Promise<AcceptOutcome> {
+    return acceptIntoInbox(this.ctx.storage, params);
+  }
+
+  rearm(): Promise<number> {
+    return rearmInbox(this.ctx.storage);
+  }
+
+  override async alarm(): Promise<void> {
+    await drainInbox(this.env, this.ctx.storage);
+  }
+}
 
 export class IngestWorkflow extends WorkflowEntrypoint<Cloudflare.Env, IngestParams> {
   override async run(event: WorkflowEvent<IngestParams>, step: WorkflowStep) {

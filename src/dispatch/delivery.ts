@@ -1,9 +1,10 @@
 /**
- * The durable handoff: once acceptDelivery resolves, the delivery lives in a
- * Workflow instance whose id is derived from X-GitHub-Delivery, so a process
- * death after the 202 loses nothing and a redelivery starts nothing new.
+ * The durable handoff of an accepted delivery. Once acceptDelivery resolves,
+ * the delivery is stored in its inbox shard (a SQLite Durable Object), which
+ * also answers whether this X-GitHub-Delivery was seen before; the inbox
+ * turns it into an ingest Workflow instance whose id is derived from the
+ * delivery id, so a redelivery starts nothing new (see inbox.ts).
  */
-import { recordDelivery } from "../store";
 import type { AcceptOutcome, Delivery, IngestParams } from "./types";
 
 // Comfortably under the 1 MiB Workflow params cap once the envelope is added.
@@ -22,19 +23,17 @@ export function payloadKey(deliveryId: string): string {
   return `deliveries/${encodeURIComponent(deliveryId)}.json`;
 }
 
-export interface AcceptEnv {
-  DB: D1Database;
-  BLOBS: R2Bucket;
-  INGEST: Workflow<IngestParams>;
+/** The inbox Durable Object's RPC surface, as the edge calls it. */
+export interface InboxStub {
+  accept(params: IngestParams): Promise<AcceptOutcome>;
 }
 
-export async function acceptDelivery(
-  env: AcceptEnv,
-  delivery: Delivery,
-  payload: unknown,
-  rawBody: Uint8Array,
-): Promise<AcceptOutcome> {
-  const id = await ingestInstanceId(delivery.id);
+export interface AcceptEnv {
+  BLOBS: R2Bucket;
+  INBOX: DurableObjectNamespace;
+}
+
+export async function acceptDelivery(env: AcceptEnv, delivery: Delivery, payload: unknown, rawBody: Uint8Array, shard: string): Promise<AcceptOutcome> {
   let params: IngestParams;
   if (rawBody.byteLength > INLINE_PAYLOAD_LIMIT) {
     const key = payloadKey(delivery.id);
@@ -43,25 +42,6 @@ export async function acceptDelivery(
   } else {
     params = { delivery, payload };
   }
-  // The ledger row is what recovery walks; it is written alongside the create
-  // and its ON CONFLICT DO NOTHING makes a redelivery a no-op.
-  const [created] = await Promise.all([
-    createOnce(env.INGEST, id, params),
-    recordDelivery(env.DB, { ...delivery, instanceId: id }),
-  ]);
-  return created ? "accepted" : "duplicate";
-}
-
-/** true when this call created the instance, false when it already existed. */
-async function createOnce(binding: Workflow<IngestParams>, id: string, params: IngestParams): Promise<boolean> {
-  try {
-    await binding.create({ id, params });
-    return true;
-  } catch (error) {
-    // The engine reports an existing id only through its message; confirm by
-    // looking the instance up instead of matching that text.
-    const existing = await binding.get(id).catch(() => null);
-    if (existing) return false;
-    throw error;
-  }
+  const inbox = env.INBOX.get(env.INBOX.idFromName(shard)) as unknown as InboxStub;
+  return inbox.accept(params);
 }

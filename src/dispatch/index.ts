@@ -1,5 +1,6 @@
 export { acceptDelivery, ingestInstanceId, payloadKey } from "./delivery";
 export type { AcceptEnv } from "./delivery";
+export { acceptIntoInbox, createInboxSchema, drainInbox, inboxName, rearmInbox, INBOX_SHARDS } from "./inbox";
 export { runIngest, MissingPayloadError } from "./ingest";
 export type { IngestEnv, StepLike, IngestOutcome } from "./ingest";
 export { executeRun } from "./execute-run";

@@ -19,6 +19,7 @@ import {
   listUnfinishedDeliveries,
   touchRun,
 } from "../store";
+import { INBOX_SHARDS } from "./inbox";
 
 export const KICK_EVENT_TYPE = "repoflow-recovery-kick";
 
@@ -26,6 +27,7 @@ export interface RecoveryEnv {
   DB: D1Database;
   INGEST: Workflow;
   WORKFLOWS: Workflow;
+  INBOX: DurableObjectNamespace;
 }
 
 export interface RecoveryOptions {
@@ -56,6 +58,11 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
   const now = options.now ?? new Date();
   const quietSince = new Date(now.getTime() - options.quietMs);
   const report: RecoveryReport = { kicked: [], reconciled: [] };
+
+  // Deliveries still in an inbox shard: make sure an alarm will drain them.
+  await Promise.all(
+    Array.from({ length: INBOX_SHARDS }, (_, i) => (env.INBOX.get(env.INBOX.idFromName(`inbox-${i}`)) as unknown as { rearm(): Promise<number> }).rearm()),
+  );
 
   for (const delivery of await listUnfinishedDeliveries(env.DB, quietSince)) {
     const instance = await env.INGEST.get(delivery.instanceId).catch(() => null);

@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import { readConfig } from "../config";
-import { acceptDelivery, type Delivery } from "../dispatch";
+import { acceptDelivery, inboxName, type Delivery } from "../dispatch";
 import { KNOWN_EVENTS, verifySignature } from "../github";
 import { BodyTooLargeError, readCappedBody } from "./body";
 
@@ -76,7 +76,7 @@ export async function handleWebhook(c: Context<Env>): Promise<Response> {
     delivery.skipSleeps = true;
   }
   try {
-    const status = await acceptDelivery(c.env, delivery, payload, body);
+    const status = await acceptDelivery(c.env, delivery, payload, body, inboxName(delivery.id));
     return c.json({ delivery: deliveryId, status }, 202);
   } catch (error) {
     // The durable handoff failed, so GitHub must see a failure and keep the delivery for redelivery.

@@ -16,6 +16,25 @@ export async function recordDelivery(
     .run();
 }
 
+/** Ledger rows for a drained inbox batch, in one transaction. */
+export async function recordDeliveries(
+  db: D1Database,
+  deliveries: readonly Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt">[],
+): Promise<void> {
+  if (deliveries.length === 0) return;
+  await ensureSchema(db);
+  await db.batch(
+    deliveries.map((d) =>
+      db
+        .prepare(
+          `INSERT INTO deliveries (id, instance_id, event, action, installation_id, repository, received_at, status)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted') ON CONFLICT (id) DO NOTHING`,
+        )
+        .bind(d.id, d.instanceId, d.event, d.action, d.installationId, d.repository, d.receivedAt),
+    ),
+  );
+}
+
 export async function finishDelivery(db: D1Database, id: string, status: Exclude<DeliveryStatus, "accepted">, error?: string): Promise<void> {
   await ensureSchema(db);
   await db

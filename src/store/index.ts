@@ -1,6 +1,6 @@
 export { ensureSchema } from "./schema";
 export { upsertInstallation, deleteInstallation, updateRepositories, listInstallations, listRepositories } from "./installations";
-export { recordDelivery, finishDelivery, getDelivery, listUnfinishedDeliveries, countReruns } from "./deliveries";
+export { recordDelivery, recordDeliveries, finishDelivery, getDelivery, listUnfinishedDeliveries, countReruns } from "./deliveries";
 export { findBundle, saveBundle } from "./bundles";
 export {
   insertRun,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { introspectWorkflowInstance } from "cloudflare:test";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ingestInstanceId } from "../../src/dispatch";
 import { getDelivery, listInstallations, listRepositories } from "../../src/store";
 import { sign } from "../../src/github/webhook-signature";
@@ -48,6 +48,8 @@ describe("webhook edge", () => {
     expect(second.status).toBe(202);
     expect(await first.json()).toMatchObject({ status: "accepted" });
     expect(await second.json()).toMatchObject({ status: "duplicate" });
+    // The inbox drains on its alarm: wait for the ledger, then make sure one row is all there is.
+    await vi.waitFor(async () => expect(await getDelivery(env.DB, id)).not.toBeNull(), { timeout: 10_000, interval: 50 });
     const { results } = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE id = ?").bind(id).all<{ n: number }>();
     expect(results[0]?.n).toBe(1);
   });
