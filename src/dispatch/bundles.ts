@@ -4,15 +4,16 @@
  * learn its manifest by asking the bundle itself (describe() runs in the
  * tenant isolate, so author code never runs in the dispatcher).
  *
- * Compile once per content hash: the hash covers the files, the compiler's
- * version and the runtime SDK's version, and a hit in the bundles table skips
- * esbuild entirely.
+ * Compile once per content: a bundle is found by the commit (an unchanged
+ * HEAD costs no GitHub call), else by the git tree sha of `.workflows/` with
+ * the compiler and runtime versions (a new commit with the same folder costs
+ * two tree listings, no blob download and no esbuild).
  */
-import { compile, contentHash, type Diagnostic } from "../compiler";
+import { compile, COMPILER_VERSION, contentHash, type Diagnostic } from "../compiler";
 import { initEsbuildWasm } from "../compiler/esbuild-wasm";
 import { fetchWorkflowTree, type GitHubClient } from "../github";
 import { RUNTIME_MODULES, RUNTIME_VERSION, type DescribeResult, type WorkflowManifestEntry } from "../runtime";
-import { findBundle, saveBundle } from "../store";
+import { findBundle, findBundleForCommit, linkCommit, saveBundle, type BundleRecord } from "../store";
 import { putArtifact } from "./artifacts";
 import { loadTenant, type LoaderEnv } from "./loader";
 
@@ -37,21 +38,36 @@ export async function prepareBundle(
   octokit: GitHubClient,
   source: { installationId: number; repository: string; commitSha: string },
 ): Promise<PreparedBundle> {
+  const reuse = (known: BundleRecord): PreparedBundle => ({
+    hash: known.hash,
+    ok: known.ok,
+    workflows: known.manifest as WorkflowManifestEntry[],
+    diagnostics: known.diagnostics as Diagnostic[],
+    compiled: false,
+  });
+  // Most events arrive on a HEAD already seen: no GitHub call at all.
+  const byCommit = await findBundleForCommit(env.DB, source.repository, source.commitSha);
+  if (byCommit) return reuse(byCommit);
+
   const [owner = "", repo = ""] = source.repository.split("/");
-  const tree = await fetchWorkflowTree(octokit, { owner, repo, ref: source.commitSha });
-  if (tree.files.length === 0 && tree.problems.length === 0) {
+  let known: BundleRecord | null = null;
+  const tree = await fetchWorkflowTree(octokit, { owner, repo, ref: source.commitSha }, undefined, {
+    // A new commit with the same .workflows/ tree: found by its git tree sha, before any blob download.
+    alreadyKnown: async (treeSha) => (known = await findBundle(env.DB, sourceKeyOf(treeSha))) !== null,
+  });
+  if (known) {
+    await linkCommit(env.DB, source.repository, source.commitSha, (known as BundleRecord).sourceKey);
+    return reuse(known);
+  }
+  if (tree.treeSha === null && tree.problems.length === 0) {
     return { hash: "", ok: true, workflows: [], diagnostics: [], compiled: false };
   }
-  const sourceKey = await contentHash(tree.files, RUNTIME_VERSION);
-  const known = await findBundle(env.DB, sourceKey);
-  if (known) {
-    return { hash: known.hash, ok: known.ok, workflows: known.manifest as WorkflowManifestEntry[], diagnostics: known.diagnostics as Diagnostic[], compiled: false };
-  }
+  const sourceKey = sourceKeyOf(tree.treeSha ?? `unreadable:${tree.sha}`);
 
   let result: Omit<PreparedBundle, "compiled">;
   if (tree.problems.length > 0) {
     result = {
-      hash: sourceKey,
+      hash: await contentHash(tree.files, RUNTIME_VERSION),
       ok: false,
       workflows: [],
       diagnostics: tree.problems.map((p) => ({ file: p.path, message: p.message, severity: "error" as const })),
@@ -87,7 +103,13 @@ export async function prepareBundle(
     commitSha: tree.sha,
     repository: source.repository,
   });
+  await linkCommit(env.DB, source.repository, source.commitSha, sourceKey);
   return { ...result, compiled: true };
+}
+
+/** A git tree sha names the folder's whole content; the compiler and runtime versions decide what it compiles to. */
+function sourceKeyOf(treeSha: string): string {
+  return `${treeSha}:${COMPILER_VERSION}:${RUNTIME_VERSION}`;
 }
 
 /** Loading the module runs the author's top-level code: a throw or an endless loop there is a diagnostic, not a crash. */

@@ -148,7 +148,7 @@ async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelive
     return { sha: push.after, fromPush: true };
   }
   const [owner = "", repo = ""] = delivery.repository.split("/");
-  const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo });
+  const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo }, push.repository?.default_branch);
   return { sha, fromPush: false };
 }
 

@@ -8,6 +8,7 @@ export type { TokenScope } from "./tokens.ts";
 export { createGitHubClient, getInstallationToken, MAX_RATE_LIMIT_RETRIES, MAX_RETRIES, MAX_WAIT_SECONDS } from "./client.ts";
 export type { GitHubClient, GitHubClientParams, GitHubConfig, GitHubIdentity } from "./client.ts";
 export { fetchWorkflowTree, resolveDefaultBranchHead, DEFAULT_WORKFLOW_TREE_LIMITS, WORKFLOWS_DIR } from "./tree.ts";
+export type { WorkflowTreeOptions } from "./tree.ts";
 export { renderCheckRunOutput, upsertCheckRun, updateCheckRun, CHECK_RUN_LIMITS } from "./check-runs.ts";
 export type { CheckRunRef, NewCheckRun, CheckRunState, CheckRunUpdate } from "./check-runs.ts";
 export {

@@ -33,21 +33,34 @@ const FULL_SHA = /^[0-9a-f]{40}$/i;
 const MODE_SYMLINK = "120000";
 const MODE_SUBMODULE = "160000";
 
+export interface WorkflowTreeOptions {
+  /**
+   * Asked with the git tree sha of `.workflows/` before any blob is downloaded: a git tree sha
+   * names its whole content, so a caller that already compiled that tree answers true and
+   * the download is skipped (the result then has no files and `skipped: true`).
+   */
+  alreadyKnown?: (treeSha: string) => Promise<boolean>;
+}
+
 export async function fetchWorkflowTree(
   octokit: GitHubClient,
   { owner, repo, ref }: RepoRef & { ref: string },
   limits: WorkflowTreeLimits = DEFAULT_WORKFLOW_TREE_LIMITS,
+  options: WorkflowTreeOptions = {},
 ): Promise<WorkflowTree> {
   const sha = FULL_SHA.test(ref) ? ref.toLowerCase() : (await octokit.rest.repos.getCommit({ owner, repo, ref, per_page: 1 })).data.sha;
   const root = await octokit.rest.git.getTree({ owner, repo, tree_sha: sha });
   const entry = root.data.tree.find((item) => item.path === WORKFLOWS_DIR);
-  if (!entry) return { sha, files: [], problems: [] };
-  if (entry.type !== "tree" || !entry.sha) return { sha, files: [], problems: [notFollowed(WORKFLOWS_DIR, entry.mode)] };
+  if (!entry) return { sha, treeSha: null, files: [], problems: [] };
+  if (entry.type !== "tree" || !entry.sha) return { sha, treeSha: null, files: [], problems: [notFollowed(WORKFLOWS_DIR, entry.mode)] };
+  const treeSha = entry.sha;
+  if (await options.alreadyKnown?.(treeSha)) return { sha, treeSha, files: [], problems: [], skipped: true };
 
   const listing = await octokit.rest.git.getTree({ owner, repo, tree_sha: entry.sha, recursive: "1" });
   if (listing.data.truncated) {
     return {
       sha,
+      treeSha,
       files: [],
       problems: [{ path: WORKFLOWS_DIR, message: `GitHub truncated the listing of ${WORKFLOWS_DIR}/ (over 100,000 entries or 7 MB). Keep only workflow sources there (at most ${limits.maxFiles} files).` }],
     };
@@ -67,7 +80,7 @@ export async function fetchWorkflowTree(
     if ("content" in result) files.push(result);
     else problems.push(result);
   }
-  return { sha, files, problems };
+  return { sha, treeSha, files, problems };
 }
 
 export interface TreeEntry {
@@ -133,9 +146,9 @@ export function decodeBlob(path: string, content: string, encoding: string, limi
 }
 
 /** The default branch and the commit it points to now. */
-export async function resolveDefaultBranchHead(octokit: GitHubClient, { owner, repo }: RepoRef): Promise<{ branch: string; sha: string }> {
-  const { data: repository } = await octokit.rest.repos.get({ owner, repo });
-  const branch = repository.default_branch;
+/** The default branch's head commit; `knownBranch` (webhook payloads carry `repository.default_branch`) saves one request. */
+export async function resolveDefaultBranchHead(octokit: GitHubClient, { owner, repo }: RepoRef, knownBranch?: string): Promise<{ branch: string; sha: string }> {
+  const branch = knownBranch ?? (await octokit.rest.repos.get({ owner, repo })).data.default_branch;
   const { data } = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` });
   return { branch, sha: data.object.sha };
 }

@@ -19,6 +19,10 @@ export interface WorkflowTreeProblem {
 export interface WorkflowTree {
   /** The commit the files were read at. */
   sha: string;
+  /** The git tree sha of `.workflows/`, which names its whole content; null when there is no such folder. */
+  treeSha: string | null;
+  /** True when `alreadyKnown` recognised the tree and no blob was downloaded. */
+  skipped?: boolean;
   files: WorkflowFile[];
   problems: WorkflowTreeProblem[];
 }

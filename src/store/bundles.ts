@@ -5,7 +5,28 @@ import type { BundleRecord } from "./types";
 export async function findBundle(db: D1Database, sourceKey: string): Promise<BundleRecord | null> {
   await ensureSchema(db);
   const row = await db.prepare("SELECT * FROM bundles WHERE source_key = ?").bind(sourceKey).first<Record<string, unknown>>();
-  if (!row) return null;
+  return row ? toBundle(row) : null;
+}
+
+/** The bundle a commit of a repository was resolved to before, if any. */
+export async function findBundleForCommit(db: D1Database, repository: string, commitSha: string): Promise<BundleRecord | null> {
+  await ensureSchema(db);
+  const row = await db
+    .prepare("SELECT b.* FROM bundle_commits c JOIN bundles b ON b.source_key = c.source_key WHERE c.repository = ? AND c.commit_sha = ?")
+    .bind(repository, commitSha)
+    .first<Record<string, unknown>>();
+  return row ? toBundle(row) : null;
+}
+
+export async function linkCommit(db: D1Database, repository: string, commitSha: string, sourceKey: string): Promise<void> {
+  await ensureSchema(db);
+  await db
+    .prepare("INSERT INTO bundle_commits (repository, commit_sha, source_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+    .bind(repository, commitSha, sourceKey)
+    .run();
+}
+
+function toBundle(row: Record<string, unknown>): BundleRecord {
   return {
     sourceKey: String(row.source_key),
     hash: String(row.hash),

@@ -1,7 +1,7 @@
 export { ensureSchema } from "./schema";
 export { upsertInstallation, deleteInstallation, updateRepositories, listInstallations, listRepositories } from "./installations";
 export { recordDelivery, recordDeliveries, finishDelivery, getDelivery, listUnfinishedDeliveries, countReruns } from "./deliveries";
-export { findBundle, saveBundle } from "./bundles";
+export { findBundle, findBundleForCommit, linkCommit, saveBundle } from "./bundles";
 export {
   insertRun,
   markRunStarted,

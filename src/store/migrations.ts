@@ -121,4 +121,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE runs ADD COLUMN logs_capped INTEGER NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    version: 4,
+    name: "bundle per commit",
+    statements: [
+      // Which bundle a default-branch commit resolved to: an event on an unchanged HEAD
+      // needs no tree listing at all.
+      `CREATE TABLE bundle_commits (
+        repository TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        source_key TEXT NOT NULL REFERENCES bundles(source_key),
+        PRIMARY KEY (repository, commit_sha)
+      )`,
+    ],
+  },
 ];

@@ -88,6 +88,29 @@ describe("runs", () => {
     expect(creates.map((r) => (r.body as { status?: string }).status)).toEqual(["in_progress"]);
   });
 
+  it("compiles once per .workflows content: later events on the same HEAD, or a HEAD with the same folder, fetch no blob and compile nothing", async () => {
+    const repo = newRepo("cached", { ".workflows/greet.ts": GREETER });
+    const gitReads = () => stack.emulator.requests.filter((r) => /^\/repos\/[^/]+\/[^/]+\/git\/(trees|blobs)\//.test(r.path) && r.path.startsWith(`/repos/${repo.fullName}/`));
+    const first = openPr(repo, 1);
+    await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 1, headSha: first }));
+    await waitFor("the first run", completed(repo, "repoflow: Greet"), 60_000);
+    const afterFirst = gitReads().length;
+    expect(gitReads().some((r) => r.path.includes("/git/blobs/"))).toBe(true);
+
+    const second = openPr(repo, 2);
+    await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 2, headSha: second }));
+    await waitFor("the second run", () => stack.emulator.comments(repo.fullName, 2).length > 0, 60_000);
+    expect(gitReads().length, "same HEAD: no tree or blob request").toBe(afterFirst);
+
+    stack.emulator.commit(repo.fullName, { "README.md": "docs only" });
+    const third = openPr(repo, 3);
+    await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 3, headSha: third }));
+    await waitFor("the third run", () => stack.emulator.comments(repo.fullName, 3).length > 0, 60_000);
+    const newReads = gitReads().slice(afterFirst);
+    expect(newReads.filter((r) => r.path.includes("/git/blobs/")), "same .workflows tree: no blob download").toEqual([]);
+    expect(newReads.length).toBeGreaterThan(0);
+  });
+
   it("starts no second run for a redelivered delivery (invariant 2)", async () => {
     const repo = newRepo("redelivery", { ".workflows/greet.ts": GREETER });
     const headSha = openPr(repo, 3);

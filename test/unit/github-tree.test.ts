@@ -59,15 +59,31 @@ describe("fetchWorkflowTree", () => {
   it("reads the commit a branch name points to, and not later ones", async () => {
     const { owner, repo, sha } = repoWith({ ".workflows/a.ts": "v1" });
     const tree = await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: "main" });
-    expect(tree).toEqual({ sha, files: [{ path: ".workflows/a.ts", content: "v1" }], problems: [] });
+    expect(tree).toEqual({ sha, treeSha: expect.stringMatching(/^[0-9a-f]{40}$/), files: [{ path: ".workflows/a.ts", content: "v1" }], problems: [] });
     const second = emulator.commit(`octo/${repo}`, { ".workflows/a.ts": "v2" });
     expect((await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: sha })).files).toEqual([{ path: ".workflows/a.ts", content: "v1" }]);
     expect((await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: second.sha })).files).toEqual([{ path: ".workflows/a.ts", content: "v2" }]);
   });
 
+  it("skips every blob download when the caller already knows the .workflows tree, and names the tree by its git sha", async () => {
+    const { owner, repo, sha } = repoWith({ ".workflows/a.ts": "v1", ".workflows/lib/b.ts": "v1" });
+    const first = await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: sha });
+    emulator.reset();
+    const asked: string[] = [];
+    const again = await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: sha }, undefined, {
+      alreadyKnown: async (treeSha) => (asked.push(treeSha), true),
+    });
+    expect(asked).toEqual([first.treeSha]);
+    expect(again).toEqual({ sha, treeSha: first.treeSha, files: [], problems: [], skipped: true });
+    expect(emulator.requests.filter((r) => r.path.includes("/git/blobs/"))).toEqual([]);
+    // Another commit with the same .workflows/ content has the same tree sha.
+    const next = emulator.commit(`octo/${repo}`, { "README.md": "changed elsewhere" });
+    expect((await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: next.sha })).treeSha).toBe(first.treeSha);
+  });
+
   it("returns no files and no problems for a repository without .workflows/", async () => {
     const { owner, repo, sha } = repoWith({ "README.md": "nothing here" });
-    expect(await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: sha })).toEqual({ sha, files: [], problems: [] });
+    expect(await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: sha })).toEqual({ sha, treeSha: null, files: [], problems: [] });
   });
 
   it("does not follow a symlink or a submodule, and reports both", async () => {
@@ -86,7 +102,7 @@ describe("fetchWorkflowTree", () => {
 
   it("reports a .workflows that is itself a symlink", async () => {
     const { owner, repo, sha } = repoWith({ ".workflows": "elsewhere", "elsewhere/a.ts": "x" }, { modes: { ".workflows": "120000" } });
-    expect(await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: sha })).toEqual({ sha, files: [], problems: [{ path: ".workflows", message: expect.stringMatching(/symbolic link/) }] });
+    expect(await fetchWorkflowTree(clientFor(repo), { owner, repo, ref: sha })).toEqual({ sha, treeSha: null, files: [], problems: [{ path: ".workflows", message: expect.stringMatching(/symbolic link/) }] });
   });
 
   it("skips a file over the per-file limit without downloading it", async () => {
@@ -121,7 +137,7 @@ describe("fetchWorkflowTree", () => {
       return Response.json({ ...((await response.json()) as object), truncated: true }, { status: response.status, headers: response.headers });
     };
     const tree = await fetchWorkflowTree(clientFor(repo, patched), { owner, repo, ref: sha });
-    expect(tree).toEqual({ sha, files: [], problems: [{ path: ".workflows", message: expect.stringMatching(/GitHub truncated the listing/) }] });
+    expect(tree).toEqual({ sha, treeSha: expect.stringMatching(/^[0-9a-f]{40}$/), files: [], problems: [{ path: ".workflows", message: expect.stringMatching(/GitHub truncated the listing/) }] });
   });
 
   it("downloads blobs concurrently, at most 6 at a time", async () => {
