@@ -34,7 +34,8 @@ export type EventPayload<On extends Triggers> = {
   [E in keyof On & EventName]: On[E] extends readonly (infer A)[] ? PayloadOf<E, A> : EmitterWebhookEvent<E>["payload"];
 }[keyof On & EventName];
 
-export type GitHub = InstanceType<typeof GitHubClient>;
+/** An @octokit/rest client (`github.rest.*`, `github.paginate`, `github.request`), with retries and throttling. */
+export type GitHub = Octokit;
 
 export type Duration = number | `${number} ${"millisecond" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year"}${"" | "s"}`;
 
@@ -108,6 +109,7 @@ export function workflow<const On extends Triggers>(definition: WorkflowDefiniti
   return Object.freeze({ ...definition, [WORKFLOW]: true as const });
 }
 
+/** @internal The tenant host's check for what workflow() made. */
 export function isWorkflow(value: unknown): value is Workflow {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[WORKFLOW] === true;
 }
@@ -117,9 +119,9 @@ export class NonRetryableError extends Error {
   override readonly name = "NonRetryableError";
 }
 
-const GitHubClient = Octokit.plugin(retry, throttling);
+const GitHubClient: typeof Octokit = Octokit.plugin(retry, throttling);
 
-/** The client handed to workflows. No auth here: the dispatcher's gateway adds the token on the way out. */
+/** @internal The client handed to workflows. No auth here: the dispatcher's gateway adds the token on the way out. */
 export function createGitHub(): GitHub {
   return new GitHubClient({
     baseUrl: "https://api.github.com",
