@@ -14,6 +14,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parsePublicKey } from "./auth.ts";
+import { ADMIN_PREFIX, handleAdmin } from "./admin.ts";
 import { handle } from "./pipeline.ts";
 import {
   addRepo,
@@ -48,9 +49,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const publicKey = options.appPublicKey === undefined ? undefined : parsePublicKey(options.appPublicKey);
   const site = { url: "", world };
 
+  let emulator: Emulator | undefined;
   const server = createServer((request, response) => {
     readBody(request).then(
       (body) => {
+        if (emulator && (request.url ?? "").startsWith(ADMIN_PREFIX)) {
+          const admin = handleAdmin(world, emulator, request.method ?? "GET", new URL(request.url ?? "/", site.url).pathname, parseJsonOrNull(body));
+          response.writeHead(admin.status, { "content-type": "application/json; charset=utf-8" });
+          response.end(JSON.stringify(admin.body));
+          return;
+        }
         const reply = handle(site, publicKey, { method: request.method ?? "GET", url: request.url ?? "/", headers: flatHeaders(request), body });
         response.writeHead(reply.status, reply.headers);
         response.end(reply.body);
@@ -66,7 +74,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   site.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return emulatorFor(world, site.url, server);
+  emulator = emulatorFor(world, site.url, server);
+  return emulator;
 }
 
 function emulatorFor(world: World, url: string, server: ReturnType<typeof createServer>): Emulator {
@@ -127,4 +136,13 @@ function flatHeaders(request: IncomingMessage): Record<string, string> {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   return headers;
+}
+
+function parseJsonOrNull(body: Uint8Array): unknown {
+  try {
+    const text = new TextDecoder().decode(body);
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
 }
