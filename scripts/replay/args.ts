@@ -75,7 +75,8 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
   if (positional.length > 2) throw new UsageError(`too many arguments: ${positional.join(" ")}. ${USAGE}`);
   const [first, second] = positional;
   // One positional argument may be the exported delivery itself (a file), which names its own event.
-  if (first !== undefined && /^[a-z_]+(\.[a-z_]+)?$/.test(first)) {
+  const looksLikeFile = (arg: string) => arg.includes("/") || /\.(json|txt|http)$/i.test(arg);
+  if (first !== undefined && !looksLikeFile(first) && /^[a-z_]+(\.[a-z_]+)?$/.test(first)) {
     const [event, action] = first.split(".");
     args.event = event!;
     args.action = action ?? null;

@@ -39,7 +39,7 @@ export function parseExportedDelivery(text: string): ExportedDelivery | null {
     return finish(event, guid, headers, payload);
   }
   const split = trimmed.search(/\r?\n\s*\r?\n/);
-  if (split < 0 || !/^[A-Za-z-]+:\s/.test(trimmed)) return null;
+  if (split < 0 || !/^[A-Za-z][\w -]*:\s/.test(trimmed)) return null;
   const headers: Record<string, string> = {};
   for (const line of trimmed.slice(0, split).split(/\r?\n/)) {
     const at = line.indexOf(":");
