@@ -11,6 +11,10 @@ declare namespace Cloudflare {
     APP_ID?: string;
     PRIVATE_KEY?: string;
     GITHUB_API_URL?: string;
+    /** The GitHub App's OAuth client, for dashboard sign-in in production. */
+    GITHUB_CLIENT_ID?: string;
+    GITHUB_CLIENT_SECRET?: string;
+    SESSION_SECRET?: string;
     DB: D1Database;
     BLOBS: R2Bucket;
     LOADER: WorkerLoader;

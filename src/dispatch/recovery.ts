@@ -64,12 +64,18 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
     Array.from({ length: INBOX_SHARDS }, (_, i) => (env.INBOX.get(env.INBOX.idFromName(`inbox-${i}`)) as unknown as { rearm(): Promise<number> }).rearm()),
   );
 
-  for (const delivery of await listUnfinishedDeliveries(env.DB, quietSince)) {
+  const kick = { type: KICK_EVENT_TYPE, payload: { at: now.toISOString() } };
+  // One instance the engine cannot answer for must not stop the pass for the others.
+  const each = async <T>(items: T[], recover: (item: T) => Promise<void>) => {
+    for (const item of items) await recover(item).catch((error: unknown) => console.warn("repoflow: recovery skipped an instance:", error));
+  };
+
+  await each(await listUnfinishedDeliveries(env.DB, quietSince), async (delivery) => {
     const instance = await env.INGEST.get(delivery.instanceId).catch(() => null);
     if (!instance) {
       await finishDelivery(env.DB, delivery.id, "failed", "repoflow: the ingest run for this delivery does not exist; redeliver it from GitHub.");
       report.reconciled.push(delivery.instanceId);
-      continue;
+      return;
     }
     const { status, error } = await instance.status();
     if (status === "complete") {
@@ -79,34 +85,24 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
       await finishDelivery(env.DB, delivery.id, "failed", error?.message ?? status);
       report.reconciled.push(delivery.instanceId);
     } else if (options.kick && LIVE.has(status)) {
-      await instance.sendEvent({ type: KICK_EVENT_TYPE, payload: { at: now.toISOString() } });
+      await instance.sendEvent(kick);
       report.kicked.push(delivery.instanceId);
     }
-  }
+  });
 
-  for (const run of await listStalledRuns(env.DB, { quietSince, now, includeSleeping: options.includeSleeping })) {
+  await each(await listStalledRuns(env.DB, { quietSince, now, includeSleeping: options.includeSleeping }), async (run) => {
     const instance = await env.WORKFLOWS.get(run.id).catch(() => null);
-    if (!instance) {
-      await finishRun(env.DB, run.id, "failed", "repoflow: the Workflow instance of this run no longer exists.");
+    const outcome = instance ? await instance.status() : null;
+    const terminal = outcome === null ? "failed" : ({ complete: "succeeded", errored: "failed", terminated: "cancelled" } as const)[outcome.status as "complete"];
+    if (terminal) {
+      await finishRun(env.DB, run.id, terminal, outcome === null ? "repoflow: the Workflow instance of this run no longer exists." : outcome.error?.message);
       report.reconciled.push(run.id);
-      continue;
-    }
-    const { status, error } = await instance.status();
-    if (status === "complete") {
-      await finishRun(env.DB, run.id, "succeeded");
-      report.reconciled.push(run.id);
-    } else if (status === "errored") {
-      await finishRun(env.DB, run.id, "failed", error?.message ?? "errored");
-      report.reconciled.push(run.id);
-    } else if (status === "terminated") {
-      await finishRun(env.DB, run.id, "cancelled");
-      report.reconciled.push(run.id);
-    } else if (options.kick && LIVE.has(status)) {
-      await instance.sendEvent({ type: KICK_EVENT_TYPE, payload: { at: now.toISOString() } });
+    } else if (instance && outcome && options.kick && LIVE.has(outcome.status)) {
+      await instance.sendEvent(kick);
       // A kicked run gets a fresh quiet period before it is kicked again.
       await touchRun(env.DB, run.id);
       report.kicked.push(run.id);
     }
-  }
+  });
   return report;
 }

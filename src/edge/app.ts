@@ -6,7 +6,9 @@
 import { Hono } from "hono";
 import { ConfigError, readConfig } from "../config";
 import { recoverNow, recoveryDue } from "../dispatch";
-import { controlRoutes } from "./controls";
+import { apiRoutes } from "./api";
+import { AuthConfigError } from "./auth";
+import { dashboardRoutes } from "./dashboard";
 import { handleWebhook } from "./webhook";
 
 export function createApp() {
@@ -27,12 +29,13 @@ export function createApp() {
   });
 
   app.post("/webhooks/github", handleWebhook);
-  app.route("/", controlRoutes());
+  app.route("/", apiRoutes());
+  app.route("/", dashboardRoutes());
 
   app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
 
   app.onError((error, c) => {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof AuthConfigError) {
       console.error(error.message);
       return c.json({ error: "misconfigured", message: error.message }, 503);
     }
