@@ -1,222 +1,241 @@
-// `npm run replay -- <event>[.<action>] [payload.json] [--repo owner/name] [--dir path] [--skip-sleeps]`
-// Sends a delivery to the local service (`npm run dev`) exactly as GitHub would, then follows
-// the runs it started to completion, step by step. See docs/authors.md#replay.
-import { createHmac, randomUUID } from "node:crypto";
+/**
+ * `npm run replay -- <event>[.<action>] [payload.json] [--repo owner/name] [--dir path] [--skip-sleeps]`:
+ * sends one delivery to the local service (`npm run dev`) exactly as GitHub
+ * would, then follows the runs it started until they end, step by step.
+ * See docs/authors.md#replay.
+ *
+ * Node 22 runs this file as is (type stripping): erasable TypeScript only and
+ * `.ts` in relative imports. Under `npm run dev` the GitHub emulator is
+ * another process, so the PR, the issue and a `--dir` folder reach it through
+ * its `/_emulator/` admin routes (test/emulator/admin.ts), never through
+ * GitHub's own API shapes.
+ */
+import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { example, retarget } from "../test/support/payloads.ts";
+import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
+import { retarget } from "../test/support/payloads.ts";
 import { parseArgs, UsageError, type ReplayArgs } from "./replay/args.ts";
-import { parseExportedDelivery, type ExportedDelivery } from "./replay/exported.ts";
+import { ExportFormatError, parseExportedDelivery, type ExportedDelivery } from "./replay/exported.ts";
+import { DeliveryFollower, type DeliveryView, type Outcome } from "./replay/report.ts";
+import { readVar, signedRequest } from "./replay/request.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url).href);
+type Json = Record<string, any>;
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEFAULT_REPO = "octo-org/demo";
+const POLL_MS = 400;
+const PLAIN_PROGRESS_MS = 5_000;
 
-class Unreachable extends Error {
-  override readonly name = "Unreachable";
+class UnreachableError extends Error {
+  override readonly name = "UnreachableError";
+  constructor(what: string, url: string, option: string, cause: unknown) {
+    const why = cause instanceof Error ? String(cause.cause ?? cause.message) : String(cause);
+    super(`repoflow: ${what} does not answer at ${new URL(url).origin} (${why}); start the service and the emulator with \`npm run dev\`, or point ${option} at them.`);
+  }
 }
 
-interface StepView {
-  name: string;
-  kind: string;
-  status: string;
-  attempts: number;
-  startedAt: string;
-  finishedAt: string | null;
-  error: string | null;
+class EmulatorRefusedError extends Error {
+  override readonly name = "EmulatorRefusedError";
+  constructor(status: number, message: string) {
+    super(`repoflow: the GitHub emulator answered ${status}: ${message}`);
+  }
 }
-interface RunView {
-  id: string;
-  workflowName: string;
-  status: string;
-  error: string | null;
-  steps: StepView[];
+
+interface Target {
+  fullName: string;
+  installationId: number;
+  defaultBranch: string;
+  headSha: string;
+}
+
+interface Prepared {
+  event: string;
+  guid: string;
+  payload: Json;
+  original?: Record<string, string>;
 }
 
 function localVar(name: string): string | undefined {
   if (process.env[name]) return process.env[name];
   for (const file of [".dev.vars", ".dev.vars.example"]) {
-    const path = join(root, file);
-    if (!existsSync(path)) continue;
-    const line = readFileSync(path, "utf8").split("\n").find((l) => l.startsWith(`${name}=`));
-    if (line) return line.slice(name.length + 1).replace(/^"|"$/g, "");
+    const path = join(ROOT, file);
+    const value = existsSync(path) ? readVar(readFileSync(path, "utf8"), name) : undefined;
+    if (value) return value;
   }
   return undefined;
 }
 
-async function call(url: string, init?: RequestInit): Promise<Response> {
+async function call(what: string, option: string, url: string, init?: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
   } catch (error) {
-    throw new Unreachable(`${new URL(url).origin} is not answering (${(error as Error).cause ?? (error as Error).message}). Start the local service and emulator with \`npm run dev\`.`);
+    throw new UnreachableError(what, url, option, error);
   }
 }
 
-async function admin(args: ReplayArgs, method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const res = await call(`${args.github}/_emulator${path}`, {
+async function emulator(args: ReplayArgs, method: string, path: string, body?: unknown): Promise<Json | null> {
+  const res = await call("the GitHub emulator", "--github", `${args.github}/_emulator${path}`, {
     method,
     headers: { "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const json = (await res.json()) as Record<string, any>;
-  if (!res.ok) throw new Error(json.message ?? `emulator answered ${res.status}`);
+  const json = (await res.json().catch(() => ({}))) as Json;
+  if (res.status === 404 && method === "GET") return null;
+  if (!res.ok) throw new EmulatorRefusedError(res.status, String(json.message ?? res.statusText));
   return json;
 }
 
-/** Makes the pull request or issue a payload names exist in the emulator, so the run's API calls find it. */
-async function prepareTarget(args: ReplayArgs, repo: string, payload: Record<string, any>): Promise<void> {
-  const number = payload.pull_request?.number ?? payload.issue?.number ?? payload.number;
+function example(event: string, action: string | null): Json {
+  const group = examples.find((e) => e.name === event);
+  if (!group) throw new UsageError(`@octokit/webhooks-examples has no "${event}" event; use a webhook event name such as pull_request, issues, issue_comment or push.`);
+  const found = group.examples.find((p) => action === null || (p as Json).action === action);
+  if (!found) {
+    const actions = [...new Set(group.examples.map((p) => (p as Json).action).filter((a) => typeof a === "string"))];
+    throw new UsageError(`GitHub's examples have no ${event}.${action}; use one of ${actions.map((a) => `${event}.${a}`).join(", ")}, or give your own payload file.`);
+  }
+  return structuredClone(found) as Json;
+}
+
+function readPayloadFile(file: string): { exported: ExportedDelivery | null; payload: Json | null } {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`no file ${path}; give a payload or an exported delivery that exists.`);
+  const text = readFileSync(path, "utf8");
+  const exported = parseExportedDelivery(text);
+  if (exported) return { exported, payload: null };
+  try {
+    return { exported: null, payload: JSON.parse(text) as Json };
+  } catch (error) {
+    throw new ExportFormatError(`${file} is neither a JSON payload nor a delivery exported from GitHub (${(error as Error).message}); give the payload as GitHub sent it.`);
+  }
+}
+
+/** The PR or issue a payload names must exist for the run's API calls and its check run; the PR's head is a real commit of the emulator. */
+async function ensureTarget(args: ReplayArgs, repo: string, payload: Json, moveHead: boolean): Promise<void> {
+  const issue = payload.issue as Json | undefined;
+  const pull = (payload.pull_request as Json | undefined) ?? (issue?.pull_request ? issue : undefined);
+  const number = pull?.number ?? issue?.number;
   if (typeof number !== "number") return;
-  if (payload.pull_request) {
-    const opened = await admin(args, "POST", `/repos/${repo}/pulls`, {
-      number,
-      title: payload.pull_request.title ?? `Pull request #${number}`,
-      head: payload.pull_request.head?.ref && payload.pull_request.head.ref !== payload.repository?.default_branch ? payload.pull_request.head.ref : `replay-${number}`,
-      user: payload.pull_request.user?.login,
-    }).catch(() => null);
-    const head = opened?.headSha as string | undefined;
-    if (head) payload.pull_request.head = { ...payload.pull_request.head, sha: head };
-  } else if (payload.issue) {
-    await admin(args, "POST", `/repos/${repo}/issues`, { number, title: payload.issue.title ?? `Issue #${number}`, user: payload.issue.user?.login }).catch(() => null);
+  if (pull) {
+    const opened = await emulator(args, "POST", `/repos/${repo}/pulls`, { number, title: pull.title, head: pull.head?.ref, user: pull.user?.login });
+    if (moveHead && payload.pull_request) payload.pull_request.head = { ...payload.pull_request.head, sha: opened?.headSha, ref: payload.pull_request.head?.ref };
+  } else {
+    await emulator(args, "POST", `/repos/${repo}/issues`, { number, title: issue?.title, user: issue?.user?.login });
   }
 }
 
-async function buildDelivery(args: ReplayArgs): Promise<{ event: string; id: string; payload: Record<string, any>; headers: Record<string, string>; exported: boolean }> {
-  const appId = localVar("APP_ID") ?? "1";
-  let exported: ExportedDelivery | null = null;
-  let filePayload: Record<string, any> | null = null;
-  if (args.file) {
-    const text = readFileSync(resolve(args.file), "utf8");
-    exported = parseExportedDelivery(text);
-    if (!exported) filePayload = JSON.parse(text);
-  }
-  if (exported) {
-    return { event: exported.event, id: exported.guid, payload: exported.payload, headers: exported.headers, exported: true };
-  }
-  const event = args.event!;
-  const repo = args.repo ?? DEFAULT_REPO;
+async function targetOf(args: ReplayArgs, fullName: string): Promise<Target | null> {
   if (args.dir) {
-    const known = await admin(args, "GET", `/repos/${repo}`).catch(() => null);
-    const { sha } = await admin(args, "PUT", `/repos/${repo}`, { dir: resolve(args.dir), installationId: known?.installationId ?? 1 });
-    console.log(`loaded ${args.dir} into the emulator as ${repo} @ ${String(sha).slice(0, 7)} (its default branch)`);
+    const loaded = (await emulator(args, "POST", "/repos", { fullName, dir: resolve(args.dir) })) as Target & { sha: string };
+    console.log(`loaded ${args.dir} into the emulator as ${fullName}, default branch ${loaded.defaultBranch} @ ${loaded.sha.slice(0, 7)}`);
+    return loaded;
   }
-  const info = await admin(args, "GET", `/repos/${repo}`).catch((error: Error) => {
-    throw new Error(`${error.message}. Load a repository with --dir path/to/repo, or use --repo with one the emulator has.`);
-  });
-  let payload = filePayload ?? example(event, args.action ?? undefined);
-  if (!filePayload || args.repo) payload = retarget(payload, { fullName: repo, installationId: info.installationId, defaultBranch: info.defaultBranch });
-  if (args.action) payload.action = args.action;
-  if (event === "push") {
-    payload.ref = `refs/heads/${info.defaultBranch}`;
-    payload.after = info.headSha;
-  }
-  await prepareTarget(args, repo, payload);
-  return {
-    event,
-    id: randomUUID(),
-    payload,
-    headers: {
-      "x-github-hook-id": "1",
-      "x-github-hook-installation-target-type": "integration",
-      "x-github-hook-installation-target-id": appId,
-    },
-    exported: false,
-  };
+  return (await emulator(args, "GET", `/repos/${fullName}`)) as Target | null;
 }
 
-function duration(step: StepView): string {
-  if (!step.finishedAt) return "";
-  const ms = Date.parse(step.finishedAt) - Date.parse(step.startedAt);
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-async function follow(args: ReplayArgs, deliveryId: string): Promise<number> {
-  const deadline = Date.now() + args.timeoutSeconds * 1000;
-  const printed = new Set<string>();
-  const announced = new Set<string>();
-  const tty = process.stdout.isTTY === true;
-  let lastPlain = 0;
-  for (;;) {
-    const res = await call(`${args.service}/api/deliveries/${encodeURIComponent(deliveryId)}`);
-    const body = res.ok ? ((await res.json()) as { delivery: { status: string; error: string | null }; runs: RunView[] }) : null;
-    for (const run of body?.runs ?? []) {
-      if (!announced.has(run.id)) {
-        announced.add(run.id);
-        if (tty) process.stdout.write("\r\x1b[K");
-        console.log(`run ${run.id}  ${run.workflowName}`);
-      }
-      for (const step of run.steps) {
-        const key = `${run.id}/${step.name}`;
-        if (printed.has(key) || (step.status !== "succeeded" && step.status !== "failed")) continue;
-        printed.add(key);
-        if (tty) process.stdout.write("\r\x1b[K");
-        const attempts = step.kind === "do" ? `, ${step.attempts} attempt${step.attempts === 1 ? "" : "s"}` : "";
-        console.log(`  ${step.status === "succeeded" ? "✓" : "✗"} ${step.name} (${duration(step)}${attempts})${step.error ? `: ${step.error}` : ""}`);
-      }
+async function prepare(args: ReplayArgs): Promise<Prepared> {
+  const file = args.file ? readPayloadFile(args.file) : null;
+  if (file?.exported) {
+    const { exported } = file;
+    if (args.event && (args.event !== exported.event || (args.action && args.action !== exported.action))) {
+      throw new UsageError(`the exported delivery is ${exported.event}${exported.action ? `.${exported.action}` : ""}, not ${args.event}${args.action ? `.${args.action}` : ""}; leave the event out, an export names its own.`);
     }
-    const runs = body?.runs ?? [];
-    const delivered = body && body.delivery.status !== "accepted";
-    const done = delivered && runs.every((r) => ["succeeded", "failed", "cancelled"].includes(r.status));
-    if (done) {
-      if (tty) process.stdout.write("\r\x1b[K");
-      if (body.delivery.status === "failed") {
-        console.error(`✗ the service could not process the delivery: ${body.delivery.error}`);
-        return 1;
-      }
-      if (runs.length === 0) {
-        console.log(`no workflow matched ${args.event ?? "the event"}${args.action ? `.${args.action}` : ""}`);
-        return 0;
-      }
-      for (const run of runs) console.log(`${run.status === "succeeded" ? "✓" : "✗"} ${run.workflowName}: ${run.status}${run.error ? ` (${run.error.split("\n--- repoflow stack ---\n")[0]})` : ""}`);
-      return runs.every((r) => r.status === "succeeded") ? 0 : 1;
+    const prepared: Prepared = { event: exported.event, guid: exported.guid, payload: exported.payload, original: exported.headers };
+    await aim(args, prepared.payload, args.repo !== null);
+    return prepared;
+  }
+  if (!args.event) throw new UsageError(`${args.file} is a payload, not an exported delivery; name its event: npm run replay -- <event>[.<action>] ${args.file}`);
+  const payload = file?.payload ?? example(args.event, args.action);
+  if (args.action) payload.action = args.action;
+  await aim(args, payload, !file || args.repo !== null, args.event);
+  return { event: args.event, guid: randomUUID(), payload };
+}
+
+/** Points the payload at the chosen repository (when asked to) and makes what it names exist in the emulator. */
+async function aim(args: ReplayArgs, payload: Json, retargeted: boolean, event?: string): Promise<void> {
+  const fullName = retargeted ? (args.repo ?? DEFAULT_REPO) : (payload.repository?.full_name as string | undefined);
+  if (!fullName) return;
+  const target = await targetOf(args, fullName);
+  if (!target) {
+    if (retargeted) throw new EmulatorRefusedError(404, `no repository ${fullName}; load one with --dir path/to/repo, or pick one it has with --repo (npm run dev loads ${DEFAULT_REPO}).`);
+    console.log(`note: the emulator has no ${fullName}, so the service cannot read its .workflows; replay with --repo ${DEFAULT_REPO} (or --dir) to aim it at a local repository.`);
+    return;
+  }
+  if (retargeted) {
+    retarget(payload, { fullName, installationId: target.installationId, defaultBranch: target.defaultBranch });
+    if (event === "push") {
+      payload.ref = `refs/heads/${target.defaultBranch}`;
+      payload.after = target.headSha;
+    }
+  }
+  await ensureTarget(args, fullName, payload, retargeted);
+}
+
+async function follow(args: ReplayArgs, guid: string, label: string): Promise<Outcome> {
+  const follower = new DeliveryFollower(label);
+  const deadline = Date.now() + args.timeoutSeconds * 1000;
+  const tty = process.stdout.isTTY === true;
+  const clear = () => tty && process.stdout.write("\r\x1b[K");
+  let lastPlain = Date.now();
+  for (;;) {
+    const res = await call("the local service", "--service", `${args.service}/api/deliveries/${encodeURIComponent(guid)}`);
+    // 404: still in the service's inbox, not yet taken by an ingest run.
+    const view = res.ok ? ((await res.json()) as DeliveryView) : (await res.body?.cancel(), null);
+    const { lines, outcome } = follower.observe(view);
+    if (lines.length > 0) {
+      clear();
+      for (const line of lines) console.log(line);
+    }
+    if (outcome) {
+      clear();
+      return outcome;
     }
     if (Date.now() > deadline) {
-      if (tty) process.stdout.write("\r\x1b[K");
-      const waiting = runs.filter((r) => r.status === "running").map((r) => `${r.workflowName} (${r.steps.at(-1)?.status ?? "starting"})`);
-      console.error(`✗ gave up after ${args.timeoutSeconds} s; still running: ${waiting.join(", ") || "the delivery"}. Sleeping runs go on; try --skip-sleeps.`);
-      return 1;
+      clear();
+      return follower.gaveUp(args.timeoutSeconds);
     }
-    const active = runs.filter((r) => r.status === "queued" || r.status === "running");
-    const line = `… ${delivered ? `${active.length} run(s) in progress` : "waiting for the delivery to be processed"}${active.length ? `: ${active.map((r) => `${r.workflowName} → ${r.steps.at(-1)?.name ?? "starting"} (${r.steps.at(-1)?.status ?? ""})`).join("; ")}` : ""}`;
-    if (tty) process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns ?? 100) - 1)}`);
-    else if (Date.now() - lastPlain > 5000) {
+    if (tty) process.stdout.write(`\r\x1b[K${follower.progress().slice(0, (process.stdout.columns || 100) - 1)}`);
+    else if (Date.now() - lastPlain >= PLAIN_PROGRESS_MS) {
       lastPlain = Date.now();
-      console.log(line);
+      console.log(follower.progress());
     }
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const secret = localVar("WEBHOOK_SECRET");
-  if (!secret) throw new UsageError("no WEBHOOK_SECRET: run `npm run dev` once (it creates .dev.vars), or set WEBHOOK_SECRET.");
-  const delivery = await buildDelivery(args);
-  const body = JSON.stringify(delivery.payload);
-  const headers: Record<string, string> = {
-    "user-agent": "GitHub-Hookshot/repoflow-replay",
-    ...delivery.headers,
-    "content-type": "application/json",
-    "x-github-event": delivery.event,
-    "x-github-delivery": delivery.id,
-    "x-hub-signature-256": "sha256=" + createHmac("sha256", secret).update(body).digest("hex"),
-    ...(args.skipSleeps ? { "x-repoflow-skip-sleeps": "1" } : {}),
-  };
-  const action = typeof delivery.payload.action === "string" ? `.${delivery.payload.action}` : "";
-  if (delivery.exported) console.log(`replaying exported delivery ${delivery.id} as-is, re-signed with the local WEBHOOK_SECRET (the original signature used the production secret)`);
-  const res = await call(`${args.service}/webhooks/github`, { method: "POST", headers, body });
+  if (!secret) throw new UsageError("no WEBHOOK_SECRET in the environment, .dev.vars or .dev.vars.example; run `npm run dev` once (it writes .dev.vars), or set WEBHOOK_SECRET.");
+  const delivery = await prepare(args);
+  const { headers, body } = signedRequest({ ...delivery, appId: localVar("APP_ID") ?? "1", secret, skipSleeps: args.skipSleeps });
+  const label = `${delivery.event}${typeof delivery.payload.action === "string" ? `.${delivery.payload.action}` : ""}`;
+  if (delivery.original) {
+    console.log(`replaying delivery ${delivery.guid} exported from GitHub as-is (event, action, delivery id and hook headers kept), re-signed with the local WEBHOOK_SECRET: the original signature used the production secret`);
+  }
+  const res = await call("the local service", "--service", `${args.service}/webhooks/github`, { method: "POST", headers, body });
   const answer = (await res.json().catch(() => ({}))) as { status?: string; message?: string };
-  console.log(`${delivery.event}${action} → ${res.status} ${answer.status ?? answer.message ?? ""}  (delivery ${delivery.id})`);
+  console.log(`${label} → ${res.status} ${answer.status ?? answer.message ?? ""}  (delivery ${delivery.guid})`);
+  if (res.status === 401) {
+    console.error("✗ the service's WEBHOOK_SECRET is not the one replay signed with; set WEBHOOK_SECRET to the service's (see .dev.vars).");
+    return 1;
+  }
   if (res.status !== 202) return 1;
-  if (answer.status === "ignored") return 0;
-  if (answer.status === "duplicate") console.log("the service had already accepted this delivery; following its runs");
-  return follow({ ...args, event: args.event ?? delivery.event, action: args.action ?? (action ? action.slice(1) : null) }, delivery.id);
+  if (answer.status === "ignored") {
+    console.log(`no workflow matched ${label}: the service ignores ${delivery.event} events`);
+    return 0;
+  }
+  if (answer.status === "duplicate") console.log("the service had accepted this delivery id before (GitHub's redelivery keeps it too); following the runs it started then");
+  const outcome = await follow(args, delivery.guid, label);
+  for (const line of outcome.lines) (outcome.code === 0 ? console.log : console.error)(line);
+  return outcome.code;
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`repoflow replay: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(error instanceof Error ? error.message : String(error));
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

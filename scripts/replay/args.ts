@@ -1,7 +1,13 @@
-/** Command-line arguments of `npm run replay`. Pure, so tests drive it directly. */
+/**
+ * The command line of `npm run replay`. Pure, so tests drive it directly; a
+ * UsageError is what makes the CLI exit 2.
+ */
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  constructor(problem: string) {
+    super(`repoflow: ${problem}`);
+  }
 }
 
 export const USAGE =
@@ -42,7 +48,7 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     switch (arg) {
       case "--repo": {
         const repo = value();
-        if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new UsageError(`--repo must be owner/name, got "${repo}".`);
+        if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new UsageError(`--repo takes owner/name, got "${repo}"; e.g. --repo octo-org/demo.`);
         args.repo = repo;
         break;
       }
@@ -53,14 +59,14 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
         args.skipSleeps = true;
         break;
       case "--service":
-        args.service = value().replace(/\/+$/, "");
+        args.service = origin(arg, value());
         break;
       case "--github":
-        args.github = value().replace(/\/+$/, "");
+        args.github = origin(arg, value());
         break;
       case "--timeout": {
         const seconds = Number(value());
-        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError("--timeout must be a positive number of seconds.");
+        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout takes a positive number of seconds, got "${argv[i]}"; e.g. --timeout 300.`);
         args.timeoutSeconds = seconds;
         break;
       }
@@ -87,4 +93,9 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
   }
   if (args.event === null && args.file === null) throw new UsageError(`name an event, or give an exported delivery. ${USAGE}`);
   return args;
+}
+
+function origin(option: string, url: string): string {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`${option} takes an http URL, got "${url}"; e.g. ${option} http://127.0.0.1:8787.`);
+  return url.replace(/\/+$/, "");
 }

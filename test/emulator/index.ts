@@ -49,12 +49,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const publicKey = options.appPublicKey === undefined ? undefined : parsePublicKey(options.appPublicKey);
   const site = { url: "", world };
 
-  let emulator: Emulator | undefined;
   const server = createServer((request, response) => {
     readBody(request).then(
       (body) => {
-        if (emulator && (request.url ?? "").startsWith(ADMIN_PREFIX)) {
-          const admin = handleAdmin(world, emulator, request.method ?? "GET", new URL(request.url ?? "/", site.url).pathname, parseJsonOrNull(body));
+        if ((request.url ?? "").startsWith(ADMIN_PREFIX)) {
+          const admin = handleAdmin(world, request.method ?? "GET", new URL(request.url ?? "/", site.url).pathname, parseJsonOrNull(body));
           response.writeHead(admin.status, { "content-type": "application/json; charset=utf-8" });
           response.end(JSON.stringify(admin.body));
           return;
@@ -74,8 +73,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   site.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  emulator = emulatorFor(world, site.url, server);
-  return emulator;
+  return emulatorFor(world, site.url, server);
 }
 
 function emulatorFor(world: World, url: string, server: ReturnType<typeof createServer>): Emulator {
