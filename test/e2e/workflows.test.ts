@@ -89,7 +89,8 @@ describe("runs", () => {
   });
 
   it("compiles once per .workflows content: later events on the same HEAD, or a HEAD with the same folder, fetch no blob and compile nothing", async () => {
-    const repo = newRepo("cached", { ".workflows/greet.ts": GREETER });
+    // Content of its own: an identical .workflows tree in another repository would already be compiled.
+    const repo = newRepo("cached", { ".workflows/greet.ts": `${GREETER}\n// cached ${Date.now()}\n` });
     const gitReads = () => stack.emulator.requests.filter((r) => /^\/repos\/[^/]+\/[^/]+\/git\/(trees|blobs)\//.test(r.path) && r.path.startsWith(`/repos/${repo.fullName}/`));
     const first = openPr(repo, 1);
     await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 1, headSha: first }));
