@@ -1,4 +1,4 @@
-/** `npm run replay` against the service and the emulator, run as a user runs it: a child process. */
+/** `npm run replay` against `wrangler dev` and the GitHub emulator, run as an author runs it: a child process. */
 import { execFile } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,12 +22,12 @@ afterEach(() => {
   expect(stack.emulator.violations).toEqual([]);
 });
 
-function replay(args: string[], timeoutMs = 90_000): Promise<{ code: number; out: string }> {
+function replay(args: string[], urls: { service?: string; github?: string } = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [join(ROOT, "scripts/replay.ts"), ...args, "--service", stack.service.url, "--github", stack.emulator.url],
-      { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET, APP_ID: stack.vars.APP_ID }, timeout: timeoutMs },
+      [join(ROOT, "scripts/replay.ts"), ...args, "--service", urls.service ?? stack.service.url, "--github", urls.github ?? stack.emulator.url],
+      { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET, APP_ID: stack.vars.APP_ID }, timeout: 90_000, killSignal: "SIGKILL" },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });
@@ -43,6 +43,12 @@ function repoDir(files: Record<string, string>): string {
   return dir;
 }
 
+async function deliveryRecord(guid: string): Promise<{ delivery: { id: string; status: string }; runs: { status: string }[] }> {
+  const res = await fetch(`${stack.service.url}/api/deliveries/${guid}`, { signal: AbortSignal.timeout(10_000) });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { delivery: { id: string; status: string }; runs: { status: string }[] };
+}
+
 const commenter = (marker: string, before = "") => `
 import { workflow } from "repoflow";
 export default workflow({
@@ -56,68 +62,105 @@ export default workflow({
 });
 `;
 
+const examplePr = (example("pull_request", "opened") as { number: number; pull_request: { head: { ref: string } } });
+
 describe("npm run replay", () => {
-  it("replays GitHub's real example for an event against a local folder's uncommitted .workflows, and follows the run", async () => {
-    const dir = repoDir({ ".workflows/marker.ts": commenter("from the local folder") });
-    const { code, out } = await replay(["pull_request.opened", "--repo", "octo-org/replay-dir", "--dir", dir]);
-    expect(out).toMatch(/pull_request\.opened → 202 accepted/);
-    expect(out).toMatch(/run run-[0-9a-f]+ {2}Marker/);
-    expect(out).toMatch(/✓ comment \(/);
-    expect(out).toMatch(/✓ Marker: succeeded/);
+  it("replays GitHub's real pull_request.opened example against a repository with a workflow, prints its steps and exits 0", async () => {
+    stack.emulator.addRepo({ fullName: "octo-org/replay-example", installationId: 9300, files: { ".workflows/marker.ts": commenter("from GitHub's example") } });
+    const { code, out } = await replay(["pull_request.opened", "--repo", "octo-org/replay-example"]);
+    expect(out).toMatch(/pull_request\.opened → 202 accepted {2}\(delivery [0-9a-f-]{36}\)/);
+    expect(out).toMatch(/delivery [0-9a-f-]{36} started 1 run:\n {2}run run-[0-9a-f]+ {2}Marker \(\.workflows\/marker\.ts\)/);
+    expect(out).toMatch(/ {2}✓ comment \(\d+(\.\d)? m?s, 1 attempt\)/);
+    expect(out).toMatch(/✓ Marker: succeeded in .*, 1 step \(run run-[0-9a-f]+\)/);
     expect(code).toBe(0);
-    const number = (example("pull_request", "opened") as { number: number }).number;
-    expect(stack.emulator.comments("octo-org/replay-dir", number).map((c) => c.body)).toEqual(["from the local folder"]);
+    expect(stack.emulator.comments("octo-org/replay-example", examplePr.number).map((c) => c.body)).toEqual(["from GitHub's example"]);
+    // The check run sits on the pull request's real head commit, made by the replay.
+    const head = stack.emulator.headSha("octo-org/replay-example", examplePr.pull_request.head.ref);
+    expect(stack.emulator.checkRuns("octo-org/replay-example").map((c) => [c.head_sha, c.conclusion])).toEqual([[head, "success"]]);
   });
 
-  it("replays a delivery exported from GitHub as-is, re-signed with the local secret", async () => {
+  it("with --dir runs the uncommitted .workflows of a local folder instead of the repository's code", async () => {
+    stack.emulator.addRepo({ fullName: "octo-org/replay-dir", installationId: 9300, files: { ".workflows/marker.ts": commenter("the committed code") } });
+    const dir = repoDir({ ".workflows/marker.ts": commenter("from the local folder") });
+    const { code, out } = await replay(["pull_request.opened", "--repo", "octo-org/replay-dir", "--dir", dir]);
+    expect(out).toContain(`loaded ${dir} into the emulator as octo-org/replay-dir, default branch main @ `);
+    expect(out).toMatch(/✓ Marker: succeeded/);
+    expect(code).toBe(0);
+    expect(stack.emulator.comments("octo-org/replay-dir", examplePr.number).map((c) => c.body)).toEqual(["from the local folder"]);
+  });
+
+  it("replays a delivery exported from GitHub as-is under its own delivery id, re-signed with the local secret", async () => {
     stack.emulator.addRepo({ fullName: "octo-org/replay-export", installationId: 9301, files: { ".workflows/marker.ts": commenter("exported") } });
     stack.emulator.openPullRequest("octo-org/replay-export", { number: 4, title: "x", head: "f4", base: "main" });
     const payload = retarget(example("pull_request", "opened"), { fullName: "octo-org/replay-export", installationId: 9301 });
     payload.number = 4;
-    payload.pull_request = { ...payload.pull_request, number: 4, head: { ...payload.pull_request.head, sha: stack.emulator.headSha("octo-org/replay-export", "f4") } };
-    const body = JSON.stringify(payload);
+    payload.pull_request = { ...payload.pull_request, number: 4, head: { ...payload.pull_request.head, ref: "f4", sha: stack.emulator.headSha("octo-org/replay-export", "f4") } };
     const guid = randomUUID();
     const exported = {
       id: 12345,
       guid,
+      delivered_at: "2026-11-20T10:00:00Z",
+      redelivery: false,
+      status: "OK",
+      status_code: 202,
       event: "pull_request",
       action: "opened",
+      installation_id: 9301,
+      repository_id: 1,
       request: {
         headers: {
+          Accept: "*/*",
+          "Content-Type": "application/json",
+          "User-Agent": "GitHub-Hookshot/ae3ba6c",
           "X-GitHub-Event": "pull_request",
           "X-GitHub-Delivery": guid,
           "X-GitHub-Hook-ID": "777",
-          "X-Hub-Signature-256": "sha256=" + createHmac("sha256", "the-production-secret").update(body).digest("hex"),
-          "Content-Type": "application/json",
+          "X-GitHub-Hook-Installation-Target-ID": stack.vars.APP_ID,
+          "X-GitHub-Hook-Installation-Target-Type": "integration",
+          "X-Hub-Signature-256": "sha256=" + createHmac("sha256", "the-production-secret").update(JSON.stringify(payload)).digest("hex"),
         },
         payload,
       },
+      response: { headers: {}, payload: "" },
     };
     const file = join(repoDir({}), "delivery.json");
-    writeFileSync(file, JSON.stringify(exported));
+    writeFileSync(file, JSON.stringify(exported, null, 2));
     const { code, out } = await replay([file]);
-    expect(out).toContain(`replaying exported delivery ${guid} as-is, re-signed`);
-    expect(out).toContain(`(delivery ${guid})`);
+    expect(out).toContain(`replaying delivery ${guid} exported from GitHub as-is`);
+    expect(out).toContain("re-signed with the local WEBHOOK_SECRET");
+    expect(out).toContain(`pull_request.opened → 202 accepted  (delivery ${guid})`);
     expect(code).toBe(0);
+    expect(await deliveryRecord(guid)).toMatchObject({ delivery: { id: guid, status: "processed" }, runs: [{ status: "succeeded" }] });
     expect(stack.emulator.comments("octo-org/replay-export", 4).map((c) => c.body)).toEqual(["exported"]);
   });
 
   it("turns a 2-day sleep into seconds with --skip-sleeps, and without it the run keeps sleeping", async () => {
     const dir = repoDir({ ".workflows/marker.ts": commenter("woke up", `await step.sleep("wait two days", "2 days");`) });
-    const started = Date.now();
     const fast = await replay(["pull_request.opened", "--repo", "octo-org/replay-sleep", "--dir", dir, "--skip-sleeps"]);
-    expect(fast.out).toMatch(/✓ wait two days/);
+    expect(fast.out).toMatch(/✓ wait two days \(sleep, /);
+    expect(fast.out).toMatch(/✓ Marker: succeeded in \d+(\.\d)? m?s, 2 steps/);
     expect(fast.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(60_000);
 
     const slow = await replay(["pull_request.opened", "--repo", "octo-org/replay-sleep", "--timeout", "6"]);
+    expect(slow.out).toMatch(/gave up after 6 s; still running: Marker \(wait two days \(sleeping\)\)/);
+    expect(slow.out).not.toMatch(/✓ wait two days/);
     expect(slow.code).toBe(1);
-    expect(slow.out).toMatch(/still running: Marker \(sleeping\)/);
   });
 
-  it("exits 2 with the usage on a bad command line", async () => {
-    const { code, out } = await replay(["--repo"]);
-    expect(code).toBe(2);
-    expect(out).toMatch(/--repo needs a value/);
+  it("says no workflow matched an event the repository's workflows do not take, and exits 0", async () => {
+    stack.emulator.addRepo({ fullName: "octo-org/replay-none", installationId: 9300, files: { ".workflows/marker.ts": commenter("never") } });
+    const { code, out } = await replay(["issues.opened", "--repo", "octo-org/replay-none"]);
+    expect(out).toMatch(/issues\.opened → 202 accepted/);
+    expect(out).toContain("no workflow matched issues.opened");
+    expect(code).toBe(0);
+  });
+
+  it("exits 2 with the usage on a bad command line, and 1 telling to run npm run dev when nothing answers", async () => {
+    const usage = await replay(["--repo"]);
+    expect(usage.out).toMatch(/--repo needs a value/);
+    expect(usage.code).toBe(2);
+    const down = await replay(["pull_request.opened"], { github: "http://127.0.0.1:9" });
+    expect(down.out).toMatch(/^repoflow: the GitHub emulator does not answer at http:\/\/127\.0\.0\.1:9 .*`npm run dev`/m);
+    expect(down.code).toBe(1);
   });
 });
