@@ -23,7 +23,7 @@ import { readVar, signedRequest } from "./replay/request.ts";
 
 type Json = Record<string, any>;
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url).href);
 const DEFAULT_REPO = "octo-org/demo";
 const POLL_MS = 400;
 const PLAIN_PROGRESS_MS = 5_000;
