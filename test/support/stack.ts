@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { startEmulator } from "../emulator/index.ts";
-import type { Emulator } from "../emulator/types.ts";
+import type { Emulator, EmulatorOptions } from "../emulator/types.ts";
 import { startService, type Service, type ServiceOptions } from "./service.ts";
 
 export const APP_ID = "4242";
@@ -20,9 +20,13 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: { log?: ServiceOptions["log"]; persistDir?: string } = {}): Promise<Stack> {
+export async function startStack(options: { log?: ServiceOptions["log"]; persistDir?: string; onRequest?: EmulatorOptions["onRequest"] } = {}): Promise<Stack> {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const emulator = await startEmulator({ appId: APP_ID, appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString() });
+  const emulator = await startEmulator({
+    appId: APP_ID,
+    appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString(),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
   const vars = {
     REPOFLOW_ENV: "local",
     WEBHOOK_SECRET,
