@@ -2,21 +2,13 @@
  * Cancel and re-run, from the dashboard's API and from GitHub's check-run
  * buttons (check_run.requested_action and check_run.rerequested webhooks).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deliver } from "../support/deliver.ts";
 import { example, pullRequestOpened, retarget, type Target } from "../support/payloads.ts";
-import { startStack, waitFor, WEBHOOK_SECRET, type Stack } from "../support/stack.ts";
+import { waitFor, WEBHOOK_SECRET } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-}, 120_000);
-afterAll(async () => {
-  await stack?.close();
-});
-afterEach(() => {
-  expect(stack.emulator.violations).toEqual([]);
-});
+const stack = useStack();
 
 interface RunView {
   id: string;

@@ -4,25 +4,14 @@
  * own repository on one shared stack; the restart test runs last because it
  * restarts the service.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deliver } from "../support/deliver.ts";
 import { pullRequestOpened, pushTo, type Target } from "../support/payloads.ts";
-import { startStack, waitFor, WEBHOOK_SECRET, type Stack } from "../support/stack.ts";
+import { waitFor, WEBHOOK_SECRET } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 
-let stack: Stack;
+const stack = useStack();
 let nextInstallation = 7000;
-
-beforeAll(async () => {
-  stack = await startStack();
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-afterEach(() => {
-  expect(stack.emulator.violations, "requests the real GitHub API would reject").toEqual([]);
-});
 
 function newRepo(name: string, files: Record<string, string>): Target & { sha: string } {
   const target = { fullName: `octo-org/${name}`, installationId: nextInstallation++, defaultBranch: "main" };
