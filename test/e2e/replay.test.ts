@@ -4,22 +4,16 @@ import { createHmac, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { example, retarget } from "../support/payloads.ts";
 import { ROOT } from "../support/service.ts";
-import { startStack, WEBHOOK_SECRET, type Stack } from "../support/stack.ts";
+import { WEBHOOK_SECRET } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 
-let stack: Stack;
+const stack = useStack();
 const scratch: string[] = [];
-beforeAll(async () => {
-  stack = await startStack();
-}, 120_000);
-afterAll(async () => {
-  await stack?.close();
+afterAll(() => {
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
-});
-afterEach(() => {
-  expect(stack.emulator.violations).toEqual([]);
 });
 
 function replay(args: string[], urls: { service?: string; github?: string } = {}): Promise<{ code: number; out: string }> {
