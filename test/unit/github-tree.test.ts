@@ -148,6 +148,8 @@ describe("fetchWorkflowTree", () => {
       const isBlob = new Request(input, init).url.includes("/git/blobs/");
       if (isBlob) peak = Math.max(peak, ++inFlight);
       try {
+        // Hold each blob response a moment, so overlapping downloads overlap however fast the emulator answers.
+        if (isBlob) await new Promise((r) => setTimeout(r, 30));
         return await fetch(input, init);
       } finally {
         if (isBlob) inFlight--;
