@@ -28,6 +28,7 @@ export interface FailureDetail {
 
 /** The identifier of the "Cancel" button on an in-progress check run (check_run.requested_action). */
 export const CANCEL_ACTION = "cancel";
+const CANCEL_BUTTON = { label: "Cancel", description: "Stop this run", identifier: CANCEL_ACTION };
 
 export function checkRunName(workflowName: string): string {
   return `repoflow: ${workflowName}`;
@@ -66,21 +67,13 @@ export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget): Prom
       status: "in_progress",
       startedAt: new Date().toISOString(),
       output: renderCheckRunOutput({ title: "Running", steps: [] }),
+      actions: [CANCEL_BUTTON],
     });
-    await addCancelButton(env, target, id);
     return id;
   } catch (error) {
     console.warn(`repoflow: could not create the check run for ${target.runId}:`, error);
     return null;
   }
-}
-
-async function addCancelButton(env: ConfigEnv, target: CheckRunTarget, checkRunId: number): Promise<void> {
-  await client(env, target).rest.checks.update({
-    ...repoRef(target),
-    check_run_id: checkRunId,
-    actions: [{ label: "Cancel", description: "Stop this run", identifier: CANCEL_ACTION }],
-  });
 }
 
 export class CheckRunProgress implements ProgressSink {

@@ -134,6 +134,8 @@ export interface CheckRunRef extends RepoRef {
 
 export interface NewCheckRun extends CheckRunRef {
   status?: "queued" | "in_progress";
+  /** Buttons shown on the check run; GitHub sends check_run.requested_action with the identifier. */
+  actions?: { label: string; description: string; identifier: string }[];
   detailsUrl?: string;
   startedAt?: string;
   output?: CheckRunOutput;
@@ -154,6 +156,7 @@ export async function upsertCheckRun(octokit: GitHubClient, run: NewCheckRun, li
     status: run.status ?? "queued",
     ...(run.detailsUrl === undefined ? {} : { details_url: run.detailsUrl }),
     ...(run.startedAt === undefined ? {} : { started_at: run.startedAt }),
+    ...(run.actions === undefined ? {} : { actions: run.actions }),
     ...(run.output === undefined ? {} : { output: { ...run.output, annotations: run.output.annotations.slice(0, limits.annotationsPerRequest) } }),
   });
   if (run.output !== undefined && run.output.annotations.length > limits.annotationsPerRequest) {
