@@ -30,10 +30,17 @@ interface MiniflareLike {
   ready: Promise<URL>;
   unsafeGetDirectURL(workerName?: string): Promise<URL>;
   getD1Database(binding: string, workerName?: string): Promise<D1Like>;
+  getDurableObjectNamespace(binding: string, workerName?: string): Promise<InboxNamespaceLike>;
+  listDurableObjectIds(binding: string, workerName?: string): Promise<string[]>;
   dispose(): Promise<void>;
 }
 export interface D1Like {
   prepare(sql: string): { first<T>(): Promise<T | null> };
+}
+/** The inbox's RPC as Miniflare's proxy hands it to Node: only rearm(), which answers how many deliveries are pending. */
+interface InboxNamespaceLike {
+  idFromString(id: string): unknown;
+  get(id: unknown): { rearm(): Promise<number> };
 }
 interface MiniflareModule {
   Miniflare: new (options: unknown) => MiniflareLike;
@@ -64,6 +71,12 @@ export interface WorkerTarget {
   url: URL;
   /** The D1 binding as seen from Node, for checking what the run left behind. */
   database(binding: string): Promise<D1Like>;
+  /**
+   * Deliveries still pending across every instance of an inbox namespace,
+   * through the inbox's own rearm() (what recovery calls after a restart: it
+   * re-arms a shard's alarm if deliveries wait there, which a drain would do anyway).
+   */
+  pendingInInbox(binding: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -77,8 +90,21 @@ export interface WorkerTargetOptions {
   vars: Record<string, string>;
   /** Where D1, R2 and Workflows keep their state. */
   stateDir: string;
-  /** Workflow bindings on top of wrangler.toml's, by binding name. */
-  extraWorkflows?: Record<string, { name: string; className: string }>;
+  /** Durable Object bindings of wrangler.toml bound to another exported class (a bench-only subclass), by binding name. */
+  durableObjectClasses?: Record<string, string>;
+}
+
+type DurableObjectOptions = Record<string, { className: string } & Record<string, unknown>>;
+
+/** wrangler.toml's Durable Object bindings with the classes swapped, keeping the rest (SQLite storage) as converted. */
+function swapClasses(converted: unknown, classes: Record<string, string>): DurableObjectOptions {
+  const bindings = { ...(converted as DurableObjectOptions | undefined) };
+  for (const [binding, className] of Object.entries(classes)) {
+    const existing = bindings[binding];
+    if (!existing) throw new TargetStartError(`binding ${binding}`, `wrangler.toml has no Durable Object binding named ${binding} to bind to ${className}`);
+    bindings[binding] = { ...existing, className };
+  }
+  return bindings;
 }
 
 export async function startWorkerTarget(options: WorkerTargetOptions): Promise<WorkerTarget> {
@@ -88,7 +114,7 @@ export async function startWorkerTarget(options: WorkerTargetOptions): Promise<W
   // The v5 converter rejects module rules; listModules has applied wrangler's defaults already.
   const { modulesRules: _rules, rootPath: _root, ...fromConfig } = converted.workerOptions;
   const worker = options.withBindings
-    ? { ...fromConfig, bindings: { ...fromConfig.bindings, ...options.vars }, workflows: { ...(fromConfig.workflows as object), ...options.extraWorkflows } }
+    ? { ...fromConfig, bindings: { ...fromConfig.bindings, ...options.vars }, durableObjects: swapClasses(fromConfig.durableObjects, options.durableObjectClasses ?? {}) }
     : { compatibilityDate: fromConfig.compatibilityDate, compatibilityFlags: fromConfig.compatibilityFlags, bindings: options.vars };
   const externalWorkers = options.withBindings ? (converted.externalWorkers ?? []) : [];
   mkdirSync(options.stateDir, { recursive: true });
@@ -117,7 +143,13 @@ export async function startWorkerTarget(options: WorkerTargetOptions): Promise<W
   try {
     await withTimeout(mf.ready, READY_TIMEOUT_MS, `not ready within ${READY_TIMEOUT_MS / 1000} s`);
     const url = await mf.unsafeGetDirectURL(name);
-    return { url, database: (binding) => mf.getD1Database(binding, name), stop };
+    const pendingInInbox = async (binding: string) => {
+      const namespace = await mf.getDurableObjectNamespace(binding, name);
+      const ids = await mf.listDurableObjectIds(binding, name);
+      const counts = await Promise.all(ids.map((id) => namespace.get(namespace.idFromString(id)).rearm()));
+      return counts.reduce((sum, count) => sum + count, 0);
+    };
+    return { url, database: (binding) => mf.getD1Database(binding, name), pendingInInbox, stop };
   } catch (error) {
     await stop();
     throw new TargetStartError(options.label, error instanceof Error ? error.message : String(error));

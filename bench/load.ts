@@ -36,6 +36,18 @@ export interface LoadResult {
   measurement: Measurement;
   /** 2xx answers over probe, warm-up and window: what the target must have recorded at least. */
   answered: number;
+  /** Answers over probe, warm-up and window by the `status` their JSON body names ("accepted", "duplicate"; NO_STATUS for none). */
+  statuses: Record<string, number>;
+}
+
+export const NO_STATUS = "(no status)";
+
+// The edge answers {"delivery":…,"status":…}; a regex keeps the tally cheap on the two cores autocannon shares.
+const STATUS_FIELD = /"status":"([a-z_]+)"/;
+
+function tally(statuses: Record<string, number>, body: string): void {
+  const status = STATUS_FIELD.exec(body)?.[1] ?? NO_STATUS;
+  statuses[status] = (statuses[status] ?? 0) + 1;
 }
 
 interface AutocannonResult {
@@ -64,26 +76,34 @@ export function githubHeaders(payload: Payload, extra: Record<string, string> = 
   };
 }
 
+/** A warm-up of 0 s measures from the probe on: a burst into a freshly started target. */
 export async function measure(endpoint: Endpoint, payload: Payload, options: LoadOptions, probeCheck?: ProbeCheck): Promise<LoadResult> {
-  await probe(endpoint, payload, probeCheck);
-  const warmup = await run(endpoint, payload, options.warmupSeconds, options.connections, null);
-  await assertAllAnswered(endpoint, payload, warmup);
+  const statuses: Record<string, number> = {};
+  await probe(endpoint, payload, probeCheck, statuses);
+  let warmedUp = 0;
+  if (options.warmupSeconds > 0) {
+    const warmup = await run(endpoint, payload, options.warmupSeconds, options.connections, null, statuses);
+    await assertAllAnswered(endpoint, payload, warmup);
+    warmedUp = warmup["2xx"];
+  }
   const latencies: number[] = [];
-  const window = await run(endpoint, payload, options.seconds, options.connections, latencies);
+  const window = await run(endpoint, payload, options.seconds, options.connections, latencies, statuses);
   await assertAllAnswered(endpoint, payload, window);
   return {
     measurement: summarize(latencies, window["2xx"], window.duration),
-    answered: 1 + warmup["2xx"] + window["2xx"],
+    answered: 1 + warmedUp + window["2xx"],
+    statuses,
   };
 }
 
-async function probe(endpoint: Endpoint, payload: Payload, check: ProbeCheck | undefined): Promise<void> {
+async function probe(endpoint: Endpoint, payload: Payload, check: ProbeCheck | undefined, statuses: Record<string, number>): Promise<void> {
   const { status, body } = await send(endpoint, payload);
   if (status < 200 || status > 299) {
     throw new TargetAnswerError(endpoint.label, `answered the first ${payload.event} delivery with ${status}: ${body.slice(0, 500)}`);
   }
   const complaint = check?.(status, body);
   if (complaint) throw new TargetAnswerError(endpoint.label, complaint);
+  tally(statuses, body);
 }
 
 async function send(endpoint: Endpoint, payload: Payload): Promise<{ status: number; body: string }> {
@@ -96,7 +116,14 @@ async function send(endpoint: Endpoint, payload: Payload): Promise<{ status: num
   return { status: response.status, body: await response.text() };
 }
 
-function run(endpoint: Endpoint, payload: Payload, seconds: number, connections: number, latencies: number[] | null): Promise<AutocannonResult> {
+function run(
+  endpoint: Endpoint,
+  payload: Payload,
+  seconds: number,
+  connections: number,
+  latencies: number[] | null,
+  statuses: Record<string, number>,
+): Promise<AutocannonResult> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -107,6 +134,11 @@ function run(endpoint: Endpoint, payload: Payload, seconds: number, connections:
         method: "POST",
         headers: githubHeaders(payload, endpoint.headers),
         body: payload.body,
+        // Called once per answer; always true, so it tallies without counting mismatches.
+        verifyBody(body: string) {
+          tally(statuses, body);
+          return true;
+        },
         requests: [
           {
             // autocannon copies the headers object per request before this runs.

@@ -4,7 +4,20 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { listModules } from "./build.ts";
 import { largestExample, loadExamples, sign } from "./payloads.ts";
-import { checkGoals, percentile, renderCostSplit, renderGoals, renderProfileTable, renderThroughputTable, summarize, type Measurement, type Row } from "./report.ts";
+import {
+  checkGoals,
+  percentile,
+  renderCostSplit,
+  renderGoals,
+  renderInboxCount,
+  renderProfileTable,
+  renderThroughputTable,
+  summarize,
+  unstoredDeliveries,
+  type InboxCount,
+  type Measurement,
+  type Row,
+} from "./report.ts";
 
 const measurement = (reqPerSec: number, p99: number): Measurement => ({ requests: reqPerSec * 5, seconds: 5, reqPerSec, p50: p99 / 2, p99, mean: p99 / 2 });
 const row = (target: string, payload: string, reqPerSec: number, p99: number): Row => ({ target, payload, measurement: measurement(reqPerSec, p99) });
@@ -72,20 +85,42 @@ describe("renderThroughputTable", () => {
 });
 
 describe("renderCostSplit", () => {
-  const rungs = { bare: "bare", verify: "verify", route: "route", ledger: "ledger", emptyWorkflow: "empty", workflow: "workflow", full: "full" };
+  const rungs = { bare: "bare", verify: "verify", route: "route", ack: "ack", burst: "burst", full: "full" };
   const withMean = (target: string, mean: number): Row => ({ target, payload: "push", measurement: { ...measurement(1, 1), mean } });
 
   it("attributes each piece of the path by the difference of mean latencies between rungs", () => {
-    const rows = [withMean("bare", 1), withMean("verify", 1.5), withMean("route", 2), withMean("ledger", 12), withMean("empty", 22), withMean("workflow", 102), withMean("full", 110)];
+    const rows = [withMean("bare", 1), withMean("verify", 1.5), withMean("route", 2), withMean("ack", 5), withMean("burst", 9), withMean("full", 105)];
     const text = renderCostSplit(rows, "push", rungs);
     expect(text).toContain("HMAC + JSON.parse +0.50 ms");
-    expect(text).toContain("D1 ledger row +10.00 ms");
-    expect(text).toContain("Workflow create +100.00 ms, of which +20.00 ms for an empty Workflow");
-    expect(text).toContain("+108.00 ms → 110.00 ms per request");
+    expect(text).toContain("INBOX accept (Durable Object RPC + SQLite write) +3.00 ms → 5.00 ms acknowledgement");
+    expect(text).toContain("background drain and ingest sharing workerd +4.00 ms in a burst, +100.00 ms sustained → 105.00 ms per request");
   });
 
   it("gives no split when a rung is missing", () => {
-    expect(renderCostSplit([withMean("bare", 1)], "push", rungs)).toBeNull();
+    expect(renderCostSplit([withMean("bare", 1), withMean("verify", 1), withMean("route", 1), withMean("ack", 1), withMean("full", 1)], "push", rungs)).toBeNull();
+  });
+});
+
+describe("inbox count", () => {
+  const count = (statuses: Record<string, number>, pending: number, drained: number): InboxCount => ({ payload: "push", statuses, pending, drained, finished: 0, waitedMs: 1500 });
+
+  it("finds every accepted delivery stored when pending and drained rows add up to the accepted answers", () => {
+    expect(unstoredDeliveries(count({ accepted: 100 }, 40, 60))).toBe(0);
+  });
+
+  it("counts accepted deliveries missing from both the inbox and the ledger", () => {
+    expect(unstoredDeliveries(count({ accepted: 100, duplicate: 5 }, 10, 80))).toBe(10);
+  });
+
+  it("counts no loss when more are stored than accepted, as requests in flight at the window's close are", () => {
+    expect(unstoredDeliveries(count({ accepted: 100 }, 0, 108))).toBe(0);
+  });
+
+  it("says how many answers were accepted or duplicate and where the stored deliveries are", () => {
+    const text = renderInboxCount({ ...count({ accepted: 100, duplicate: 2 }, 30, 70), finished: 12 });
+    expect(text).toBe(
+      "push: answers 100 accepted, 2 duplicate; stored 100 (30 pending in the inbox + 70 drained into ingest instances and ledger rows, 12 of them finished) after waiting 1.5 s for the drain; 0 accepted but not stored.",
+    );
   });
 });
 

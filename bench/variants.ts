@@ -4,7 +4,7 @@
  * by wrangler) and the runner (run by Node directly), so it is a plain
  * module with no imports that both can load.
  */
-export const EDGE_VARIANTS = ["verify-only", "no-handoff", "ledger-only", "empty-workflow-only", "workflow-only"] as const;
+export const EDGE_VARIANTS = ["verify-only", "inbox-stubbed", "inbox-held"] as const;
 
 export type EdgeVariant = (typeof EDGE_VARIANTS)[number];
 
@@ -13,18 +13,17 @@ export const VARIANT_HEADER = "x-bench-variant";
 
 export const VARIANT_LABELS: Record<EdgeVariant, string> = {
   "verify-only": "verify only: HMAC + JSON.parse → 202",
-  "no-handoff": "edge route, handoff stubbed (no D1, no Workflow)",
-  "ledger-only": "edge route + D1 ledger row (Workflow create stubbed)",
-  "empty-workflow-only": "edge route + create of an empty Workflow (D1 ledger stubbed)",
-  "workflow-only": "edge route + Workflow create (D1 ledger stubbed)",
+  "inbox-stubbed": "edge route, inbox stubbed (in memory)",
+  "inbox-held": "ack only: edge route + INBOX accept, draining held",
 };
 
 /**
- * A Workflow whose run does nothing, bound only in the variants Worker: its
- * create costs what the engine charges, without ingest runs competing for the
- * same workerd thread as they do in this harness (and not in production).
+ * The variants Worker binds `INBOX` to this subclass of DeliveryInbox: the
+ * same accept() and SQLite write, an alarm that does nothing. Deliveries stay
+ * pending, so no Workflow create or ingest run shares workerd's thread with
+ * the acknowledgement being measured.
  */
-export const EMPTY_WORKFLOW = { binding: "BENCH_EMPTY_WORKFLOW", name: "bench-empty", className: "BenchEmptyWorkflow" } as const;
+export const HOLDING_INBOX_CLASS = "BenchHoldingInbox";
 
 /** POST the payload here to time the handoff's single operations inside the Worker. */
 export const PROFILE_PATH = "/bench/profile";

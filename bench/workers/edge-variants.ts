@@ -1,80 +1,61 @@
 /**
  * The edge's cost ladder in one Worker: the same bundle as src/index.ts, with
  * `X-Bench-Variant` choosing how much of the durable handoff runs, so the
- * breakdown table can attribute the time between signature checking, the D1
- * ledger row and the Workflow create without editing src/. PROFILE_PATH times
- * the handoff's single operations from inside the Worker, one at a time and
- * ten at a time, which tells a slow operation from a serialized one.
+ * breakdown table can attribute the time between signature checking, the
+ * route and the inbox write without editing src/. PROFILE_PATH times the
+ * handoff's single operations from inside the Worker, one at a time and ten
+ * at a time, which tells a slow operation from a serialized one.
  *
- * Shaped by two runtime facts: the Workflow and D1 bindings are plain objects
- * on `env`, so a variant swaps one for an in-memory stand-in and hands the
- * real request, unchanged, to the real hono app; and a Worker's clock only
- * advances across I/O, which is exactly what the profile times.
+ * Shaped by three runtime facts: bindings are plain objects on `env`, so a
+ * variant swaps one for an in-memory stand-in and hands the real request,
+ * unchanged, to the real hono app; the inbox drains from its Durable Object
+ * alarm, in the same workerd process as the request, so the bench binds
+ * `INBOX` to a subclass whose alarm does nothing (HOLDING_INBOX_CLASS) to
+ * measure the acknowledgement without the drain competing for the thread;
+ * and a Worker's clock only advances across I/O, which is what the profile times.
  */
-import app from "../../src/index.ts";
+import app, { DeliveryInbox } from "../../src/index.ts";
 import { readConfig } from "../../src/config.ts";
 import { verifySignature } from "../../src/github/index.ts";
+import { acceptDelivery, inboxName, ingestInstanceId, payloadKey, type AcceptOutcome, type Delivery, type IngestParams } from "../../src/dispatch/index.ts";
+import { recordDeliveries } from "../../src/store/index.ts";
+import { EDGE_VARIANTS, PROFILE_BATCH, PROFILE_PATH, PROFILE_ROUNDS, VARIANT_HEADER, type EdgeVariant, type HandoffProfile } from "../variants.ts";
 
-import { ingestInstanceId, payloadKey, type Delivery } from "../../src/dispatch/index.ts";
-import { recordDelivery } from "../../src/store/index.ts";
-import { WorkflowEntrypoint } from "cloudflare:workers";
-import { EDGE_VARIANTS, EMPTY_WORKFLOW, PROFILE_BATCH, PROFILE_PATH, PROFILE_ROUNDS, VARIANT_HEADER, type EdgeVariant, type HandoffProfile } from "../variants.ts";
-
-// The Workflow classes and entrypoints the bindings in wrangler.toml name.
+// The Workflow classes, entrypoints and Durable Object wrangler.toml names.
 export * from "../../src/index.ts";
 
-/** EMPTY_WORKFLOW's class: the engine's own cost of a create, with no run behind it. */
-export class BenchEmptyWorkflow extends WorkflowEntrypoint<Cloudflare.Env, unknown> {
-  override async run(): Promise<null> {
-    return null;
-  }
+/** HOLDING_INBOX_CLASS: the real accept(), and an alarm that leaves every delivery pending. */
+export class BenchHoldingInbox extends DeliveryInbox {
+  override async alarm(): Promise<void> {}
 }
-
-type BenchEnv = Cloudflare.Env & { [EMPTY_WORKFLOW.binding]: Cloudflare.Env["INGEST"] };
 
 function isVariant(value: string | null): value is EdgeVariant {
   return (EDGE_VARIANTS as readonly (string | null)[]).includes(value);
 }
 
-/** Answers like a Workflow binding whose create always succeeds at once. */
-const instantWorkflow = {
-  async create(options?: WorkflowInstanceCreateOptions) {
-    return { id: options?.id ?? "bench" };
+/** Answers like the inbox namespace, remembering delivery ids in this isolate only; nothing is ever pending, so recovery's poke finds none. */
+const seenInMemory = new Set<string>();
+const inMemoryInbox = {
+  idFromName(name: string) {
+    return name;
   },
-  async get(id: string) {
-    return { id };
-  },
-};
-
-/** Answers like a D1 database whose every statement succeeds and returns no rows. */
-const instantStatement = {
-  bind() {
-    return instantStatement;
-  },
-  async run() {
-    return { success: true, results: [], meta: {} };
-  },
-  async first() {
-    return null;
-  },
-  async all() {
-    return { success: true, results: [], meta: {} };
-  },
-};
-const instantDatabase = {
-  prepare() {
-    return instantStatement;
-  },
-  async batch(statements: unknown[]) {
-    return statements.map(() => ({ success: true, results: [], meta: {} }));
+  get() {
+    return {
+      async accept(params: IngestParams): Promise<AcceptOutcome> {
+        if (seenInMemory.has(params.delivery.id)) return "duplicate";
+        seenInMemory.add(params.delivery.id);
+        return "accepted";
+      },
+      async rearm(): Promise<number> {
+        return 0;
+      },
+    };
   },
 };
 
-// The stand-ins implement only what acceptDelivery and the store call; the
-// casts sit at this one seam, where the real binding types are far wider.
-const withoutWorkflow = (env: Cloudflare.Env): Cloudflare.Env => ({ ...env, INGEST: instantWorkflow as unknown as Cloudflare.Env["INGEST"] });
-const withoutLedger = (env: Cloudflare.Env): Cloudflare.Env => ({ ...env, DB: instantDatabase as unknown as D1Database });
-const withEmptyWorkflow = (env: BenchEnv): Cloudflare.Env => ({ ...env, INGEST: env[EMPTY_WORKFLOW.binding] });
+// The stand-in implements only what acceptDelivery calls; the cast sits at
+// this one seam, where the real namespace type is far wider.
+const withInboxInMemory = (env: Cloudflare.Env): Cloudflare.Env => ({ ...env, INBOX: inMemoryInbox as unknown as Cloudflare.Env["INBOX"] });
 
 /** HMAC over the raw bytes and JSON.parse, then 202: the floor under any webhook receiver. */
 async function verifyOnly(request: Request, env: Cloudflare.Env): Promise<Response> {
@@ -91,37 +72,48 @@ async function elapsed(operation: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-/** Times each handoff operation PROFILE_ROUNDS times one at a time, then as many again PROFILE_BATCH at a time. */
-async function profileHandoff(request: Request, env: BenchEnv): Promise<Response> {
+/**
+ * Times each handoff operation PROFILE_ROUNDS times one at a time, then as
+ * many again PROFILE_BATCH at a time. The request's own write comes first;
+ * the drain's operations follow, Workflow creates last, since the ingest runs
+ * they start would slow whatever is timed after them.
+ */
+async function profileHandoff(request: Request, env: Cloudflare.Env): Promise<Response> {
   const body = new Uint8Array(await request.arrayBuffer());
   const payload: unknown = JSON.parse(new TextDecoder().decode(body));
   const event = request.headers.get("x-github-event") ?? "push";
   const fresh = (): Delivery => ({ id: crypto.randomUUID(), event, action: null, installationId: null, repository: null, receivedAt: new Date().toISOString() });
+  const instances = (count: number) =>
+    Promise.all(Array.from({ length: count }, fresh).map(async (delivery) => ({ id: await ingestInstanceId(delivery.id), params: { delivery, payload } })));
   const operations: Record<string, () => Promise<unknown>> = {
-    "D1 ledger insert (recordDelivery)": async () => {
+    "request: INBOX accept, delivery's own shard (acceptDelivery)": async () => {
       const delivery = fresh();
-      await recordDelivery(env.DB, { ...delivery, instanceId: await ingestInstanceId(delivery.id) });
+      await acceptDelivery(env, delivery, payload, body, inboxName(delivery.id));
     },
-    "Workflow create (INGEST.create)": async () => {
-      const delivery = fresh();
-      await env.INGEST.create({ id: await ingestInstanceId(delivery.id), params: { delivery, payload } });
+    "request: INBOX accept, all into one shard": async () => {
+      await acceptDelivery(env, fresh(), payload, body, "inbox-bench-one-shard");
     },
-    "create of an empty Workflow, same params": async () => {
-      const delivery = fresh();
-      await env[EMPTY_WORKFLOW.binding].create({ id: await ingestInstanceId(delivery.id), params: { delivery, payload } });
-    },
-    [`Workflow createBatch of ${PROFILE_BATCH} (per call)`]: async () => {
-      const deliveries = Array.from({ length: PROFILE_BATCH }, fresh);
-      const instances = await Promise.all(deliveries.map(async (delivery) => ({ id: await ingestInstanceId(delivery.id), params: { delivery, payload } })));
-      await env.INGEST.createBatch({ instances });
-    },
-    "R2 put of the raw body (payloadKey)": async () => {
+    "request: R2 put of the raw body (bodies over 900 KiB only)": async () => {
       await env.BLOBS.put(payloadKey(crypto.randomUUID()), body);
+    },
+    [`drain: D1 ledger rows for ${PROFILE_BATCH} (recordDeliveries, per call)`]: async () => {
+      const items = await instances(PROFILE_BATCH);
+      await recordDeliveries(
+        env.DB,
+        items.map(({ id, params }) => ({ ...params.delivery, instanceId: id })),
+      );
+    },
+    [`drain: Workflow createBatch of ${PROFILE_BATCH} (per call)`]: async () => {
+      await env.INGEST.createBatch(await instances(PROFILE_BATCH));
+    },
+    "old in-request handoff: one Workflow create": async () => {
+      const [item] = await instances(1);
+      await env.INGEST.create(item);
     },
   };
   const profile: HandoffProfile = [];
   for (const [operation, run] of Object.entries(operations)) {
-    // The first call of each pays one-time costs (D1 migrations, a cold binding).
+    // The first call of each pays one-time costs (D1 migrations, a cold binding, a new Durable Object).
     await run();
     const sequential: number[] = [];
     for (let round = 0; round < PROFILE_ROUNDS; round++) sequential.push(await elapsed(run));
@@ -135,7 +127,7 @@ async function profileHandoff(request: Request, env: BenchEnv): Promise<Response
 }
 
 export default {
-  async fetch(request: Request, env: BenchEnv, ctx: ExecutionContext): Promise<Response> {
+  async fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
     if (new URL(request.url).pathname === PROFILE_PATH) return profileHandoff(request, env);
     const variant = request.headers.get(VARIANT_HEADER);
     if (!isVariant(variant)) {
@@ -144,14 +136,10 @@ export default {
     switch (variant) {
       case "verify-only":
         return verifyOnly(request, env);
-      case "no-handoff":
-        return app.fetch(request, withoutLedger(withoutWorkflow(env)), ctx);
-      case "ledger-only":
-        return app.fetch(request, withoutWorkflow(env), ctx);
-      case "empty-workflow-only":
-        return app.fetch(request, withoutLedger(withEmptyWorkflow(env)), ctx);
-      case "workflow-only":
-        return app.fetch(request, withoutLedger(env), ctx);
+      case "inbox-stubbed":
+        return app.fetch(request, withInboxInMemory(env), ctx);
+      case "inbox-held":
+        return app.fetch(request, env, ctx);
     }
   },
-} satisfies ExportedHandler<BenchEnv>;
+} satisfies ExportedHandler<Cloudflare.Env>;
