@@ -36,7 +36,7 @@ const WARM_UPS = 3;
 const WARM_SAMPLES = 24;
 const FIRST_STEP_TIMEOUT_MS = 60_000;
 /** The emulator quiet this long means the previous run has finished reporting. */
-const QUIET_MS = 400;
+const QUIET_MS = 1_500;
 const QUIET_TIMEOUT_MS = 20_000;
 
 interface Seen {
@@ -160,8 +160,8 @@ export async function measureLatency(root: string, work: string): Promise<Latenc
       );
       const calls = seen
         .slice(from)
-        .filter((request) => request.at <= firstStep.at && !request.tenant)
-        .map((request) => ({ ms: request.at - sent, call: `${request.method} ${request.path.replace(`/repos/${repository}`, "/repos/{r}")}` }));
+        .filter((request) => request.at <= firstStep.at && !request.tenant && (request.path.startsWith(`/repos/${repository}/`) || request.path.startsWith("/app/")))
+        .map((request) => ({ ms: request.at - sent, call: `${request.method} ${request.path.replace(`/repos/${repository}`, "/repos/{r}").replace(/\b[0-9a-f]{40}\b|\/\d+(?=\/|$)/g, (id) => (id.startsWith("/") ? "/{id}" : "{sha}"))}` }));
       await quiet();
       return { repository, ackMs: ack.ms, firstStepMs: firstStep.at - sent, calls };
     };
@@ -187,8 +187,18 @@ export async function measureLatency(root: string, work: string): Promise<Latenc
   }
 }
 
+/** Consecutive calls of one kind (the blob downloads) folded into one entry with their first and last offsets. */
 function timeline(sample: Sample): string {
-  return `${sample.calls.map((call) => `${call.call} @${call.ms.toFixed(0)}`).join(" → ")} → first step @${sample.firstStepMs.toFixed(0)} ms`;
+  const groups: { call: string; first: number; last: number; count: number }[] = [];
+  for (const { call, ms: at } of sample.calls) {
+    const last = groups.at(-1);
+    if (last?.call === call) {
+      last.last = at;
+      last.count++;
+    } else groups.push({ call, first: at, last: at, count: 1 });
+  }
+  const entries = groups.map((g) => (g.count === 1 ? `${g.call} @${g.first.toFixed(0)}` : `${g.call} ×${g.count} @${g.first.toFixed(0)}–${g.last.toFixed(0)}`));
+  return `sent @0 → ${entries.join(" → ")} → first step @${sample.firstStepMs.toFixed(0)} ms`;
 }
 
 export function renderLatency(result: LatencyResult, harness: string): string {
