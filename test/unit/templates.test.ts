@@ -1,20 +1,27 @@
 /**
  * The templates authors copy: their types check against the generated declarations,
- * those declarations are current, a type error is caught, and every template compiles
- * with the real compiler.
+ * those declarations are current, type errors are caught, and every template compiles
+ * with the real compiler into workflows with unique names and triggers GitHub sends.
+ * tsc resolves @octokit/* from the repository root's node_modules by walking up from
+ * repo-templates/, so nothing is installed in repo-templates/ for these tests. The
+ * webhook types make a type-check take tens of seconds on this machine: the timeouts
+ * are generous and the two type-error cases share one tsc run.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { emitterEventNames } from "@octokit/webhooks";
 import * as esbuild from "esbuild";
-import { describe, expect, it } from "vitest";
-import { compile } from "../../src/compiler/index.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { compile, type CompileResult } from "../../src/compiler/index.ts";
+import { KNOWN_EVENTS } from "../../src/github/index.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url).href);
 const templates = join(root, "repo-templates");
 const tsc = join(root, "node_modules/typescript/bin/tsc");
+const TSC_TIMEOUT = 180_000;
 
 function typecheck(project: string): { ok: boolean; output: string } {
   try {
@@ -34,6 +41,64 @@ function filesUnder(dir: string): { path: string; content: string }[] {
   });
 }
 
+interface LoadedWorkflow {
+  name: unknown;
+  on: unknown;
+  if: unknown;
+  run: unknown;
+}
+
+/**
+ * Imports a bundle in Node the way the tenant's Worker would, with `./repoflow.js`
+ * replaced by a stub SDK whose workflow() returns its definition (the real runtime
+ * imports cloudflare:workers and cannot load here).
+ */
+async function loadBundle(code: string): Promise<Record<string, LoadedWorkflow>> {
+  const sdk = `data:text/javascript,${encodeURIComponent("export const workflow = (definition) => definition; export class NonRetryableError extends Error {}")}`;
+  const module = `data:text/javascript,${encodeURIComponent(code.replaceAll(`"./repoflow.js"`, JSON.stringify(sdk)))}`;
+  const loaded = (await import(/* @vite-ignore */ module)) as { workflows: Record<string, LoadedWorkflow> };
+  return loaded.workflows;
+}
+
+/** What describe() in the tenant host would reject about a trigger block: unknown events, unknown actions, wrong shapes. */
+function triggerProblems(on: unknown): string[] {
+  if (typeof on !== "object" || on === null || Array.isArray(on) || Object.keys(on).length === 0) return ["`on` names no event"];
+  const actions = new Set<string>(emitterEventNames);
+  return Object.entries(on).flatMap(([event, listed]: [string, unknown]) => {
+    if (!KNOWN_EVENTS.has(event)) return [`${event} is not a GitHub webhook event`];
+    if (listed === "*") return [];
+    if (!Array.isArray(listed)) return [`on.${event} is neither a list of actions nor "*"`];
+    return listed.filter((action) => typeof action !== "string" || !actions.has(`${event}.${action}`)).map((action) => `${String(action)} is not an action of ${event}`);
+  });
+}
+
+let compiled: Promise<CompileResult> | undefined;
+const compileTemplates = (): Promise<CompileResult> => (compiled ??= compile(filesUnder(join(templates, ".workflows")), esbuild));
+
+/** One tsc run over scratch workflows outside repo-templates/, checked against the template configuration and declarations. */
+const scratch = mkdtempSync(join(tmpdir(), "repoflow-type-errors-"));
+const SCRATCH_WORKFLOWS = {
+  "nope.ts": `event.pull_request.nope`,
+  "issue.ts": `event.issue.number`,
+};
+let scratchCheck: { ok: boolean; output: string } | undefined;
+function checkScratch(): { ok: boolean; output: string } {
+  if (scratchCheck) return scratchCheck;
+  for (const [file, expression] of Object.entries(SCRATCH_WORKFLOWS)) {
+    writeFileSync(
+      join(scratch, file),
+      `import { workflow } from "repoflow";\nexport default workflow({\n  name: "x",\n  on: { pull_request: ["opened", "synchronize"] },\n  async run({ event }) {\n    return ${expression};\n  },\n});\n`,
+    );
+  }
+  writeFileSync(
+    join(scratch, "tsconfig.json"),
+    JSON.stringify({ extends: join(templates, "tsconfig.json"), include: [...Object.keys(SCRATCH_WORKFLOWS), join(templates, "types/repoflow.d.ts")] }),
+  );
+  scratchCheck = typecheck(join(scratch, "tsconfig.json"));
+  return scratchCheck;
+}
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
 describe("repo-templates", () => {
   it("ships declarations generated from the SDK's current source", () => {
     const dir = mkdtempSync(join(tmpdir(), "repoflow-dts-"));
@@ -43,42 +108,54 @@ describe("repo-templates", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, TSC_TIMEOUT);
 
   it("type-checks every template with the editor configuration authors copy", () => {
     const result = typecheck(join(templates, "tsconfig.json"));
     expect(result.output).toBe("");
     expect(result.ok).toBe(true);
-  }, 60_000);
+  }, TSC_TIMEOUT);
 
-  it.each([
-    ["a field the pull_request.opened payload does not have", `event.pull_request.nope`],
-    ["an issue on a workflow that only runs on pull requests", `event.issue.number`],
-  ])("catches %s", (_label, expression) => {
-    const scratch = join(templates, ".workflows", `zz-type-error-${process.pid}.ts`);
-    const project = join(templates, `tsconfig.zz-${process.pid}.json`);
-    writeFileSync(scratch, `import { workflow } from "repoflow";\nexport default workflow({ name: "x", on: { pull_request: ["opened"] }, async run({ event }) { return ${expression}; } });\n`);
-    writeFileSync(project, JSON.stringify({ extends: "./tsconfig.json", include: [relative(templates, scratch), "types/*.d.ts"] }));
-    try {
-      const result = typecheck(project);
-      expect(result.ok).toBe(false);
-      expect(result.output).toMatch(/zz-type-error.*error TS/);
-    } finally {
-      rmSync(scratch, { force: true });
-      rmSync(project, { force: true });
-    }
-  }, 60_000);
+  it("rejects a field the pull_request payload does not have", () => {
+    const result = checkScratch();
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/nope\.ts\(6,\d+\): error TS2339: Property 'nope' does not exist/);
+  }, TSC_TIMEOUT);
+
+  it("rejects event.issue in a workflow that only runs on pull requests", () => {
+    const result = checkScratch();
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/issue\.ts\(6,\d+\): error TS2339: Property 'issue' does not exist/);
+  }, TSC_TIMEOUT);
 
   it("compiles every template with the real compiler and no diagnostics", async () => {
-    const files = filesUnder(join(templates, ".workflows"));
-    const result = await compile(files, esbuild);
+    const result = await compileTemplates();
     expect(result.diagnostics).toEqual([]);
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.bundle.workflowFiles.sort()).toEqual([
-      ".workflows/approval-gate.ts",
-      ".workflows/label-by-size.ts",
-      ".workflows/nudge-reviewers.ts",
-      ".workflows/welcome.ts",
-    ]);
+    if (result.ok) {
+      expect(result.bundle.workflowFiles.sort()).toEqual([
+        ".workflows/approval-gate.ts",
+        ".workflows/label-by-size.ts",
+        ".workflows/nudge-reviewers.ts",
+        ".workflows/welcome.ts",
+      ]);
+    }
+  });
+
+  it("exports from each template a workflow with its own name and triggers GitHub sends", async () => {
+    const result = await compileTemplates();
+    if (!result.ok) throw new Error(`the templates did not compile: ${JSON.stringify(result.diagnostics)}`);
+    const workflows = await loadBundle(result.bundle.code);
+    expect(Object.keys(workflows).sort()).toEqual(result.bundle.workflowFiles.sort());
+
+    const names = Object.values(workflows).map((definition) => definition.name);
+    for (const name of names) expect(typeof name === "string" && name.trim().length > 0).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+
+    for (const [file, definition] of Object.entries(workflows)) {
+      expect({ file, problems: triggerProblems(definition.on) }).toEqual({ file, problems: [] });
+      expect({ file, run: typeof definition.run }).toEqual({ file, run: "function" });
+      expect({ file, if: ["undefined", "function"].includes(typeof definition.if) }).toEqual({ file, if: true });
+    }
   });
 });
