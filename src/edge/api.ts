@@ -1,41 +1,86 @@
 /**
- * The JSON API behind the dashboard, for scripts too. Every route needs a
- * viewer (see auth.ts) and shows only the installations that viewer may see;
- * a run of another installation is answered 404, like one that does not exist.
+ * The JSON API behind the dashboard, for scripts too, and the queries the
+ * dashboard's pages share with it. Every route needs a viewer (auth.ts) and
+ * shows only the installations that viewer may see; a run of another
+ * installation is answered 404, exactly like one that does not exist, so ids
+ * cannot be probed.
  */
 import { Hono } from "hono";
 import { cancelRun, EventUnavailableError, payloadKey, rerunRun, RunNotFoundError } from "../dispatch";
-import { getDelivery, getRun, listInstallations, listRepositories, listRunLogs, listRuns, listSteps, type RunRecord, type RunStatus } from "../store";
-import { canSee, requireViewer, visibleInstallations, type AuthEnv, type Viewer } from "./auth";
+import {
+  getDelivery,
+  getRun,
+  listInstallations,
+  listRepositories,
+  listRunLogs,
+  listRuns,
+  listSteps,
+  type Installation,
+  type Repository,
+  type RunLogs,
+  type RunRecord,
+  type RunStatus,
+  type StepRecord,
+} from "../store";
+import { canSee, requireViewer, visibleInstallationIds, type AuthEnv, type Viewer } from "./auth";
 
-const STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
+export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
+export const DEFAULT_RUN_LIMIT = 50;
+export const MAX_RUN_LIMIT = 200;
 
+/** The filters of `/` and `/api/runs`: `?repo=&workflow=&status=&limit=`. */
 export interface RunQuery {
   repo?: string;
   workflow?: string;
   status?: RunStatus;
-  limit?: number;
+  limit: number;
 }
 
-export function runQuery(query: Record<string, string | undefined>): RunQuery {
-  const status = STATUSES.find((s) => s === query.status);
-  const limit = Number(query.limit);
+export interface InstallationWithRepositories extends Installation {
+  repositories: Repository[];
+}
+
+/** A run with everything its page shows. `event` is the delivery's payload as kept in R2, or null when it is gone. */
+export interface RunDetail {
+  run: RunRecord;
+  steps: StepRecord[];
+  logs: RunLogs;
+  event: unknown;
+}
+
+/** A query-string value the run filters cannot use. */
+export class BadRunQueryError extends Error {
+  override readonly name = "BadRunQueryError";
+}
+
+export function parseRunQuery(params: Record<string, string | undefined>): RunQuery {
+  const repo = params.repo?.trim();
+  const workflow = params.workflow?.trim();
+  const status = params.status?.trim();
+  const limitText = params.limit?.trim();
+  if (status && !RUN_STATUSES.includes(status as RunStatus)) {
+    throw new BadRunQueryError(`repoflow: status must be one of ${RUN_STATUSES.join(", ")}; got "${status}". Leave it empty for any status.`);
+  }
+  const limit = limitText ? Number(limitText) : DEFAULT_RUN_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new BadRunQueryError(`repoflow: limit must be a whole number from 1 to ${MAX_RUN_LIMIT}; got "${limitText}".`);
+  }
   return {
-    ...(query.repo ? { repo: query.repo } : {}),
-    ...(query.workflow ? { workflow: query.workflow } : {}),
-    ...(status ? { status } : {}),
-    ...(Number.isInteger(limit) && limit > 0 ? { limit: Math.min(limit, 200) } : {}),
+    ...(repo ? { repo } : {}),
+    ...(workflow ? { workflow } : {}),
+    ...(status ? { status: status as RunStatus } : {}),
+    limit: Math.min(limit, MAX_RUN_LIMIT),
   };
 }
 
-export async function visibleRuns(db: D1Database, viewer: Viewer, query: RunQuery): Promise<RunRecord[]> {
-  const installationIds = visibleInstallations(viewer);
+export function visibleRuns(db: D1Database, viewer: Viewer, query: RunQuery): Promise<RunRecord[]> {
+  const installationIds = visibleInstallationIds(viewer);
   return listRuns(db, {
     ...(query.repo ? { repository: query.repo } : {}),
     ...(query.workflow ? { workflow: query.workflow } : {}),
     ...(query.status ? { status: query.status } : {}),
     ...(installationIds ? { installationIds } : {}),
-    limit: query.limit ?? 50,
+    limit: query.limit,
   });
 }
 
@@ -44,66 +89,76 @@ export async function visibleRun(db: D1Database, viewer: Viewer, id: string): Pr
   return run && canSee(viewer, run.installationId) ? run : null;
 }
 
-export async function runDetail(env: Cloudflare.Env, run: RunRecord) {
+export async function runDetail(env: Pick<Cloudflare.Env, "DB" | "BLOBS">, run: RunRecord): Promise<RunDetail> {
   const [steps, logs, event] = await Promise.all([
     listSteps(env.DB, run.id),
     listRunLogs(env.DB, run.id),
-    env.BLOBS.get(payloadKey(run.deliveryId)).then((o) => (o ? o.json<unknown>() : null)),
+    env.BLOBS.get(payloadKey(run.deliveryId)).then((object) => (object ? object.json<unknown>() : null)),
   ]);
   return { run, steps, logs, event };
 }
 
-export async function visibleInstallationsWithRepos(db: D1Database, viewer: Viewer) {
-  const installations = (await listInstallations(db)).filter((i) => canSee(viewer, i.id));
+export async function visibleInstallations(db: D1Database, viewer: Viewer): Promise<InstallationWithRepositories[]> {
+  const installations = (await listInstallations(db)).filter((installation) => canSee(viewer, installation.id));
   return Promise.all(installations.map(async (installation) => ({ ...installation, repositories: await listRepositories(db, installation.id) })));
 }
 
-const notFound = (id: string) => ({ error: "not_found", message: `repoflow: there is no run ${id} you can see.` });
+const runNotFound = (id: string) => ({ error: "not_found", message: `repoflow: there is no run ${id} you can see; list yours at /api/runs.` });
 
 export function apiRoutes() {
   const api = new Hono<AuthEnv>();
-  api.use("/api/*", requireViewer());
+  api.use("/api/*", requireViewer("unauthorized"));
 
-  api.get("/api/installations", async (c) => c.json({ installations: await visibleInstallationsWithRepos(c.env.DB, c.get("viewer")) }));
+  api.get("/api/installations", async (c) => c.json({ installations: await visibleInstallations(c.env.DB, c.get("viewer")) }));
 
-  api.get("/api/runs", async (c) => c.json({ runs: await visibleRuns(c.env.DB, c.get("viewer"), runQuery(c.req.query())) }));
+  api.get("/api/runs", async (c) => {
+    let query: RunQuery;
+    try {
+      query = parseRunQuery(c.req.query());
+    } catch (error) {
+      if (error instanceof BadRunQueryError) return c.json({ error: "bad_query", message: error.message }, 400);
+      throw error;
+    }
+    return c.json({ runs: await visibleRuns(c.env.DB, c.get("viewer"), query) });
+  });
 
   api.get("/api/runs/:id", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
-    if (!run) return c.json(notFound(c.req.param("id")), 404);
+    if (!run) return c.json(runNotFound(c.req.param("id")), 404);
     return c.json(await runDetail(c.env, run));
   });
 
   api.get("/api/runs/:id/logs", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
-    if (!run) return c.json(notFound(c.req.param("id")), 404);
+    if (!run) return c.json(runNotFound(c.req.param("id")), 404);
     return c.json(await listRunLogs(c.env.DB, run.id));
   });
 
   api.get("/api/deliveries/:id", async (c) => {
     const id = c.req.param("id");
-    const delivery = await getDelivery(c.env.DB, id);
     const viewer = c.get("viewer");
+    const delivery = await getDelivery(c.env.DB, id);
     if (!delivery || (delivery.installationId !== null && !canSee(viewer, delivery.installationId))) {
-      return c.json({ error: "not_found", message: `repoflow: no delivery ${id} was accepted, or it is still in the inbox.` }, 404);
+      return c.json({ error: "not_found", message: `repoflow: no delivery ${id} was accepted, or it is still in the inbox; try again in a moment.` }, 404);
     }
-    const runs = await listRuns(c.env.DB, { deliveryId: id, limit: 100 });
+    const installationIds = visibleInstallationIds(viewer);
+    const runs = await listRuns(c.env.DB, { deliveryId: id, limit: 100, ...(installationIds ? { installationIds } : {}) });
     return c.json({ delivery, runs: await Promise.all(runs.map(async (run) => ({ ...run, steps: await listSteps(c.env.DB, run.id) }))) });
   });
 
   api.post("/api/runs/:id/cancel", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
-    if (!run) return c.json(notFound(c.req.param("id")), 404);
+    if (!run) return c.json(runNotFound(c.req.param("id")), 404);
     return c.json({ run: await cancelRun(c.env, run.id) });
   });
 
   api.post("/api/runs/:id/rerun", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
-    if (!run) return c.json(notFound(c.req.param("id")), 404);
+    if (!run) return c.json(runNotFound(c.req.param("id")), 404);
     try {
       return c.json(await rerunRun(c.env, run.id), 202);
     } catch (error) {
-      if (error instanceof RunNotFoundError) return c.json(notFound(run.id), 404);
+      if (error instanceof RunNotFoundError) return c.json(runNotFound(run.id), 404);
       if (error instanceof EventUnavailableError) return c.json({ error: "event_unavailable", message: error.message }, 409);
       throw error;
     }

@@ -1,0 +1,314 @@
+/**
+ * The dashboard's pages as components of plain data: the routes in index.tsx
+ * load records, these render them. Tables have a caption and scoped headers;
+ * each wide table scrolls inside a labelled, focusable region so a keyboard
+ * can scroll it too. Pages with active runs carry a polling script (live.ts)
+ * and say so in a status line.
+ *
+ * @jsxImportSource hono/jsx
+ */
+import type { Child, FC } from "hono/jsx";
+import { MAX_LOG_BYTES_PER_RUN, type RunRecord, type StepRecord } from "../../store";
+import { RUN_STATUSES, type InstallationWithRepositories, type RunDetail, type RunQuery } from "../api";
+import type { Viewer } from "../auth";
+import { checkRunUrl, formatBytes, formatDuration, formatTime, splitError, stepWaitNote, triggerLabel } from "./format";
+import { Layout, Status } from "./layout";
+import { HOME_PAGE_SCRIPT, POLL_MS, RUN_PAGE_SCRIPT, runFingerprint } from "./live";
+
+const isActive = (run: RunRecord) => run.status === "queued" || run.status === "running";
+
+const ScrollRegion: FC<{ label: string; children?: Child }> = ({ label, children }) => (
+  <div class="table-wrap" role="region" aria-label={label} tabindex={0}>
+    {children}
+  </div>
+);
+
+const LiveNote: FC = () => (
+  <p class="live" role="status">
+    Updating every {POLL_MS / 1000} s while runs are active.
+  </p>
+);
+
+const Filters: FC<{ query: Partial<RunQuery>; problem?: string }> = ({ query, problem }) => (
+  <form class="filters" method="get" action="/" role="search" aria-label="Filter runs">
+    <label for="filter-repo">
+      Repository
+      <input id="filter-repo" name="repo" value={query.repo ?? ""} placeholder="owner/name" autocomplete="off" />
+    </label>
+    <label for="filter-workflow">
+      Workflow
+      <input id="filter-workflow" name="workflow" value={query.workflow ?? ""} placeholder="name or .workflows/file.ts" autocomplete="off" />
+    </label>
+    <label for="filter-status">
+      Status
+      <select id="filter-status" name="status" aria-describedby={problem ? "filter-problem" : undefined}>
+        <option value="">any</option>
+        {RUN_STATUSES.map((status) => (
+          <option value={status} selected={query.status === status}>
+            {status}
+          </option>
+        ))}
+      </select>
+    </label>
+    <button type="submit">Filter</button>
+    {problem ? (
+      <p id="filter-problem" class="note" role="alert">
+        {problem}
+      </p>
+    ) : null}
+  </form>
+);
+
+const RunsTable: FC<{ runs: RunRecord[]; filtered: boolean }> = ({ runs, filtered }) => (
+  <ScrollRegion label="Runs">
+    <table>
+      <caption>{runs.length === 0 ? (filtered ? "No run matches these filters." : "No run yet.") : `${runs.length} most recent ${runs.length === 1 ? "run" : "runs"}`}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Status</th>
+          <th scope="col">Workflow</th>
+          <th scope="col">Trigger</th>
+          <th scope="col">Repository</th>
+          <th scope="col">Bundle · commit</th>
+          <th scope="col">Started</th>
+          <th scope="col">Duration</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => (
+          <tr data-run-id={run.id} data-status={run.status}>
+            <td>
+              <Status status={run.status} />
+            </td>
+            <th scope="row">
+              <a href={`/runs/${encodeURIComponent(run.id)}`}>{run.workflowName}</a>
+            </th>
+            <td>
+              <code>{triggerLabel(run)}</code>
+            </td>
+            <td>{run.repository}</td>
+            <td>
+              <code title={`bundle ${run.bundleHash}`}>{run.bundleHash.slice(0, 8)}</code> · <code title={`commit ${run.commitSha}`}>{run.commitSha.slice(0, 7)}</code>
+            </td>
+            <td>
+              <time datetime={run.startedAt ?? run.createdAt}>{formatTime(run.startedAt ?? run.createdAt)}</time>
+            </td>
+            <td class="num">{formatDuration(run.startedAt ?? run.createdAt, run.finishedAt)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </ScrollRegion>
+);
+
+const Installations: FC<{ installations: InstallationWithRepositories[] }> = ({ installations }) =>
+  installations.length === 0 ? (
+    <p class="muted">No installation is known yet; one appears when GitHub sends its installation event.</p>
+  ) : (
+    <ul class="installations">
+      {installations.map((installation) => (
+        <li>
+          <strong>{installation.accountLogin}</strong>{" "}
+          <span class="muted">
+            ({installation.accountType}, installation {installation.id}
+            {installation.suspendedAt ? `, suspended since ${formatTime(installation.suspendedAt)}` : ""})
+          </span>
+          {installation.repositories.length > 0 ? (
+            <ul>
+              {installation.repositories.map((repository) => (
+                <li>
+                  <a href={`/?repo=${encodeURIComponent(repository.fullName)}`}>{repository.fullName}</a>
+                  {repository.private ? <span class="muted"> (private)</span> : null}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">No repository selected.</p>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+
+export const HomePage: FC<{
+  viewer: Viewer;
+  query: Partial<RunQuery>;
+  problem?: string;
+  runs: RunRecord[];
+  installations: InstallationWithRepositories[];
+  /** A re-run was just requested: its run appears once ingest has created it. */
+  expectingRerun: boolean;
+}> = ({ viewer, query, problem, runs, installations, expectingRerun }) => {
+  const live = expectingRerun || runs.some(isActive);
+  return (
+    <Layout title="Runs" viewer={viewer} {...(live ? { script: HOME_PAGE_SCRIPT } : {})}>
+      <h1>Runs</h1>
+      <Filters query={query} {...(problem ? { problem } : {})} />
+      {expectingRerun ? <p class="note">Re-run requested; its run appears here in a moment.</p> : null}
+      {live ? <LiveNote /> : null}
+      <RunsTable runs={runs} filtered={Boolean(query.repo || query.workflow || query.status)} />
+      <h2>Installations</h2>
+      <Installations installations={installations} />
+    </Layout>
+  );
+};
+
+const StepsTable: FC<{ steps: StepRecord[] }> = ({ steps }) => (
+  <ScrollRegion label="Steps">
+    <table>
+      <caption>{steps.length === 0 ? "No step has started yet." : `${steps.length} ${steps.length === 1 ? "step" : "steps"}, in the order they started`}</caption>
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Step</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Status</th>
+          <th scope="col">Attempts</th>
+          <th scope="col">Duration</th>
+          <th scope="col">Output</th>
+          <th scope="col">Error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {steps.map((step) => {
+          const note = stepWaitNote(step);
+          const error = step.error === null ? null : splitError(step.error);
+          return (
+            <tr data-step={step.name} data-status={step.status}>
+              <td class="num">{step.position + 1}</td>
+              <th scope="row">{step.name}</th>
+              <td>{step.kind}</td>
+              <td>
+                <Status status={step.status} />
+                {note ? <div class="muted">{note}</div> : null}
+              </td>
+              <td class="num">{step.kind === "do" ? step.attempts : ""}</td>
+              <td class="num">{formatDuration(step.startedAt, step.finishedAt)}</td>
+              <td class="num">{formatBytes(step.outputBytes)}</td>
+              <td>
+                {error ? (
+                  <>
+                    <pre>{error.message}</pre>
+                    {error.stack ? (
+                      <details>
+                        <summary>Stack</summary>
+                        <pre>{error.stack}</pre>
+                      </details>
+                    ) : null}
+                  </>
+                ) : null}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  </ScrollRegion>
+);
+
+export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: string }> = ({ viewer, detail, githubApiUrl }) => {
+  const { run, steps, logs, event } = detail;
+  const active = isActive(run);
+  const trigger = triggerLabel(run);
+  const eventJson = event === null ? null : JSON.stringify(event, null, 2);
+  return (
+    <Layout title={`${run.workflowName} (${run.status})`} viewer={viewer} {...(active ? { script: RUN_PAGE_SCRIPT } : {})}>
+      <article id="run" data-run-id={run.id} data-active={String(active)} data-fingerprint={runFingerprint(detail)}>
+        <h1>
+          {run.workflowName} <Status status={run.status} />
+        </h1>
+        {active ? <LiveNote /> : null}
+        <dl>
+          <dt>Run</dt>
+          <dd>
+            <code>{run.id}</code>
+          </dd>
+          <dt>Repository</dt>
+          <dd>
+            <a href={`/?repo=${encodeURIComponent(run.repository)}`}>{run.repository}</a>
+          </dd>
+          <dt>Trigger</dt>
+          <dd>
+            <code>{trigger}</code> <span class="muted">delivery</span> <code>{run.deliveryId}</code>
+          </dd>
+          <dt>Workflow file</dt>
+          <dd>
+            <code>{run.workflowFile}</code>
+          </dd>
+          <dt>Pinned bundle</dt>
+          <dd>
+            <code>{run.bundleHash}</code> <span class="muted">compiled from commit</span> <code>{run.commitSha}</code>
+          </dd>
+          <dt>Check run</dt>
+          <dd>
+            {run.checkRunId === null ? (
+              <span class="muted">not created yet</span>
+            ) : (
+              <a href={checkRunUrl(githubApiUrl, run.repository, run.checkRunId)}>check run {run.checkRunId}</a>
+            )}{" "}
+            <span class="muted">on commit</span> <code>{run.headSha.slice(0, 12)}</code>
+          </dd>
+          <dt>{run.startedAt ? "Started" : "Queued"}</dt>
+          <dd>
+            <time datetime={run.startedAt ?? run.createdAt}>{formatTime(run.startedAt ?? run.createdAt)}</time>
+          </dd>
+          <dt>Duration</dt>
+          <dd>{formatDuration(run.startedAt ?? run.createdAt, run.finishedAt) + (active ? " so far" : "")}</dd>
+        </dl>
+        <div class="actions">
+          {active ? (
+            <form method="post" action={`/runs/${encodeURIComponent(run.id)}/cancel`}>
+              <button type="submit">Cancel run</button>
+            </form>
+          ) : null}
+          <form method="post" action={`/runs/${encodeURIComponent(run.id)}/rerun`}>
+            <button type="submit" title="Starts this event again from scratch, on the default branch's current code">
+              Re-run
+            </button>
+          </form>
+        </div>
+        {run.error ? (
+          <section aria-labelledby="run-error">
+            <h2 id="run-error">Error</h2>
+            <pre>{run.error}</pre>
+          </section>
+        ) : null}
+        <section aria-labelledby="steps">
+          <h2 id="steps">Steps</h2>
+          <StepsTable steps={steps} />
+        </section>
+        <section aria-labelledby="logs">
+          <h2 id="logs">Logs</h2>
+          {logs.capped ? <p class="note">Logs were capped at {formatBytes(MAX_LOG_BYTES_PER_RUN)} for this run; later lines were dropped.</p> : null}
+          {logs.lines.length === 0 ? (
+            <p class="muted">No console output.</p>
+          ) : (
+            <pre>{logs.lines.map((l) => `${l.at.slice(11, 23)} ${l.level.padEnd(5)} ${l.step ? `[${l.step}] ` : ""}${l.message}\n`).join("")}</pre>
+          )}
+        </section>
+        <section aria-labelledby="event">
+          <h2 id="event">Triggering event</h2>
+          {eventJson === null ? (
+            <p class="muted">
+              The payload of delivery <code>{run.deliveryId}</code> is no longer kept.
+            </p>
+          ) : (
+            <details>
+              <summary>
+                <code>{trigger}</code> payload ({formatBytes(new TextEncoder().encode(eventJson).byteLength)})
+              </summary>
+              <pre>{eventJson}</pre>
+            </details>
+          )}
+        </section>
+      </article>
+    </Layout>
+  );
+};
+
+export const MessagePage: FC<{ viewer: Viewer | null; title: string; children?: Child }> = ({ viewer, title, children }) => (
+  <Layout title={title} viewer={viewer}>
+    <h1>{title}</h1>
+    {children}
+  </Layout>
+);
