@@ -1,87 +1,175 @@
 /**
- * The dashboard in a real browser (Debian Chromium driven by playwright-core):
- * a finished run shows up on /, its page shows steps and logs, and it can be
- * re-run from there. A screenshot lands in test/artifacts/ (not committed).
+ * The dashboard in a real browser (Debian Chromium driven by playwright-core,
+ * never a downloaded one) against `wrangler dev` and the GitHub emulator, at a
+ * phone's viewport: a finished run is listed on /, its page shows its steps
+ * and logs, a running run's page follows it to the end by itself, and a
+ * re-run appears on the list without a reload. Screenshots land in
+ * test/artifacts/ (gitignored).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliver } from "../support/deliver.ts";
-import { pullRequestOpened } from "../support/payloads.ts";
+import { pullRequestOpened, type Target } from "../support/payloads.ts";
 import { ROOT } from "../support/service.ts";
-import { startStack, waitFor, WEBHOOK_SECRET, type Stack } from "../support/stack.ts";
+import { waitFor, WEBHOOK_SECRET } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-let stack: Stack;
-let browser: Browser;
+const ARTIFACTS = join(ROOT, "test/artifacts");
+const stack = useStack();
+let profile: string;
+let browser: BrowserContext;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does.`);
-  stack = await startStack();
-  // playwright-core starts Chromium with a fresh, empty temporary profile of its own.
-  browser = await chromium.launch({
+  profile = mkdtempSync(join(tmpdir(), "repoflow-chromium-"));
+  // A persistent context is how playwright takes --user-data-dir: a fresh, empty profile per run.
+  browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     timeout: 30_000,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 390, height: 844 },
   });
-}, 120_000);
+}, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-const WORKFLOW = `
+async function withPage<T>(use: (page: Page) => Promise<T>): Promise<T> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(15_000);
+  try {
+    return await use(page);
+  } finally {
+    await page.close();
+  }
+}
+
+function setUp(name: string, installationId: number, workflow: string): Target {
+  const repo = { fullName: `octo-org/${name}`, installationId, defaultBranch: "main" };
+  stack.emulator.addRepo({ ...repo, files: { ".workflows/demo.ts": workflow } });
+  stack.emulator.openPullRequest(repo.fullName, { number: 2, title: "x", head: "f2", base: "main" });
+  return repo;
+}
+
+const workflow = (name: string, body: string) => `
 import { workflow } from "repoflow";
 export default workflow({
-  name: "Dashboard demo",
+  name: ${JSON.stringify(name)},
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
-    console.log("hello from the workflow");
-    await step.do("comment", async () => {
-      console.info("commenting on", event.pull_request.number);
-      await github.rest.issues.createComment({ ...repo, issue_number: event.pull_request.number, body: "seen" });
-    });
+    ${body}
   },
 });
 `;
 
-describe("dashboard", () => {
-  it("lists a run, shows its steps and logs, and re-runs it", async () => {
-    const repo = { fullName: "octo-org/dashboard", installationId: 9401, defaultBranch: "main" };
-    stack.emulator.addRepo({ ...repo, files: { ".workflows/demo.ts": WORKFLOW } });
-    stack.emulator.openPullRequest(repo.fullName, { number: 2, title: "x", head: "f2", base: "main" });
+const COMMENTER = workflow(
+  "Dashboard demo",
+  `console.log("hello from the workflow");
+    await step.do("comment", async () => {
+      console.info("commenting on", event.pull_request.number);
+      await github.rest.issues.createComment({ ...repo, issue_number: event.pull_request.number, body: "seen" });
+    });`,
+);
+
+const SLOW = workflow(
+  "Slow demo",
+  `await step.do("first", async () => 1);
+    await step.sleep("breather", "6 seconds");
+    await step.do("second", async () => 2);`,
+);
+
+interface RunView {
+  id: string;
+  status: string;
+}
+
+async function runsOf(repo: Target): Promise<RunView[]> {
+  const res = await fetch(`${stack.service.url}/api/runs?repo=${encodeURIComponent(repo.fullName)}`);
+  return ((await res.json()) as { runs: RunView[] }).runs;
+}
+
+describe("dashboard in a browser", () => {
+  it("lists a finished run on /, opens its page with steps, logs and the event, and shows a re-run without a reload", async () => {
+    const repo = setUp("dashboard", 9401, COMMENTER);
     await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 2, headSha: stack.emulator.headSha(repo.fullName, "f2") }));
     await waitFor("the run", () => stack.emulator.checkRuns(repo.fullName).find((r) => r.status === "completed"), 60_000);
+    mkdirSync(ARTIFACTS, { recursive: true });
 
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    page.setDefaultTimeout(15_000);
-    try {
-      await page.goto(`${stack.service.url}/?repo=${encodeURIComponent(repo.fullName)}`);
+    await withPage(async (page) => {
+      await page.goto(`${stack.service.url}/`);
       const row = page.locator("tbody tr", { hasText: "Dashboard demo" });
-      await expect(row.locator("[data-cell=status]").textContent()).resolves.toContain("succeeded");
-      await row.getByRole("link", { name: "Dashboard demo" }).click();
+      expect(await row.locator("td").first().textContent()).toContain("succeeded");
+      expect(await row.textContent()).toContain("pull_request.opened");
+      expect(await row.textContent()).toContain(repo.fullName);
+      // Fits a phone: only the table scrolls sideways, inside its own region, never the page.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      expect(await page.getByRole("region", { name: "Runs" }).count()).toBe(1);
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard-home.png"), fullPage: true });
+      // Focus is visible: the skip link comes first and shows when focused.
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+      expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe("solid");
 
+      await page.getByLabel("Status").selectOption("failed");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.waitForURL(/status=failed/);
+      expect(await page.locator("tbody tr", { hasText: "Dashboard demo" }).count()).toBe(0);
+      await page.getByLabel("Status").selectOption("succeeded");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.waitForURL(/status=succeeded/);
+
+      await page.locator("tbody tr", { hasText: "Dashboard demo" }).getByRole("link", { name: "Dashboard demo" }).click();
       await page.waitForURL(/\/runs\/run-/);
       expect(await page.getByRole("heading", { level: 1 }).textContent()).toContain("Dashboard demo");
-      const stepRow = page.locator("tbody tr", { hasText: "comment" });
-      expect(await stepRow.textContent()).toContain("succeeded");
+      const step = page.getByRole("region", { name: "Steps" }).locator("tbody tr", { hasText: "comment" });
+      expect(await step.textContent()).toMatch(/comment\s*do.*succeeded\s*1/);
       const logs = await page.locator("section[aria-labelledby=logs] pre").textContent();
       expect(logs).toContain("hello from the workflow");
       expect(logs).toContain("[comment] commenting on 2");
-      expect(await page.locator("details summary").textContent()).toContain("pull_request.opened");
-
-      mkdirSync(join(ROOT, "test/artifacts"), { recursive: true });
-      await page.screenshot({ path: join(ROOT, "test/artifacts/dashboard-run.png"), fullPage: true });
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
+      const event = page.locator("section[aria-labelledby=event] details");
+      expect(await event.locator("summary").textContent()).toContain("pull_request.opened");
+      expect(await event.locator("pre").isVisible()).toBe(false);
+      await event.locator("summary").click();
+      expect(await event.locator("pre").textContent()).toContain(`"full_name": "${repo.fullName}"`);
+      const checkRun = stack.emulator.checkRuns(repo.fullName)[0]!;
+      expect(await page.getByRole("link", { name: `check run ${checkRun.id}` }).getAttribute("href")).toBe(`${stack.emulator.url}/${repo.fullName}/runs/${checkRun.id}`);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 
       await page.getByRole("button", { name: "Re-run" }).click();
-      await page.waitForURL(/\/\?workflow=/);
+      await page.waitForURL(/rerun=/);
+      // The re-run's run is created a moment later by the ingest Workflow; the list polls until it shows, then drops ?rerun.
+      await page.waitForURL((url) => !url.searchParams.has("rerun"), { timeout: 60_000 });
+      expect(await page.locator("tbody tr", { hasText: "Dashboard demo" }).count()).toBe(2);
       await waitFor("the re-run's comment", () => stack.emulator.comments(repo.fullName, 2).length === 2, 60_000);
-    } finally {
-      await page.close();
-    }
+    });
+  });
+
+  it("follows a running run on its page until it finishes, without a reload by hand", async () => {
+    const repo = setUp("dashboard-live", 9402, SLOW);
+    await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 2, headSha: stack.emulator.headSha(repo.fullName, "f2") }));
+    const [run] = await waitFor("the run to start", async () => {
+      const runs = await runsOf(repo);
+      return runs.length > 0 && runs;
+    }, 60_000);
+
+    await withPage(async (page) => {
+      await page.goto(`${stack.service.url}/runs/${run!.id}`);
+      const heading = page.getByRole("heading", { level: 1 });
+      expect(await heading.textContent()).toMatch(/queued|running/);
+      expect(await page.getByRole("status").textContent()).toContain("Updating every 2 s");
+      await page.waitForFunction(() => document.querySelector("h1")?.textContent?.includes("succeeded"), undefined, { timeout: 60_000, polling: 500 });
+      const steps = await page.getByRole("region", { name: "Steps" }).locator("tbody th[scope=row]").allTextContents();
+      expect(steps).toEqual(["first", "breather", "second"]);
+      expect(await page.getByRole("status").count()).toBe(0);
+    });
   });
 
   it("answers the JSON API for scripts", async () => {
@@ -89,6 +177,8 @@ describe("dashboard", () => {
     expect(res.status).toBe(200);
     const { runs } = (await res.json()) as { runs: { workflowName: string }[] };
     expect(runs.map((r) => r.workflowName)).toContain("Dashboard demo");
-    expect((await fetch(`${stack.service.url}/api/runs/run-does-not-exist`)).status).toBe(404);
+    const missing = await fetch(`${stack.service.url}/api/runs/run-does-not-exist`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toBe("not_found");
   });
 });

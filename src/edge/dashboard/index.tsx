@@ -5,9 +5,8 @@
  * and show only that viewer's installations, through the same queries as the
  * JSON API (api.ts). Cancel and Re-run are POSTs from forms: the session
  * cookie is SameSite=Lax, so another site cannot make a browser send them.
- *
- * @jsxImportSource hono/jsx
  */
+/** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
 import { readConfig } from "../../config";
 import { cancelRun, EventUnavailableError, rerunRun } from "../../dispatch";

@@ -2,9 +2,8 @@
  * The frame every dashboard page shares (skip link, navigation, who is signed
  * in, the inline stylesheet) and the status badge. Status is always text plus
  * a symbol; colour only repeats it.
- *
- * @jsxImportSource hono/jsx
  */
+/** @jsxImportSource hono/jsx */
 import type { Child, FC } from "hono/jsx";
 import { raw } from "hono/html";
 import type { Viewer } from "../auth";

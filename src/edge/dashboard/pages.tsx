@@ -4,9 +4,8 @@
  * each wide table scrolls inside a labelled, focusable region so a keyboard
  * can scroll it too. Pages with active runs carry a polling script (live.ts)
  * and say so in a status line.
- *
- * @jsxImportSource hono/jsx
  */
+/** @jsxImportSource hono/jsx */
 import type { Child, FC } from "hono/jsx";
 import { MAX_LOG_BYTES_PER_RUN, type RunRecord, type StepRecord } from "../../store";
 import { RUN_STATUSES, type InstallationWithRepositories, type RunDetail, type RunQuery } from "../api";
