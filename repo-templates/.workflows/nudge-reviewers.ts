@@ -13,7 +13,7 @@ export default workflow({
     );
     if (pr.state === "open") {
       await step.do("comment", () =>
-        github.rest.issues.createComment({ ...repo, issue_number: pr.number, body: "Friendly nudge 👋 this pull request is waiting for a review." }),
+        github.rest.issues.createComment({ ...repo, issue_number: pr.number, body: "Friendly nudge 👋 this pull request is waiting for a review." }).then((r) => r.data.id),
       );
     }
   },

@@ -1,17 +1,21 @@
 import { workflow } from "repoflow";
 
-// Thanks the author of every new pull request and labels it for triage.
+// Thanks the author of every new pull request, welcomes first-time contributors, and labels it for triage.
 export default workflow({
   name: "Welcome",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
-    const number = event.pull_request.number;
+    const pr = event.pull_request;
+    const firstTime = pr.author_association === "FIRST_TIME_CONTRIBUTOR" || pr.author_association === "FIRST_TIMER";
+    const body = firstTime
+      ? `Welcome, @${pr.user.login}, and thank you for your first pull request here! A maintainer will look soon.`
+      : `Thanks @${pr.user.login}! A maintainer will look soon.`;
     await step.do("thank the author", async () => {
-      await github.rest.issues.createComment({ ...repo, issue_number: number, body: `Thanks @${event.pull_request.user.login}! A maintainer will look soon.` });
+      await github.rest.issues.createComment({ ...repo, issue_number: pr.number, body });
     });
     await step.do("label for triage", async () => {
-      await github.rest.issues.addLabels({ ...repo, issue_number: number, labels: ["triage"] });
+      await github.rest.issues.addLabels({ ...repo, issue_number: pr.number, labels: ["triage"] });
     });
-    return { welcomed: number };
+    return { welcomed: pr.number, firstTime };
   },
 });

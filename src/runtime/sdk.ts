@@ -1,37 +1,63 @@
 /**
  * `repoflow`: the module workflow authors import. It is bundled once with
  * @octokit/rest and shipped to every tenant as `repoflow.js`; each repository's
- * bundle imports it instead of carrying its own copy.
+ * bundle imports it instead of carrying its own copy, and the tenant host
+ * imports the same module instance, so `workflow()` values and
+ * `NonRetryableError` are recognised by identity inside the isolate.
  *
- * Event payloads are typed from GitHub's webhook types (@octokit/webhooks),
- * narrowed by `on`: `{ pull_request: ["opened"] }` gives `event` the type of a
- * pull_request.opened payload.
+ * Event payloads are typed from GitHub's webhook types
+ * (@octokit/openapi-webhooks-types), narrowed by `on`:
+ * `{ pull_request: ["opened"] }` gives `event` the type of a
+ * pull_request.opened payload. The same declarations reach authors' editors as
+ * repo-templates/types/repoflow.d.ts (scripts/build-author-types.mjs).
  */
 import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
-import type { EmitterWebhookEvent, EmitterWebhookEventName } from "@octokit/webhooks";
+import type { webhooks } from "@octokit/openapi-webhooks-types";
+import { WEBHOOK_EVENTS } from "./events.ts";
 
-/** GitHub's webhook event names without actions: "pull_request", "push", … */
-export type EventName = Extract<EmitterWebhookEventName, `${string}`> extends infer N ? (N extends `${string}.${string}` ? never : N) : never;
+export { WEBHOOK_EVENTS };
 
-/** The actions GitHub sends for an event, e.g. "opened" | "closed" | … for pull_request. */
-export type ActionOf<E extends EventName> = Extract<EmitterWebhookEventName, `${E}.${string}`> extends `${E}.${infer A}` ? A : never;
+/** GitHub's webhook event names: "pull_request", "push", … */
+export type EventName = keyof typeof WEBHOOK_EVENTS;
+
+/** The actions GitHub sends for an event, e.g. "opened" | "closed" | … for pull_request; never for push. */
+export type ActionOf<E extends EventName> = (typeof WEBHOOK_EVENTS)[E][number];
+
+type Kebab<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}-${Kebab<Tail>}` : S;
+type Body<K extends keyof webhooks> = webhooks[K]["post"]["requestBody"]["content"]["application/json"];
+type KeysOf<E extends EventName> = keyof webhooks & `${Kebab<E>}-${string}`;
+
+/**
+ * GitHub's types key a payload `event-action`, except for a few whose key
+ * spells the action differently (custom-property-promoted-to-enterprise holds
+ * action "promote_to_enterprise"): those are found by the payload's `action`.
+ */
+type ActionPayload<E extends EventName, A extends string> = `${Kebab<E>}-${Kebab<A>}` extends keyof webhooks
+  ? Body<`${Kebab<E>}-${Kebab<A>}`>
+  : { [K in KeysOf<E>]: Body<K> extends { action: A } ? Body<K> : never }[KeysOf<E>];
+
+/** Every payload, precomputed per event and per action: indexed access into concrete maps keeps editors fast. */
+type ActionPayloadMap = { [E in EventName]: { [A in ActionOf<E>]: ActionPayload<E, A> } };
+type EventPayloadMap = {
+  [E in EventName]: [ActionOf<E>] extends [never] ? Body<Kebab<E> & keyof webhooks> : ActionPayloadMap[E][ActionOf<E>];
+};
+
+/** The payload of an event, for the given actions (all of them by default). */
+export type WebhookPayload<E extends EventName, A extends ActionOf<E> = ActionOf<E>> = ActionOf<E> extends A ? EventPayloadMap[E] : ActionPayloadMap[E][A];
 
 /** Which events start a workflow: each event with the actions that count, `"*"` or `[]` for all of them. */
 export type Triggers = { [E in EventName]?: readonly ActionOf<E>[] | "*" };
 
-type PayloadOf<E extends EventName, A> = [A] extends [never]
-  ? EmitterWebhookEvent<E>["payload"]
-  : A extends string
-    ? `${E}.${A}` extends EmitterWebhookEventName
-      ? EmitterWebhookEvent<`${E}.${A}`>["payload"]
-      : never
-    : never;
-
 /** The payload type an `on` block admits: the union over its events and listed actions. */
 export type EventPayload<On extends Triggers> = {
-  [E in keyof On & EventName]: On[E] extends readonly (infer A)[] ? PayloadOf<E, A> : EmitterWebhookEvent<E>["payload"];
+  [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? ActionPayloadMap[E][On[E][number]] : EventPayloadMap[E];
+}[keyof On & EventName];
+
+/** The actions an `on` block admits. */
+export type TriggerAction<On extends Triggers> = {
+  [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? On[E][number] : ActionOf<E>;
 }[keyof On & EventName];
 
 /** An @octokit/rest client (`github.rest.*`, `github.paginate`, `github.request`), with retries and throttling. */
@@ -44,18 +70,35 @@ export interface StepConfig {
   timeout?: Duration;
 }
 
+/** Passed to a step's function: `attempt` is 1 on the first try, 2 on the first retry, … */
+export interface StepAttempt {
+  attempt: number;
+}
+
+/*
+ * `in out` (invariant) on the generic contexts below: without it TypeScript
+ * measures their variance by relating every webhook payload to every other,
+ * which took a type-check of the templates from ~1 s to tens of seconds (and,
+ * for ReceivedEvent, to "a union type that is too complex to represent").
+ * Invariance is what the payload types allow anyway, and always sound.
+ */
+
 /** A GitHub event delivered to a waiting run. */
-export interface ReceivedEvent<P = any> {
-  type: string;
-  action: string | null;
+export interface ReceivedEvent<in out E extends EventName = EventName> {
+  type: E;
+  action: ActionOf<E> | null;
   deliveryId: string;
-  payload: P;
+  payload: WebhookPayload<E>;
 }
 
 export interface Step {
-  /** Runs `fn` once and remembers its result under `name`; retried on failure. Results are persisted: return plain JSON, never a secret. */
-  do<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
-  do<T>(name: string, config: StepConfig, fn: () => Promise<T> | T): Promise<T>;
+  /**
+   * Runs `fn` once and remembers its result under `name`; retried on failure. The result is persisted
+   * and replayed: return small plain JSON (an Octokit response's `.data`, or just the fields you need),
+   * never a secret.
+   */
+  do<T>(name: string, fn: (ctx: StepAttempt) => Promise<T> | T): Promise<T>;
+  do<T>(name: string, config: StepConfig, fn: (ctx: StepAttempt) => Promise<T> | T): Promise<T>;
   /** Sleeps durably: the run costs nothing while asleep and survives restarts. */
   sleep(name: string, duration: Duration): Promise<void>;
   sleepUntil(name: string, until: Date | number): Promise<void>;
@@ -64,48 +107,51 @@ export interface Step {
    * match are skipped and the wait goes on; each wait has its own `timeout` (default "1 day"), after
    * which the step throws.
    */
-  waitForEvent<P = any>(name: string, options: { type: EventName; timeout?: Duration; match?: (event: ReceivedEvent<P>) => boolean }): Promise<ReceivedEvent<P>>;
+  waitForEvent<E extends EventName>(
+    name: string,
+    options: { type: E; timeout?: Duration; match?: (event: ReceivedEvent<E>) => boolean },
+  ): Promise<ReceivedEvent<E>>;
 }
 
-export interface RunContext<On extends Triggers> {
-  /** The webhook payload that started the run. */
+export interface IfContext<in out On extends Triggers = Triggers> {
+  /** The webhook payload that would start the run. */
   event: EventPayload<On>;
   eventName: keyof On & EventName;
-  action: string | null;
+  action: TriggerAction<On> | null;
   deliveryId: string;
-  /** The commit this run reports on (the event's head SHA, or the default branch HEAD). */
+  /** The commit the run would report on (the event's head SHA, or the default branch HEAD). */
   sha: string;
-  runId: string;
   repo: { owner: string; repo: string };
+}
+
+export interface RunContext<in out On extends Triggers = Triggers> extends IfContext<On> {
+  runId: string;
   /** An Octokit for this repository. Its requests carry the installation's token, added outside your code. */
   github: GitHub;
   step: Step;
 }
 
-export interface IfContext<On extends Triggers> {
-  event: EventPayload<On>;
-  eventName: keyof On & EventName;
-  action: string | null;
-  sha: string;
-  repo: { owner: string; repo: string };
-}
-
 export interface WorkflowDefinition<On extends Triggers> {
+  /** Unique in the repository; names the check run. */
   name: string;
   on: On;
   /** Decides, before a run starts, whether this event should start one. */
   if?: (context: IfContext<On>) => boolean | Promise<boolean>;
+  /** The run. Its return value (plain JSON) is the run's output. */
   run: (context: RunContext<On>) => Promise<unknown> | unknown;
-}
-
-export interface Workflow<On extends Triggers = Triggers> extends WorkflowDefinition<On> {
-  readonly [WORKFLOW]: true;
 }
 
 /** Marks what workflow() made; Symbol.for so host and bundle agree even if they ever held two copies of this module. */
 export const WORKFLOW: unique symbol = Symbol.for("repoflow.workflow") as never;
 
-export function workflow<const On extends Triggers>(definition: WorkflowDefinition<On>): Workflow<On> {
+export interface Workflow<On extends Triggers = Triggers> extends WorkflowDefinition<On> {
+  readonly [WORKFLOW]: true;
+}
+
+/** `on` may name only GitHub's events: a misspelt one is a type error, not a workflow that never runs. */
+type OnlyEvents<On> = { [K in Exclude<keyof On, EventName>]: never };
+
+export function workflow<const On extends Triggers>(definition: WorkflowDefinition<On> & { on: OnlyEvents<On> }): Workflow<On> {
   return Object.freeze({ ...definition, [WORKFLOW]: true as const });
 }
 
@@ -114,9 +160,14 @@ export function isWorkflow(value: unknown): value is Workflow {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[WORKFLOW] === true;
 }
 
-/** Throw this from a step to fail it at once, without retries. */
+/**
+ * Throw this from a step to fail it at once, without retries. The dispatcher
+ * recognises it by name (an error's class does not survive RPC); repoflow's own
+ * class rather than `cloudflare:workflows`' so that authors' editors and Node
+ * tests can load this module.
+ */
 export class NonRetryableError extends Error {
-  override readonly name = "NonRetryableError";
+  override readonly name: string = "NonRetryableError";
 }
 
 const GitHubClient: typeof Octokit = Octokit.plugin(retry, throttling);
@@ -127,6 +178,7 @@ export function createGitHub(): GitHub {
     baseUrl: "https://api.github.com",
     userAgent: "repoflow-workflow",
     throttle: {
+      // One wait-and-retry on a rate limit; beyond that the step fails and the step's own retries take over.
       onRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 1,
       onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 1,
     },
