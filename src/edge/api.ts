@@ -25,8 +25,8 @@ import {
 import { canSee, requireViewer, visibleInstallationIds, type AuthEnv, type Viewer } from "./auth";
 
 export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
-export const DEFAULT_RUN_LIMIT = 50;
-export const MAX_RUN_LIMIT = 200;
+const DEFAULT_RUN_LIMIT = 50;
+const MAX_RUN_LIMIT = 200;
 
 /** The filters of `/` and `/api/runs`: `?repo=&workflow=&status=&limit=`. */
 export interface RunQuery {

@@ -32,7 +32,7 @@ export interface Session {
 
 export type AuthEnv = { Bindings: Cloudflare.Env; Variables: { viewer: Viewer } };
 
-export const SESSION_COOKIE = "repoflow_session";
+const SESSION_COOKIE = "repoflow_session";
 const STATE_COOKIE = "repoflow_oauth_state";
 export const SESSION_SECONDS = 8 * 3600;
 // /user/installations pages hold 100; 10 pages is far beyond any one person's installations.
@@ -76,7 +76,7 @@ interface OAuthSettings {
   sessionSecret: string;
 }
 
-export function oauthSettings(env: Partial<Record<OAuthVariable, string>>): OAuthSettings {
+function oauthSettings(env: Partial<Record<OAuthVariable, string>>): OAuthSettings {
   const missing = OAUTH_VARIABLES.filter((name) => !env[name]?.trim());
   if (missing.length > 0) throw new AuthConfigError(missing);
   return { clientId: env.GITHUB_CLIENT_ID!.trim(), clientSecret: env.GITHUB_CLIENT_SECRET!.trim(), sessionSecret: env.SESSION_SECRET!.trim() };
