@@ -115,7 +115,7 @@ declare module "repoflow" {
           action: A;
       } ? Body<K> : never;
   }[KeysOf<E>];
-  /** Every payload, precomputed per event and per action: indexed access into concrete maps keeps editors fast. */
+  /** Every payload GitHub sends, by event and action; and by event alone, the union over its actions. */
   type ActionPayloadMap = {
       [E in EventName]: {
           [A in ActionOf<E>]: ActionPayload<E, A>;
@@ -163,8 +163,8 @@ declare module "repoflow" {
   export interface Step {
       /**
        * Runs `fn` once and remembers its result under `name`; retried on failure. The result is persisted
-       * and replayed: return small plain JSON (an Octokit response's `.data`, or just the fields you need),
-       * never a secret.
+       * and replayed: return small plain JSON (at most 1 MiB), never a secret. An Octokit response is
+       * stored without its headers (`headers` reads `{}`), so prefer returning `.data` or the fields you use.
        */
       do<T>(name: string, fn: (ctx: StepAttempt) => Promise<T> | T): Promise<T>;
       do<T>(name: string, config: StepConfig, fn: (ctx: StepAttempt) => Promise<T> | T): Promise<T>;

@@ -18,7 +18,7 @@ import { RunLog, withRunLog, type LogSink } from "./console-capture.ts";
 import { describeWorkflows } from "./manifest.ts";
 import { errorReport, portable, type ErrorReport } from "./portable.ts";
 import { createGitHub, isWorkflow, type Duration, type ReceivedEvent, type Step, type StepAttempt, type StepConfig, type Workflow } from "./sdk.ts";
-import { checkStepResult } from "./step-result.ts";
+import { storableStepResult } from "./step-result.ts";
 import type { DescribeResult, RunParams, TriggerContext } from "./types.ts";
 
 /** A run was pinned to a bundle without the workflow it names: only a dispatcher bug or a hand-made bundle gets here. */
@@ -50,9 +50,7 @@ function authorStep(step: Step, log: RunLog): Step {
       const guarded = (ctx?: Partial<StepAttempt>) =>
         withRunLog(log, name, async () => {
           try {
-            const result = await fn({ attempt: ctx?.attempt ?? 1 });
-            checkStepResult(name, result);
-            return result;
+            return storableStepResult(name, await fn({ attempt: ctx?.attempt ?? 1 }));
           } catch (error) {
             throw portable(error);
           } finally {

@@ -42,7 +42,8 @@ export const workflows = {
     async run({ step, event }) {
       if (event.mode === "string") throw "a bare string";
       if (event.mode === "non-retryable") await step.do("give up", () => { throw new NonRetryableError("this cannot work"); });
-      if (event.mode === "response") await step.do("leaky", async () => ({ status: 201, url: "https://api.github.com/x", headers: { etag: "x" }, data: { id: 1 } }));
+      if (event.mode === "response") return step.do("comment", async () => ({ status: 201, url: "https://api.github.com/x", headers: { etag: "x" }, data: { id: 1 } }));
+      if (event.mode === "function") await step.do("callback", async () => ({ later: () => 1 }));
       await step.do("explode", async () => { throw new Error("the author's step failed"); });
     },
   }),
@@ -244,10 +245,15 @@ describe("TenantWorkflow.run", () => {
     expect(step.failures).toEqual([{ step: "give up", name: "NonRetryableError", message: expect.stringMatching(/^this cannot work/) }]);
   });
 
-  it("fails a step that returns a whole Octokit response, without retries, telling the author to return .data", async () => {
+  it("stores a step's Octokit response without its headers", async () => {
+    const result = await runner().run(params(".workflows/fails.ts", "push", null, { mode: "response" }), new FakeStep());
+    expect(result).toEqual({ status: 201, url: "https://api.github.com/x", headers: {}, data: { id: 1 } });
+  });
+
+  it("fails a step whose result cannot be stored, without retries, saying what to return", async () => {
     const step = new FakeStep();
-    const error = await failureOf(runner().run(params(".workflows/fails.ts", "push", null, { mode: "response" }), step));
-    expect(error.message).toMatch(/add `\.then\(\(r\) => r\.data\)`/);
-    expect(step.failures).toEqual([{ step: "leaky", name: "NonRetryableError", message: expect.stringMatching(/^repoflow: step "leaky" returned an Octokit response/) }]);
+    const error = await failureOf(runner().run(params(".workflows/fails.ts", "push", null, { mode: "function" }), step));
+    expect(error.message).toMatch(/^repoflow: step "callback" returned a function as "later" in its result; step results are stored as JSON/);
+    expect(step.failures).toEqual([{ step: "callback", name: "NonRetryableError", message: expect.stringMatching(/^repoflow: step "callback" returned a function/) }]);
   });
 });

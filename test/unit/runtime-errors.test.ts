@@ -1,37 +1,37 @@
 /**
- * What leaves the tenant isolate when author code fails or a step returns something
- * that cannot be stored: step-result checks and the portable form of thrown values.
+ * What leaves the tenant isolate: step results as they are stored (Octokit responses
+ * without headers, refusals with the fix) and the portable form of thrown values.
  */
 import { describe, expect, it } from "vitest";
 import { STACK_MARKER } from "../../src/runtime/host-protocol.ts";
 import { errorReport, portable } from "../../src/runtime/portable.ts";
 import { NonRetryableError } from "../../src/runtime/sdk.ts";
-import { checkStepResult, MAX_STEP_RESULT_BYTES, StepResultError } from "../../src/runtime/step-result.ts";
+import { MAX_STEP_RESULT_BYTES, StepResultError, storableStepResult } from "../../src/runtime/step-result.ts";
 
 const response = { status: 201, url: "https://api.github.com/repos/o/r/issues/1/comments", headers: { etag: "W/\"1\"" }, data: { id: 1 } };
 
-describe("checkStepResult", () => {
+describe("storableStepResult", () => {
   it.each([
     ["undefined", undefined],
     ["null", null],
     ["a number", 3],
     ["plain data", { labels: ["bug"], count: 2, nested: { ok: true, when: null } }],
     ["the .data of a response", response.data],
-    ["an object that only has some response fields", { status: 200, data: {} }],
-  ])("accepts %s", (_label, value) => {
-    expect(() => checkStepResult("s", value)).not.toThrow();
+    ["an object with only some of a response's fields", { status: 200, data: {} }],
+  ])("stores %s as it is", (_label, value) => {
+    expect(storableStepResult("s", value)).toEqual(value);
   });
 
-  it("refuses a whole Octokit response, without retries, and says to return .data", () => {
-    const check = () => checkStepResult("comment", response);
-    expect(check).toThrow(StepResultError);
-    expect(check).toThrow(/^repoflow: step "comment" returned an Octokit response .* add `\.then\(\(r\) => r\.data\)`/);
-    expect(() => checkStepResult("comment", response)).toThrow(NonRetryableError);
+  it("stores a whole Octokit response without its headers, keeping status, url and data", () => {
+    expect(storableStepResult("comment", response)).toEqual({ status: 201, url: response.url, headers: {}, data: { id: 1 } });
+    expect(response.headers).toEqual({ etag: 'W/"1"' });
   });
 
-  it("refuses a response nested in the result and names where it is", () => {
-    expect(() => checkStepResult("both", { created: response })).toThrow(/returned an Octokit response as "created" in its result/);
-    expect(() => checkStepResult("all", [response])).toThrow(/returned an Octokit response as "0" in its result/);
+  it("empties the headers of responses nested in arrays and objects", () => {
+    expect(storableStepResult("both", { created: response, all: [response, { other: response }] })).toEqual({
+      created: { ...response, headers: {} },
+      all: [{ ...response, headers: {} }, { other: { ...response, headers: {} } }],
+    });
   });
 
   it.each([
@@ -39,20 +39,23 @@ describe("checkStepResult", () => {
     ["a function inside", { later: () => 1 }, /returned a function as "later" in its result/],
     ["a symbol", { tag: Symbol("x") }, /returned a symbol as "tag"/],
     ["a bigint", { n: 1n }, /returned a value that is not JSON \(.*BigInt.*\)/],
-  ])("refuses %s", (_label, value, message) => {
-    expect(() => checkStepResult("s", value)).toThrow(message);
+  ])("refuses %s, without retries", (_label, value, message) => {
+    expect(() => storableStepResult("s", value)).toThrow(message);
+    expect(() => storableStepResult("s", value)).toThrow(NonRetryableError);
   });
 
   it("refuses a cycle", () => {
     const cycle: Record<string, unknown> = {};
-    cycle.self = cycle;
-    expect(() => checkStepResult("s", cycle)).toThrow(/returned a value that is not JSON/);
+    cycle.self = { back: cycle };
+    expect(() => storableStepResult("s", cycle)).toThrow(/returned a value that is not JSON/);
   });
 
   it("refuses a result over Cloudflare's 1 MiB per step and accepts one just under it", () => {
     const overhead = JSON.stringify({ text: "" }).length;
-    expect(() => checkStepResult("s", { text: "x".repeat(MAX_STEP_RESULT_BYTES - overhead) })).not.toThrow();
-    expect(() => checkStepResult("big", { text: "x".repeat(MAX_STEP_RESULT_BYTES - overhead + 1) })).toThrow(/step "big" returned 1024 KB, over Cloudflare Workflows' 1 MiB per step/);
+    expect(() => storableStepResult("s", { text: "x".repeat(MAX_STEP_RESULT_BYTES - overhead) })).not.toThrow();
+    expect(() => storableStepResult("big", { text: "x".repeat(MAX_STEP_RESULT_BYTES - overhead + 1) })).toThrow(
+      /step "big" returned 1024 KB, over Cloudflare Workflows' 1 MiB per step/,
+    );
   });
 });
 

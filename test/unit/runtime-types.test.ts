@@ -86,6 +86,8 @@ describe("SDK types", () => {
   it("reject unknown events, unknown actions and wrong fields", () => {
     // @ts-expect-error "pul_request" is not an event
     workflow({ name: "typo", on: { pul_request: ["opened"] }, run() {} });
+    // @ts-expect-error a misspelt event next to a valid one
+    workflow({ name: "typo", on: { pull_request: ["opened"], pul_request: ["opened"] }, run() {} });
     // @ts-expect-error "opend" is not an action of issues
     workflow({ name: "typo", on: { issues: ["opend"] }, run() {} });
     // @ts-expect-error push has no actions
