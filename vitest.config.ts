@@ -25,7 +25,7 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "integration", include: ["test/integration/**/*.test.ts"], testTimeout: 30_000 },
+        test: { name: "integration", include: ["test/integration/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
       },
       {
         test: {
