@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import { readConfig } from "../../config";
 import { cancelRun, EventUnavailableError, rerunRun } from "../../dispatch";
-import { BadRunQueryError, parseRunQuery, runDetail, visibleInstallations, visibleRun, visibleRuns } from "../api";
+import { BadRunQueryError, parseRunQuery, runDetail, visibleInstallations, visibleRun, visibleRuns, type RunQuery } from "../api";
 import { authRoutes, requireViewer, type AuthEnv } from "../auth";
 import { HomePage, MessagePage, RunPage } from "./pages";
 
@@ -33,15 +33,16 @@ export function dashboardRoutes() {
   app.get("/", async (c) => {
     const viewer = c.get("viewer");
     const params = c.req.query();
-    const installations = visibleInstallations(c.env.DB, viewer);
+    let query: RunQuery;
     try {
-      const query = parseRunQuery(params);
-      const runs = await visibleRuns(c.env.DB, viewer, query);
-      return c.html(<HomePage viewer={viewer} query={query} runs={runs} installations={await installations} expectingRerun={"rerun" in params} />);
+      query = parseRunQuery(params);
     } catch (error) {
       if (!(error instanceof BadRunQueryError)) throw error;
-      return c.html(<HomePage viewer={viewer} query={{ repo: params.repo, workflow: params.workflow }} problem={error.message} runs={[]} installations={await installations} expectingRerun={false} />, 400);
+      const installations = await visibleInstallations(c.env.DB, viewer);
+      return c.html(<HomePage viewer={viewer} query={{ repo: params.repo, workflow: params.workflow }} problem={error.message} runs={[]} installations={installations} expectingRerun={false} />, 400);
     }
+    const [runs, installations] = await Promise.all([visibleRuns(c.env.DB, viewer, query), visibleInstallations(c.env.DB, viewer)]);
+    return c.html(<HomePage viewer={viewer} query={query} runs={runs} installations={installations} expectingRerun={"rerun" in params} />);
   });
 
   app.get("/runs/:id", async (c) => {
