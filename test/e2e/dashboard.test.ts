@@ -109,13 +109,13 @@ describe("dashboard in a browser", () => {
       expect(await row.textContent()).toContain("pull_request.opened");
       expect(await row.textContent()).toContain(repo.fullName);
       // Fits a phone: only the table scrolls sideways, inside its own region, never the page.
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
       expect(await page.getByRole("region", { name: "Runs" }).count()).toBe(1);
       await page.screenshot({ path: join(ARTIFACTS, "dashboard-home.png"), fullPage: true });
       // Focus is visible: the skip link comes first and shows when focused.
       await page.keyboard.press("Tab");
-      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
-      expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe("solid");
+      expect(await page.evaluate("document.activeElement?.textContent")).toBe("Skip to content");
+      expect(await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")).toBe("solid");
 
       await page.getByLabel("Status").selectOption("failed");
       await page.getByRole("button", { name: "Filter" }).click();
@@ -141,7 +141,7 @@ describe("dashboard in a browser", () => {
       expect(await event.locator("pre").textContent()).toContain(`"full_name": "${repo.fullName}"`);
       const checkRun = stack.emulator.checkRuns(repo.fullName)[0]!;
       expect(await page.getByRole("link", { name: `check run ${checkRun.id}` }).getAttribute("href")).toBe(`${stack.emulator.url}/${repo.fullName}/runs/${checkRun.id}`);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
 
       await page.getByRole("button", { name: "Re-run" }).click();
       await page.waitForURL(/rerun=/);
@@ -165,7 +165,7 @@ describe("dashboard in a browser", () => {
       const heading = page.getByRole("heading", { level: 1 });
       expect(await heading.textContent()).toMatch(/queued|running/);
       expect(await page.getByRole("status").textContent()).toContain("Updating every 2 s");
-      await page.waitForFunction(() => document.querySelector("h1")?.textContent?.includes("succeeded"), undefined, { timeout: 60_000, polling: 500 });
+      await page.waitForFunction('document.querySelector("h1")?.textContent?.includes("succeeded")', undefined, { timeout: 60_000, polling: 500 });
       const steps = await page.getByRole("region", { name: "Steps" }).locator("tbody th[scope=row]").allTextContents();
       expect(steps).toEqual(["first", "breather", "second"]);
       expect(await page.getByRole("status").count()).toBe(0);
