@@ -1,7 +1,13 @@
 /**
- * When recovery runs: on the first request a process serves (a restarted
- * `wrangler dev` strands runs until something looks), then at most once a
- * minute per isolate, and from the cron trigger in production.
+ * When recovery runs.
+ *
+ * Production: only from the cron trigger (wrangler.toml), one pass per tick,
+ * never from request traffic: a pass per cold isolate would multiply engine
+ * calls by the number of isolates and race runs being started.
+ *
+ * Local `wrangler dev`: a restart strands runs until something looks, and the
+ * local cron does not fire by itself, so the first request a process serves
+ * runs a pass, then at most one a minute, never two at once in an isolate.
  */
 import { readConfig, type ConfigEnv } from "../config";
 import { recoverStranded, type RecoveryEnv, type RecoveryReport } from "./recovery";
@@ -12,24 +18,32 @@ export const QUIET_MS = 30_000;
 
 let lastStarted = 0;
 let firstPassDone = false;
+let inFlight: Promise<RecoveryReport> | null = null;
 
-export function recoveryDue(now = Date.now()): boolean {
+/** Whether request traffic should start a pass now (local mode only); claims the slot when it says yes. */
+export function recoveryDue(env: ConfigEnv, now = Date.now()): boolean {
+  if (readConfig(env).mode !== "local" || inFlight !== null) return false;
   if (now - lastStarted < INTERVAL_MS) return false;
   lastStarted = now;
   return true;
 }
 
-/** The first pass of a process re-arms every non-terminal run; later passes only look at stalled ones. */
-export async function recoverNow(env: RecoveryEnv & ConfigEnv): Promise<RecoveryReport> {
-  const firstPass = !firstPassDone;
+/** The first local pass of a process re-arms every non-terminal run; later passes only look at stalled ones. */
+export function recoverNow(env: RecoveryEnv & ConfigEnv): Promise<RecoveryReport> {
+  if (inFlight) return inFlight;
+  const local = readConfig(env).mode === "local";
+  const firstPass = local && !firstPassDone;
   firstPassDone = true;
-  const report = await recoverStranded(env, {
-    kick: readConfig(env).mode === "local",
-    quietMs: firstPass ? 0 : QUIET_MS,
-    includeSleeping: firstPass,
-  });
-  if (report.kicked.length > 0 || report.reconciled.length > 0) {
-    console.log(`repoflow: recovery kicked ${report.kicked.length} and reconciled ${report.reconciled.length} instance(s)`);
-  }
-  return report;
+  inFlight = recoverStranded(env, { kick: local, quietMs: firstPass ? 0 : QUIET_MS, includeSleeping: firstPass })
+    .then((report) => {
+      const { kicked, reconciled, revived } = report;
+      if (kicked.length + reconciled.length + revived.length > 0) {
+        console.log(`repoflow: recovery kicked ${kicked.length}, reconciled ${reconciled.length} and revived ${revived.length} instance(s)`);
+      }
+      return report;
+    })
+    .finally(() => {
+      inFlight = null;
+    });
+  return inFlight;
 }

@@ -1,5 +1,6 @@
 /**
- * Recovery of runs a restart stranded (invariant 7).
+ * Recovery of runs and deliveries a restart stranded, and reconciliation of
+ * the run index with the engine (invariant 7).
  *
  * Measured on local `wrangler dev` (ARCHITECTURE.md): after a restart the
  * engine never wakes an instance that was sleeping or mid-step. A `sendEvent`
@@ -7,21 +8,38 @@
  * queued on a live one, so it is the kick that cannot harm a healthy run
  * (`pause()`/`resume()` would abort and re-enter a live one). Tenant waits are
  * restricted to GitHub event names ([a-z_]), so the hyphenated kick type can
- * never satisfy one.
+ * never satisfy one. Cloudflare's production engine does not strand
+ * instances, so there recovery only reconciles and kicks nothing.
  *
- * Cloudflare's production engine does not strand instances, so there recovery
- * only reconciles the index with the engine's view and kicks nothing.
+ * Recovery never marks a live run failed:
+ * - an engine that cannot answer is asked again next pass (lookUpInstance);
+ * - a missing instance counts only once the row is clearly orphaned: quiet for
+ *   ORPHAN_AFTER_MS, and, for a run never started, its delivery's ingest run no
+ *   longer live (startRun writes the row before it creates the instance);
+ * - a row it marked failed while the engine says live is set back to running.
  */
 import {
   finishDelivery,
   finishRun,
+  getDelivery,
+  listRunsFailedWith,
   listStalledRuns,
   listUnfinishedDeliveries,
+  reviveRun,
   touchRun,
+  type RunRecord,
 } from "../store";
+import { LIVE_STATUSES, lookUpInstance, type InstanceLookup } from "./engine";
 import { INBOX_SHARDS } from "./inbox";
 
 export const KICK_EVENT_TYPE = "repoflow-recovery-kick";
+
+/** How long a row whose instance is missing stays untouched: longer than any create takes, with its retries. */
+export const ORPHAN_AFTER_MS = 10 * 60_000;
+
+/** The error recovery gives a run whose instance is gone; the correction pass looks for exactly this text. */
+export const INSTANCE_GONE = "repoflow: the Workflow instance of this run no longer exists.";
+const INGEST_GONE = "repoflow: the ingest run for this delivery does not exist; redeliver it from GitHub.";
 
 export interface RecoveryEnv {
   DB: D1Database;
@@ -48,16 +66,18 @@ export interface RecoveryOptions {
 export interface RecoveryReport {
   kicked: string[];
   reconciled: string[];
+  revived: string[];
+  /** Instances the engine could not answer for this pass; looked at again next pass. */
+  unknown: string[];
 }
 
-type EngineStatus = Awaited<ReturnType<WorkflowInstance["status"]>>["status"];
-
-const LIVE: ReadonlySet<EngineStatus> = new Set<EngineStatus>(["queued", "running", "waiting", "waitingForPause", "unknown"]);
+const TERMINAL = { complete: "succeeded", errored: "failed", terminated: "cancelled" } as const;
 
 export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions): Promise<RecoveryReport> {
   const now = options.now ?? new Date();
   const quietSince = new Date(now.getTime() - options.quietMs);
-  const report: RecoveryReport = { kicked: [], reconciled: [] };
+  const orphanedBefore = now.getTime() - ORPHAN_AFTER_MS;
+  const report: RecoveryReport = { kicked: [], reconciled: [], revived: [], unknown: [] };
 
   // Deliveries still in an inbox shard: make sure an alarm will drain them.
   await Promise.all(
@@ -65,44 +85,74 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
   );
 
   const kick = { type: KICK_EVENT_TYPE, payload: { at: now.toISOString() } };
-  // One instance the engine cannot answer for must not stop the pass for the others.
+  // One instance that fails to recover must not stop the pass for the others.
   const each = async <T>(items: T[], recover: (item: T) => Promise<void>) => {
     for (const item of items) await recover(item).catch((error: unknown) => console.warn("repoflow: recovery skipped an instance:", error));
   };
+  const unknown = (id: string, lookup: InstanceLookup) => {
+    if (lookup.state === "unknown") console.warn(`repoflow: recovery could not ask the engine about ${id}; trying again next pass:`, lookup.error);
+    report.unknown.push(id);
+  };
 
   await each(await listUnfinishedDeliveries(env.DB, quietSince), async (delivery) => {
-    const instance = await env.INGEST.get(delivery.instanceId).catch(() => null);
-    if (!instance) {
-      await finishDelivery(env.DB, delivery.id, "failed", "repoflow: the ingest run for this delivery does not exist; redeliver it from GitHub.");
+    const lookup = await lookUpInstance(env.INGEST, delivery.instanceId);
+    if (lookup.state === "unknown") return unknown(delivery.instanceId, lookup);
+    if (lookup.state === "missing") {
+      // The ledger row is written after the instance is created, so a missing one is gone, unless the engine is slow to show it.
+      if (Date.parse(delivery.receivedAt) > orphanedBefore) return;
+      await finishDelivery(env.DB, delivery.id, "failed", INGEST_GONE);
       report.reconciled.push(delivery.instanceId);
       return;
     }
-    const { status, error } = await instance.status();
-    if (status === "complete") {
+    if (lookup.status === "complete") {
       await finishDelivery(env.DB, delivery.id, "processed");
       report.reconciled.push(delivery.instanceId);
-    } else if (status === "errored" || status === "terminated") {
-      await finishDelivery(env.DB, delivery.id, "failed", error?.message ?? status);
+    } else if (lookup.status === "errored" || lookup.status === "terminated") {
+      await finishDelivery(env.DB, delivery.id, "failed", lookup.error ?? lookup.status);
       report.reconciled.push(delivery.instanceId);
-    } else if (options.kick && LIVE.has(status)) {
-      await instance.sendEvent(kick);
+    } else if (options.kick && LIVE_STATUSES.has(lookup.status)) {
+      await lookup.instance.sendEvent(kick);
       report.kicked.push(delivery.instanceId);
     }
   });
 
   await each(await listStalledRuns(env.DB, { quietSince, now, includeSleeping: options.includeSleeping }), async (run) => {
-    const instance = await env.WORKFLOWS.get(run.id).catch(() => null);
-    const outcome = instance ? await instance.status() : null;
-    const terminal = outcome === null ? "failed" : ({ complete: "succeeded", errored: "failed", terminated: "cancelled" } as const)[outcome.status as "complete"];
-    if (terminal) {
-      await finishRun(env.DB, run.id, terminal, outcome === null ? "repoflow: the Workflow instance of this run no longer exists." : outcome.error?.message);
+    const lookup = await lookUpInstance(env.WORKFLOWS, run.id);
+    if (lookup.state === "unknown") return unknown(run.id, lookup);
+    if (lookup.state === "missing") {
+      if (!(await isOrphaned(env, run, orphanedBefore))) return;
+      await finishRun(env.DB, run.id, "failed", INSTANCE_GONE);
       report.reconciled.push(run.id);
-    } else if (instance && outcome && options.kick && LIVE.has(outcome.status)) {
-      await instance.sendEvent(kick);
+      return;
+    }
+    const terminal = TERMINAL[lookup.status as keyof typeof TERMINAL];
+    if (terminal) {
+      await finishRun(env.DB, run.id, terminal, lookup.error ?? undefined);
+      report.reconciled.push(run.id);
+    } else if (options.kick && LIVE_STATUSES.has(lookup.status)) {
+      await lookup.instance.sendEvent(kick);
       // A kicked run gets a fresh quiet period before it is kicked again.
       await touchRun(env.DB, run.id);
       report.kicked.push(run.id);
     }
   });
+
+  // Rows an earlier pass (or an older version of this code) marked gone while the engine still runs them.
+  await each(await listRunsFailedWith(env.DB, INSTANCE_GONE, new Date(now.getTime() - 7 * 86_400_000)), async (run) => {
+    const lookup = await lookUpInstance(env.WORKFLOWS, run.id);
+    if (lookup.state !== "found" || !LIVE_STATUSES.has(lookup.status)) return;
+    if (await reviveRun(env.DB, run.id, INSTANCE_GONE)) report.revived.push(run.id);
+  });
   return report;
+}
+
+/** A missing instance of a quiet row: for a run never started, only once the ingest run that would create it is over. */
+async function isOrphaned(env: RecoveryEnv, run: RunRecord, orphanedBefore: number): Promise<boolean> {
+  if (Date.parse(run.updatedAt) > orphanedBefore) return false;
+  if (run.status !== "queued") return true;
+  const delivery = await getDelivery(env.DB, run.deliveryId);
+  if (!delivery) return true;
+  const ingest = await lookUpInstance(env.INGEST, delivery.instanceId);
+  if (ingest.state === "unknown") return false;
+  return ingest.state === "missing" || !LIVE_STATUSES.has(ingest.status);
 }

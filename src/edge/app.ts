@@ -14,10 +14,11 @@ import { handleWebhook } from "./webhook";
 export function createApp() {
   const app = new Hono<{ Bindings: Cloudflare.Env }>();
 
-  // Recovery piggybacks on traffic: the first request after a restart finds
-  // stranded runs. It is idempotent and repeated, so waitUntil is enough here.
+  // Locally, recovery piggybacks on traffic: the first request after a restart
+  // finds stranded runs (production runs it from the cron only). It is
+  // idempotent and repeated, so waitUntil is enough here.
   app.use(async (c, next) => {
-    if (recoveryDue()) {
+    if (recoveryDue(c.env)) {
       c.executionCtx.waitUntil(recoverNow(c.env).catch((error: unknown) => console.error("repoflow: recovery failed", error)));
     }
     await next();

@@ -7,6 +7,8 @@ export {
   markRunStarted,
   finishRun,
   touchRun,
+  listRunsFailedWith,
+  reviveRun,
   getRun,
   listRuns,
   listStalledRuns,

@@ -45,6 +45,26 @@ export async function finishRun(db: D1Database, id: string, status: Exclude<RunS
   return result.meta.changes > 0;
 }
 
+/** Runs failed with exactly this error since `since`: recovery's own marks, re-checked against the engine. */
+export async function listRunsFailedWith(db: D1Database, error: string, since: Date, limit = 50): Promise<RunRecord[]> {
+  await ensureSchema(db);
+  const { results } = await db
+    .prepare("SELECT * FROM runs WHERE status = 'failed' AND error = ? AND finished_at >= ? ORDER BY finished_at DESC LIMIT ?")
+    .bind(error, since.toISOString(), limit)
+    .all<Record<string, unknown>>();
+  return results.map(toRun);
+}
+
+/** Undoes a wrong failure mark (the engine still runs the run); only while the row still carries that mark. */
+export async function reviveRun(db: D1Database, id: string, error: string): Promise<boolean> {
+  await ensureSchema(db);
+  const result = await db
+    .prepare("UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, updated_at = ? WHERE id = ? AND status = 'failed' AND error = ?")
+    .bind(new Date().toISOString(), id, error)
+    .run();
+  return result.meta.changes > 0;
+}
+
 export async function touchRun(db: D1Database, id: string): Promise<void> {
   await ensureSchema(db);
   await db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(new Date().toISOString(), id).run();

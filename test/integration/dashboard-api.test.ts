@@ -37,7 +37,7 @@ async function seedRun(id: string, fields: { repository?: string; workflowName?:
 beforeAll(async () => {
   // Recovery runs on a process's first request and would settle these seeded runs (they have no engine
   // instance) as failed; taking this minute's turn keeps them as seeded.
-  recoveryDue();
+  recoveryDue(env);
   await upsertInstallation(env.DB, { id: INSTALLATION, accountLogin: "dash-org", accountType: "Organization", repositorySelection: "selected", suspendedAt: null });
   await updateRepositories(env.DB, INSTALLATION, { added: [{ id: 73011, fullName: REPO, private: true }, { id: 73012, fullName: OTHER_REPO, private: false }], removed: [] });
 

@@ -47,7 +47,7 @@ async function seed(id: string, installationId: number) {
 
 beforeAll(async () => {
   // Recovery would settle the seeded runs (they have no engine instance); take this minute's turn.
-  recoveryDue();
+  recoveryDue(env);
   await seed("run-auth-a", 501);
   await seed("run-auth-mine", 601);
   await seed("run-auth-theirs", 602);
