@@ -112,13 +112,24 @@ function sourceKeyOf(treeSha: string): string {
   return `${treeSha}:${COMPILER_VERSION}:${RUNTIME_VERSION}`;
 }
 
-/** Loading the module runs the author's top-level code: a throw or an endless loop there is a diagnostic, not a crash. */
-async function describeBundle(env: LoaderEnv, ref: { installationId: number; repository: string; bundleHash: string }): Promise<DescribeResult> {
+/**
+ * Asks the bundle for its workflows. The host imports the bundle lazily, so a
+ * throw in the author's top-level code comes back as a problem, a value. What
+ * still throws here is ours or the platform's (an R2 miss, a loader or RPC
+ * fault): it propagates, the step retries, and nothing is saved under the
+ * tree sha, because a saved failure would brand every later commit with the
+ * same folder broken. A Dynamic Worker over its CPU or memory limit is the
+ * author's (an endless loop at top level) and becomes a diagnostic.
+ */
+export async function describeBundle(env: LoaderEnv, ref: { installationId: number; repository: string; bundleHash: string }): Promise<DescribeResult> {
   try {
     const control = loadTenant(env, ref).getEntrypoint("TenantControl") as unknown as TenantControl;
     return await control.describe();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (!TENANT_LIMIT.test(message)) throw error;
     return { workflows: [], problems: [{ file: ".workflows", message: `repoflow: loading the workflows failed: ${message}` }] };
   }
 }
+
+const TENANT_LIMIT = /exceeded (its )?(CPU|memory)|CPU time limit|memory limit/i;

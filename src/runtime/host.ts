@@ -13,7 +13,6 @@
  * back as a stub the engine calls, outside run()'s async context.
  */
 import { WorkerEntrypoint, WorkflowEntrypoint } from "cloudflare:workers";
-import { workflows } from "repoflow-bundle";
 import { RunLog, withRunLog, type LogSink } from "./console-capture.ts";
 import { describeWorkflows } from "./manifest.ts";
 import { errorReport, portable, type ErrorReport } from "./portable.ts";
@@ -26,8 +25,20 @@ export class UnknownWorkflowError extends Error {
   override readonly name = "UnknownWorkflowError";
 }
 
-function definitionOf(file: string): Workflow {
-  const definition = (workflows as Record<string, unknown>)[file];
+/**
+ * The bundle is imported on first use, not statically: its top-level code is
+ * the author's, and a throw there must reach describe() as a value (the
+ * author's diagnostic), where a static import would fail the Worker's start
+ * and look like an infrastructure fault to the dispatcher. The same code
+ * always fails the same way, so a rejected import is kept.
+ */
+let bundle: Promise<Record<string, unknown>> | undefined;
+function loadWorkflows(): Promise<Record<string, unknown>> {
+  return (bundle ??= import("repoflow-bundle").then((module) => module.workflows as Record<string, unknown>));
+}
+
+async function definitionOf(file: string): Promise<Workflow> {
+  const definition = (await loadWorkflows())[file];
   if (!isWorkflow(definition)) {
     throw new UnknownWorkflowError(`repoflow: this bundle has no workflow ${file}; start runs only for files its describe() lists.`);
   }
@@ -77,12 +88,19 @@ function authorStep(step: Step, log: RunLog): Step {
 
 export class TenantControl extends WorkerEntrypoint {
   async describe(): Promise<DescribeResult> {
-    return describeWorkflows(workflows as Record<string, unknown>);
+    let workflows: Record<string, unknown>;
+    try {
+      workflows = await loadWorkflows();
+    } catch (error) {
+      const { message } = errorReport(error);
+      return { workflows: [], problems: [{ file: ".workflows", message: `repoflow: loading the workflows failed: ${message}` }] };
+    }
+    return describeWorkflows(workflows);
   }
 
   async shouldRun(file: string, trigger: TriggerContext): Promise<{ run: true } | { run: false } | { error: ErrorReport }> {
     try {
-      const definition = definitionOf(file);
+      const definition = await definitionOf(file);
       if (!definition.if) return { run: true };
       const decision = await definition.if({
         event: trigger.event.payload as never,
@@ -102,7 +120,7 @@ export class TenantControl extends WorkerEntrypoint {
 export class TenantWorkflow extends WorkflowEntrypoint<unknown, RunParams> {
   override async run(event: Readonly<{ payload: RunParams }>, step: unknown): Promise<unknown> {
     const params = event.payload;
-    const definition = definitionOf(params.workflow);
+    const definition = await definitionOf(params.workflow);
     const log = new RunLog(step as LogSink);
     return withRunLog(log, null, async () => {
       try {

@@ -53,12 +53,12 @@ export const workflows = {
 let loads = 0;
 
 /** A fresh Dynamic Worker per call, so no test sees another's isolate state. */
-function tenant() {
+function tenant(bundle = BUNDLE) {
   return env.LOADER.get(`0/octo-org/runtime-test@${++loads}`, async () => ({
     compatibilityDate: "2026-11-01",
     compatibilityFlags: ["nodejs_als"],
     mainModule: "host.js",
-    modules: { "host.js": RUNTIME_MODULES["host.js"], "repoflow.js": RUNTIME_MODULES["repoflow.js"], "bundle.js": BUNDLE },
+    modules: { "host.js": RUNTIME_MODULES["host.js"], "repoflow.js": RUNTIME_MODULES["repoflow.js"], "bundle.js": bundle },
     env: {},
     globalOutbound: null,
   }));
@@ -171,6 +171,14 @@ describe("TenantControl.describe", () => {
       expect.stringMatching(/"opend" is not an action of the issues event/),
     ]);
     expect(problems).toHaveLength(5);
+  });
+
+  it("answers a throw in the bundle's top-level code as the author's problem, not a failed Worker start", async () => {
+    const throwing = `import { workflow } from "./repoflow.js";\nconst config = JSON.parse("{not json");\nexport const workflows = { ".workflows/a.ts": workflow({ name: "A", on: { push: "*" }, run() {} }) };\n`;
+    const broken = tenant(throwing).getEntrypoint("TenantControl") as unknown as Control;
+    const result = await broken.describe();
+    expect(result.workflows).toEqual([]);
+    expect(result.problems).toEqual([{ file: ".workflows", message: expect.stringMatching(/^repoflow: loading the workflows failed: .*JSON/) }]);
   });
 });
 
