@@ -21,7 +21,9 @@ async function modules() {
 }
 
 function importsOf(code: string): string[] {
-  return [...code.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"/gm)].map((m) => m[1]!);
+  const statics = [...code.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"/gm)].map((m) => m[1]!);
+  const dynamics = [...code.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]!);
+  return [...statics, ...dynamics];
 }
 
 describe("build-runtime", () => {
