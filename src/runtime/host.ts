@@ -132,7 +132,7 @@ export class TenantWorkflow extends WorkflowEntrypoint<unknown, RunParams> {
           sha: params.headSha,
           runId: params.runId,
           repo: params.repo,
-          github: createGitHub(),
+          github: createGitHub(params.runId),
           step: authorStep(step as Step, log),
         });
         return result === undefined ? null : result;

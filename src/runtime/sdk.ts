@@ -172,12 +172,19 @@ export class NonRetryableError extends Error {
 
 const GitHubClient: typeof Octokit = Octokit.plugin(retry, throttling);
 
-/** @internal The client handed to workflows. No auth here: the dispatcher's gateway adds the token on the way out. */
-export function createGitHub(): GitHub {
+/**
+ * @internal The client handed to workflows. No auth here: the dispatcher's gateway adds the token on the way out.
+ *
+ * plugin-throttling keeps its limiters at module scope, keyed by `throttle.id`: without an id every run in
+ * this isolate would share one write queue, and one run's rate-limit wait or slow request would hold up the
+ * others. Each run gets its own.
+ */
+export function createGitHub(runId: string): GitHub {
   return new GitHubClient({
     baseUrl: "https://api.github.com",
     userAgent: "repoflow-workflow",
     throttle: {
+      id: `repoflow-run-${runId}`,
       // One wait-and-retry on a rate limit; beyond that the step fails and the step's own retries take over.
       onRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 1,
       onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 1,
