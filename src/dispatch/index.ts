@@ -1,7 +1,7 @@
 export { acceptDelivery, ingestInstanceId, payloadKey } from "./delivery";
 export type { AcceptEnv } from "./delivery";
 export { acceptIntoInbox, createInboxSchema, drainInbox, inboxName, rearmInbox, INBOX_SHARDS } from "./inbox";
-export { runIngest, MissingPayloadError } from "./ingest";
+export { runIngest, MissingPayloadError, OWN_ECHO } from "./ingest";
 export type { IngestEnv, StepLike, IngestOutcome } from "./ingest";
 export { executeRun } from "./execute-run";
 export type { RunEnv, RunEvent } from "./execute-run";

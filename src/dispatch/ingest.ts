@@ -10,7 +10,7 @@
  */
 import { readConfig, type ConfigEnv } from "../config";
 import { NonRetryableError } from "cloudflare:workflows";
-import { createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
+import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import type { WorkflowManifestEntry } from "../runtime";
 import { deleteInstallation, finishDelivery, getRun, updateRepositories, upsertInstallation } from "../store";
 import { cancelRun, rerunRun } from "./controls";
@@ -20,6 +20,7 @@ import { prepareBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
 import { evaluateIf, forwardToWaitingRuns, startRun, type RunSource, type StartEnv } from "./start-runs";
 import { failIfCheck } from "./if-failure";
+import { causedBySelf, sentByABot } from "./self-events";
 import { headShaOf, matchesTrigger, pushTouchesWorkflows } from "./triggers";
 import type { Delivery, IngestParams } from "./types";
 
@@ -44,7 +45,12 @@ export interface IngestOutcome {
   event: string;
   handled: string[];
   started: string[];
+  /** Why the delivery started nothing on purpose, when it did not. */
+  ignored?: string;
 }
+
+/** What an event caused by repoflow's own App does: it starts no run and wakes no wait (invariant 9). */
+export const OWN_ECHO = "caused by repoflow itself";
 
 export async function runIngest(env: IngestEnv, params: IngestParams, step: StepLike): Promise<IngestOutcome> {
   const { delivery } = params;
@@ -55,7 +61,9 @@ export async function runIngest(env: IngestEnv, params: IngestParams, step: Step
     await step.do("sync installation", () => syncInstallation(env.DB, delivery.event, payload as InstallationPayload));
     outcome.handled.push("installation");
   } else if (delivery.installationId !== null && delivery.repository !== null) {
-    outcome.started = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload);
+    const dispatched = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload);
+    outcome.started = dispatched.started;
+    if (dispatched.ignored) outcome.ignored = dispatched.ignored;
     outcome.handled.push("workflows");
   }
 
@@ -65,24 +73,37 @@ export async function runIngest(env: IngestEnv, params: IngestParams, step: Step
 
 type RepositoryDelivery = Delivery & { installationId: number; repository: string };
 
-async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery: RepositoryDelivery, payload: unknown): Promise<string[]> {
-  const github = () => {
-    try {
-      return createGitHubClient(readConfig(env), {
+/** Missing or unreadable App credentials will not fix themselves between retries. */
+function credentialsFinal<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof MissingAppCredentialsError || error instanceof PrivateKeyFormatError) throw new NonRetryableError(error.message);
+    throw error;
+  }
+}
+
+async function dispatchRepositoryEvent(
+  env: IngestEnv,
+  step: StepLike,
+  delivery: RepositoryDelivery,
+  payload: unknown,
+): Promise<{ started: string[]; ignored?: string }> {
+  const github = () =>
+    credentialsFinal(() =>
+      createGitHubClient(readConfig(env), {
         as: { type: "installation", installationId: delivery.installationId, repository: delivery.repository },
         deliveryId: delivery.id,
-      });
-    } catch (error) {
-      // Missing or unreadable App credentials will not fix themselves between retries.
-      if (error instanceof MissingAppCredentialsError || error instanceof PrivateKeyFormatError) throw new NonRetryableError(error.message);
-      throw error;
-    }
-  };
+      }),
+    );
 
-  if (!delivery.rerunOf) {
+  const ownEcho = !delivery.rerunOf && (await isOwnEcho(env, step, delivery, payload));
+  if (!delivery.rerunOf && !ownEcho) {
     await step.do("forward to waiting runs", () => forwardToWaitingRuns(env, delivery.repository, delivery, payload));
-    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload))) return [];
+    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload))) return { started: [] };
   }
+  // A push repoflow made still compiles what it pushed (below); any other echo needs nothing more.
+  if (ownEcho && delivery.event !== "push") return { started: [], ignored: OWN_ECHO };
 
   const head = await step.do("resolve default branch", () => workflowsCommit(github(), delivery, payload));
   const bundle = await step.do("compile .workflows", () =>
@@ -95,7 +116,8 @@ async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery:
       reportCompile(env, { installationId: delivery.installationId, repository: delivery.repository, commitSha: head.sha, deliveryId: delivery.id }, bundle),
     );
   }
-  if (!bundle.ok) return [];
+  if (ownEcho) return { started: [], ignored: OWN_ECHO };
+  if (!bundle.ok) return { started: [] };
 
   const source: RunSource = {
     delivery,
@@ -110,7 +132,7 @@ async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery:
   const chosen = rerun
     ? bundle.workflows.filter((w) => w.file === rerun.workflow)
     : bundle.workflows.filter((w) => matchesTrigger(w.on, delivery.event, delivery.action));
-  if (chosen.length === 0) return [];
+  if (chosen.length === 0) return { started: [] };
   // Kept for re-runs and the dashboard: a re-run replays the event that started the original run.
   await step.do("keep the event", () => keepPayload(env.BLOBS, delivery.id, payload));
 
@@ -121,7 +143,19 @@ async function dispatchRepositoryEvent(env: IngestEnv, step: StepLike, delivery:
     const run = await step.do(`start ${workflow.file}`, () => startRun(env, source, workflow));
     started.push(run.runId);
   }
-  return started;
+  return { started };
+}
+
+/** The App id is known from config; the bot's login costs a lookup, made only when a bot sent the event. */
+async function isOwnEcho(env: IngestEnv, step: StepLike, delivery: RepositoryDelivery, payload: unknown): Promise<boolean> {
+  const config = readConfig(env);
+  const appId = Number(config.appId);
+  if (causedBySelf(delivery.event, delivery.action, payload, { appId, botLogin: null })) return true;
+  if (!sentByABot(payload)) return false;
+  return step.do("check the sender", async () => {
+    const { botLogin } = await credentialsFinal(() => appIdentity(config, { deliveryId: delivery.id }));
+    return causedBySelf(delivery.event, delivery.action, payload, { appId, botLogin });
+  });
 }
 
 async function shouldStart(env: IngestEnv, step: StepLike, source: RunSource, workflow: WorkflowManifestEntry): Promise<boolean> {

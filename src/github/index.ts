@@ -5,6 +5,8 @@ export { createAppJwt } from "./jwt.ts";
 export type { AppJwt } from "./jwt.ts";
 export { InstallationToken, InstallationTokenCache, TOKEN_REFRESH_MARGIN_MS } from "./tokens.ts";
 export type { TokenScope } from "./tokens.ts";
+export { appIdentity } from "./app-identity.ts";
+export type { AppIdentity } from "./app-identity.ts";
 export { createGitHubClient, getInstallationToken, MAX_RATE_LIMIT_RETRIES, MAX_RETRIES, MAX_WAIT_SECONDS } from "./client.ts";
 export type { GitHubClient, GitHubClientParams, GitHubConfig, GitHubIdentity } from "./client.ts";
 export { fetchWorkflowTree, resolveDefaultBranchHead, DEFAULT_WORKFLOW_TREE_LIMITS, WORKFLOWS_DIR } from "./tree.ts";

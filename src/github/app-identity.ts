@@ -1,0 +1,28 @@
+/**
+ * Who repoflow is on GitHub: its App id (configured) and its bot user's login
+ * (`<slug>[bot]`, learned from `GET /app` once per isolate). Events carry the
+ * bot as their `sender` when repoflow's installation token caused them, which
+ * is how dispatch tells its own echoes from people's events (invariant 9).
+ */
+import { createGitHubClient, type GitHubClientParams, type GitHubConfig } from "./client.ts";
+
+export interface AppIdentity {
+  id: number;
+  botLogin: string;
+}
+
+const known = new Map<string, Promise<AppIdentity>>();
+
+export function appIdentity(config: GitHubConfig, params: Omit<GitHubClientParams, "as"> = {}): Promise<AppIdentity> {
+  const key = `${config.githubApiUrl} ${config.appId ?? ""}`;
+  let identity = known.get(key);
+  if (!identity) {
+    identity = createGitHubClient(config, { ...params, as: { type: "app" } })
+      .rest.apps.getAuthenticated()
+      .then(({ data }) => ({ id: data?.id ?? Number(config.appId), botLogin: `${data?.slug ?? ""}[bot]` }));
+    // A failed lookup is not remembered: the next event asks again.
+    identity.catch(() => known.delete(key));
+    known.set(key, identity);
+  }
+  return identity;
+}

@@ -1,0 +1,78 @@
+/**
+ * runIngest driven through its structural step, with real D1 and R2: which
+ * steps a delivery takes, and what it must not do.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { OWN_ECHO, runIngest, type IngestParams, type StepLike } from "../../src/dispatch";
+import { insertRun, markRunStarted, startStep } from "../../src/store";
+import { example, retarget } from "../support/payloads";
+import { fakeEngine } from "./fake-engine";
+
+/** Runs each step body once, in order, and remembers the names. */
+class RecordingStep implements StepLike {
+  readonly names: string[] = [];
+  async do<T>(name: string, callback: () => Promise<T>): Promise<T> {
+    this.names.push(name);
+    return callback();
+  }
+}
+
+const REPO = "ingest-org/repo";
+const INSTALLATION = 5501;
+
+function params(event: string, payload: Record<string, unknown>): IngestParams {
+  return {
+    delivery: {
+      id: crypto.randomUUID(),
+      event,
+      action: (payload.action as string | undefined) ?? null,
+      installationId: INSTALLATION,
+      repository: REPO,
+      receivedAt: new Date().toISOString(),
+    },
+    payload,
+  };
+}
+
+describe("runIngest: repoflow never triggers itself (invariant 9)", () => {
+  it("starts nothing, wakes no waiting run and calls no GitHub API for repoflow's own check run completing", async () => {
+    // A run waiting for check_run events in the same repository: an echo must not reach it.
+    const waiting = `run-ingest-waiting-${crypto.randomUUID()}`;
+    await insertRun(env.DB, {
+      id: waiting, installationId: INSTALLATION, repository: REPO, workflowFile: ".workflows/gate.ts", workflowName: "Gate",
+      event: "pull_request", action: "opened", deliveryId: `delivery-${waiting}`, bundleHash: "ab".repeat(32), commitSha: "1".repeat(40), headSha: "2".repeat(40),
+    });
+    await markRunStarted(env.DB, waiting, 1);
+    await startStep(env.DB, waiting, { name: "wait for green", kind: "wait", status: "waiting", waitFor: "check_run", wakeAt: new Date(Date.now() + 86_400_000) });
+
+    const payload = retarget(example("check_run", "completed"), { fullName: REPO, installationId: INSTALLATION });
+    (payload.check_run as { app: { id: number } }).app.id = Number(env.APP_ID);
+    const engine = fakeEngine({ [waiting]: { status: "waiting" } });
+    const step = new RecordingStep();
+    // GITHUB_API_URL points at a closed port here: any GitHub call would fail the ingest.
+    const outcome = await runIngest({ ...env, WORKFLOWS: engine.binding }, params("check_run", payload), step);
+
+    expect(outcome).toMatchObject({ started: [], ignored: OWN_ECHO });
+    expect(step.names).toEqual(["mark processed"]);
+    expect(engine.calls.filter((call) => call.method === "sendEvent")).toEqual([]);
+  });
+
+  it("still forwards another App's check run to the run waiting for it", async () => {
+    const waiting = `run-ingest-other-${crypto.randomUUID()}`;
+    await insertRun(env.DB, {
+      id: waiting, installationId: INSTALLATION, repository: "ingest-org/other", workflowFile: ".workflows/gate.ts", workflowName: "Gate",
+      event: "pull_request", action: "opened", deliveryId: `delivery-${waiting}`, bundleHash: "ab".repeat(32), commitSha: "1".repeat(40), headSha: "2".repeat(40),
+    });
+    await markRunStarted(env.DB, waiting, 1);
+    await startStep(env.DB, waiting, { name: "wait for green", kind: "wait", status: "waiting", waitFor: "check_run", wakeAt: new Date(Date.now() + 86_400_000) });
+    const payload = retarget(example("check_run", "completed"), { fullName: "ingest-org/other", installationId: INSTALLATION });
+    const engine = fakeEngine({ [waiting]: { status: "waiting" } });
+    const step = new RecordingStep();
+    const ingest = { ...params("check_run", payload), delivery: { ...params("check_run", payload).delivery, repository: "ingest-org/other" } };
+    // It goes on to resolve the default branch, which fails against the closed port: the forward came first.
+    await expect(runIngest({ ...env, WORKFLOWS: engine.binding }, ingest, step)).rejects.toThrow();
+    expect(step.names.slice(0, 2)).toEqual(["forward to waiting runs", "handle check run controls"]);
+    expect(engine.calls).toContainEqual(expect.objectContaining({ id: waiting, method: "sendEvent" }));
+  });
+});
