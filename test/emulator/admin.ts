@@ -1,11 +1,12 @@
 /**
  * The emulator's own control surface, for tools in another process (the replay
- * CLI under `npm run dev`, where the emulator is a separate Node process):
- * load a directory as a repository's default branch, make sure a pull request
- * or issue exists, read a repository's head. Served under `/_emulator/`, a
- * prefix GitHub's API does not have, and answered before the OpenAPI pipeline
- * so these calls are never recorded as requests or violations. The emulator
- * binds 127.0.0.1 only, so nothing off the machine reaches these routes.
+ * CLI under `npm run dev`, a chaos harness, an e2e driver): load a directory as
+ * a repository's default branch, open pull requests and issues, make a person
+ * comment, label or review, turn faults on and off, read the webhook delivery
+ * log and redeliver. Served under `/_emulator/`, a prefix GitHub's API does
+ * not have, and answered before the OpenAPI pipeline so these calls are never
+ * recorded as requests or violations. The emulator binds 127.0.0.1 only, so
+ * nothing off the machine reaches these routes.
  *
  * Loading a directory into an existing repository commits it on top of the
  * default branch instead of replacing the repository: its pull requests,
@@ -13,8 +14,13 @@
  * can still update their check runs.
  */
 import { resolve } from "node:path";
+import { addComment, addLabels, removeLabel, seedIssue, seedPullRequest, submitReview } from "./actions.ts";
+import { branchMoved, pullRange } from "./events.ts";
+import { addFault, describeFault, removeFaults, type FaultSpec } from "./faults.ts";
 import { readDirectory } from "./git.ts";
-import { addRepo, author, findRepo, headSha, openIssue, openPullRequest, type Repo, type World } from "./state.ts";
+import type { Site } from "./shapes.ts";
+import { addRepo, author, DEFAULT_USER, findRepo, headSha, type Repo, type World } from "./state.ts";
+import { redeliver } from "./webhooks.ts";
 
 export const ADMIN_PREFIX = "/_emulator/";
 
@@ -25,18 +31,29 @@ export interface AdminReply {
 
 type Input = Record<string, unknown>;
 
-export function handleAdmin(world: World, method: string, path: string, body: unknown): AdminReply {
+const ROUTES =
+  "POST /_emulator/repos, GET /_emulator/repos/:owner/:repo, POST …/pulls, POST …/issues, POST …/issues/:n/comments, POST …/issues/:n/labels, DELETE …/issues/:n/labels/:name, POST …/pulls/:n/reviews, GET|POST|DELETE /_emulator/faults, DELETE /_emulator/faults/:id, GET /_emulator/deliveries, POST /_emulator/deliveries/:id/attempts";
+
+export function handleAdmin(site: Site, method: string, url: URL, body: unknown): AdminReply {
+  const { world } = site;
+  const path = decodeURIComponent(url.pathname);
   const input = (body !== null && typeof body === "object" ? body : {}) as Input;
   try {
-    if (path === "/_emulator/repos" && method === "POST") return loadRepo(world, input);
-    const match = /^\/_emulator\/repos\/([^/]+)\/([^/]+)(?:\/(pulls|issues))?$/.exec(path);
-    if (!match) return refuse(404, `no admin route ${method} ${path}; the routes are POST /_emulator/repos, GET /_emulator/repos/:owner/:repo and POST …/pulls or …/issues.`);
-    const [, owner = "", name = "", sub] = match;
+    if (path === "/_emulator/repos" && method === "POST") return loadRepo(site, input);
+    if (path === "/_emulator/faults" || path.startsWith("/_emulator/faults/")) return faults(world, method, path, input);
+    if (path === "/_emulator/deliveries" && method === "GET") return { status: 200, body: world.hooks.deliveries };
+    const attempt = /^\/_emulator\/deliveries\/(\d+)\/attempts$/.exec(path);
+    if (attempt && method === "POST") {
+      return redeliver(world.hooks, Number(attempt[1])) ? { status: 202, body: {} } : refuse(404, `no delivery ${attempt[1]} (or webhooks are off).`);
+    }
+    const match = /^\/_emulator\/repos\/([^/]+)\/([^/]+)(?:\/(pulls|issues)(?:\/(\d+)\/(comments|labels|reviews)(?:\/(.+))?)?)?$/.exec(path);
+    if (!match) return refuse(404, `no admin route ${method} ${path}; the routes are ${ROUTES}.`);
+    const [, owner = "", name = "", sub, number, action, rest] = match;
     const repo = findRepo(world, owner, name);
     if (!repo) return refuse(404, `no repository ${owner}/${name}; load one with POST /_emulator/repos { fullName, dir }.`);
     if (!sub && method === "GET") return { status: 200, body: describe(world, repo) };
-    if (sub === "pulls" && method === "POST") return ensurePullRequest(world, repo, input);
-    if (sub === "issues" && method === "POST") return ensureIssue(world, repo, input);
+    if (sub && !number && method === "POST") return sub === "pulls" ? ensurePullRequest(site, repo, input) : ensureIssue(site, repo, input);
+    if (sub && number && action) return act(site, repo, method, Number(number), action, rest, input);
     return refuse(405, `${method} is not supported on ${path}.`);
   } catch (error) {
     return refuse(422, error instanceof Error ? error.message : String(error));
@@ -48,7 +65,8 @@ function describe(world: World, repo: Repo) {
 }
 
 /** `{ fullName, dir, installationId? }` → the new default-branch head. */
-function loadRepo(world: World, input: Input): AdminReply {
+function loadRepo(site: Site, input: Input): AdminReply {
+  const { world } = site;
   if (typeof input.fullName !== "string" || typeof input.dir !== "string") return refuse(422, "send { fullName: \"owner/name\", dir: \"/absolute/path\" }.");
   const [owner = "", name = ""] = input.fullName.split("/");
   const dir = resolve(input.dir);
@@ -57,6 +75,7 @@ function loadRepo(world: World, input: Input): AdminReply {
     const parent = headSha(world, existing.fullName);
     const sha = existing.store.writeCommit(existing.store.writeTree(readDirectory(dir)), [parent], `Load ${dir}`, author());
     existing.branches.set(existing.defaultBranch, sha);
+    branchMoved(site, existing, { login: DEFAULT_USER }, existing.defaultBranch, parent, sha);
     return { status: 200, body: { ...describe(world, existing), sha } };
   }
   const installationId = typeof input.installationId === "number" ? input.installationId : installationFor(world, owner);
@@ -73,13 +92,14 @@ function installationFor(world: World, owner: string): number {
 }
 
 /** `{ number, title?, head?, user? }` → `{ number, headSha }`; an open pull request with that number is kept as it is. */
-function ensurePullRequest(world: World, repo: Repo, input: Input): AdminReply {
+function ensurePullRequest(site: Site, repo: Repo, input: Input): AdminReply {
+  const { world } = site;
   const number = Number(input.number);
   const known = repo.issues.get(number);
   if (known?.pull) return { status: 200, body: { number, headSha: headSha(world, repo.fullName, known.pull.head) } };
   if (known) return refuse(422, `#${number} of ${repo.fullName} is an issue, not a pull request; replay with a payload that names another number.`);
   const head = typeof input.head === "string" && input.head !== repo.defaultBranch ? input.head : `replay-${number}`;
-  openPullRequest(world, repo.fullName, {
+  seedPullRequest(site, repo.fullName, {
     number,
     title: typeof input.title === "string" ? input.title : `Pull request #${number}`,
     head,
@@ -90,15 +110,58 @@ function ensurePullRequest(world: World, repo: Repo, input: Input): AdminReply {
 }
 
 /** `{ number, title?, user? }` → `{ number }`; an existing issue or pull request with that number is kept. */
-function ensureIssue(world: World, repo: Repo, input: Input): AdminReply {
+function ensureIssue(site: Site, repo: Repo, input: Input): AdminReply {
   const number = Number(input.number);
   if (repo.issues.has(number)) return { status: 200, body: { number } };
-  openIssue(world, repo.fullName, {
+  seedIssue(site, repo.fullName, {
     number,
     title: typeof input.title === "string" ? input.title : `Issue #${number}`,
     ...(typeof input.user === "string" ? { user: input.user } : {}),
   });
   return { status: 201, body: { number } };
+}
+
+/** A person acting on an issue or pull request: `{ body, user? }` comments, `{ name, user? }` labels, `{ state, body?, user? }` reviews. */
+function act(site: Site, repo: Repo, method: string, number: number, action: string, rest: string | undefined, input: Input): AdminReply {
+  const target = repo.issues.get(number);
+  if (!target) return refuse(404, `no issue or pull request #${number} in ${repo.fullName}; open it first with POST …/issues or …/pulls.`);
+  const actor = { login: typeof input.user === "string" ? input.user : DEFAULT_USER };
+  if (action === "comments" && method === "POST" && typeof input.body === "string") {
+    return { status: 201, body: { id: addComment(site, repo, target, input.body, actor, false).id } };
+  }
+  if (action === "labels" && method === "POST" && typeof input.name === "string") {
+    addLabels(site, repo, target, [input.name], actor);
+    return { status: 200, body: { labels: target.labels } };
+  }
+  if (action === "labels" && method === "DELETE" && rest) {
+    return removeLabel(site, repo, target, rest, actor) ? { status: 200, body: { labels: target.labels } } : refuse(404, `#${number} has no label "${rest}".`);
+  }
+  if (action === "reviews" && method === "POST" && target.pull && ["APPROVED", "CHANGES_REQUESTED", "COMMENTED"].includes(String(input.state))) {
+    const state = input.state as "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED";
+    const created = submitReview(site, repo, target, { body: typeof input.body === "string" ? input.body : "", state, commitId: pullRange(repo, target).headSha }, actor);
+    return { status: 201, body: { id: created.id } };
+  }
+  return refuse(422, `send comments { body, user? }, labels { name, user? }, DELETE labels/:name, or (pull requests) reviews { state: APPROVED|CHANGES_REQUESTED|COMMENTED, body?, user? }.`);
+}
+
+/**
+ * `POST /_emulator/faults` takes a fault as `inject()` does, with a RegExp
+ * path spelled `pathPattern` (JSON has no RegExp): `{ kind: "status", status: 502, method: "POST", pathPattern: "/check-runs", rate: 0.2, seed: 7 }`.
+ */
+function faults(world: World, method: string, path: string, input: Input): AdminReply {
+  const id = /^\/_emulator\/faults\/(\d+)$/.exec(path)?.[1];
+  if (method === "GET" && path === "/_emulator/faults") return { status: 200, body: world.faults.list.map(describeFault) };
+  if (method === "DELETE") {
+    const removed = removeFaults(world.faults, id === undefined ? undefined : Number(id));
+    return id !== undefined && !removed ? refuse(404, `no fault ${id}.`) : { status: 200, body: { faults: world.faults.list.map(describeFault) } };
+  }
+  if (method === "POST" && path === "/_emulator/faults") {
+    const { pathPattern, ...rest } = input;
+    // JSON from another process: addFault() checks the kind and the numbers and refuses what does not fit.
+    const spec = { ...rest, ...(typeof pathPattern === "string" ? { path: new RegExp(pathPattern) } : {}) } as unknown as FaultSpec;
+    return { status: 201, body: { id: addFault(world.faults, spec) } };
+  }
+  return refuse(405, `${method} is not supported on ${path}; use GET|POST|DELETE /_emulator/faults or DELETE /_emulator/faults/:id.`);
 }
 
 function refuse(status: number, message: string): AdminReply {

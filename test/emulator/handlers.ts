@@ -18,7 +18,9 @@ import {
   app,
   botLogin,
   checkRun,
+  checkSuite,
   commitObject,
+  commitStatus,
   installation,
   installationAccounts,
   issue,
@@ -28,11 +30,18 @@ import {
   reaction,
   repository,
   repoUrl,
+  review,
+  team,
   treeEntry,
+  user,
   wrappedBase64,
   type Site,
 } from "./shapes.ts";
-import { author, ensureLabels, nextId, timestamp, type Issue, type Repo, type World } from "./state.ts";
+import { changedFiles, encodePath, entrySha, lookupCommit, mergeTrees, pullDiff, resolveCommit } from "./history.ts";
+import { addComment, addLabels, addStatus, checkRunUpdated, merged, opened, removeLabel, removeReviewers, requestReviewers, setLabels, setState, submitReview } from "./actions.ts";
+import { redeliver, type Delivery } from "./webhooks.ts";
+import { pullRange, pullRequestView, type Actor } from "./events.ts";
+import { author, nextId, openIssue, timestamp, type CommitStatus, type Issue, type Repo, type World } from "./state.ts";
 import type { AnnotationState, CheckRunState } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -109,24 +118,6 @@ function page<T>(context: HandlerContext, items: T[]): { items: T[]; headers: Re
 
 function wantsRaw(context: HandlerContext): boolean {
   return /application\/vnd\.github(\.v3)?\.raw/.test(context.accept);
-}
-
-/** A commit sha, an unambiguous abbreviated sha (≥ 4 hex digits), a branch, `heads/…` or `refs/heads/…`. */
-function resolveCommit(repo: Repo, ref: string): Extract<GitObject, { type: "commit" }> | undefined {
-  const branch = repo.branches.get(ref.replace(/^(refs\/)?heads\//, ""));
-  const sha = branch ?? (/^[0-9a-f]{4,40}$/.test(ref) ? uniquePrefix(repo, ref) : undefined);
-  const found = sha ? repo.store.get(sha) : undefined;
-  return found?.type === "commit" ? found : undefined;
-}
-
-function uniquePrefix(repo: Repo, prefix: string): string | undefined {
-  const matches = [...repo.store.objects.keys()].filter((sha) => sha.startsWith(prefix));
-  return matches.length === 1 ? matches[0] : undefined;
-}
-
-function lookupCommit(repo: Repo, sha: string): Extract<GitObject, { type: "commit" }> | undefined {
-  const found = repo.store.get(sha);
-  return found?.type === "commit" ? found : undefined;
 }
 
 // ── /app ─────────────────────────────────────────────────────────────────────
@@ -244,61 +235,6 @@ const getCommit: Handler = (context) => {
   const before = parent ? repo.store.readFiles(parent.tree) : new Map<string, FileEntry>();
   return { status: 200, body: commitObject(context.site, repo, commit, changedFiles(context.site, repo, commit.sha, before, repo.store.readFiles(commit.tree))) };
 };
-
-function changedFiles(site: Site, repo: Repo, sha: string, before: Map<string, FileEntry>, after: Map<string, FileEntry>): Json[] {
-  const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
-  const files: Json[] = [];
-  for (const path of paths) {
-    const old = before.get(path);
-    const now = after.get(path);
-    const oldSha = old ? entrySha(repo, old) : null;
-    const newSha = now ? entrySha(repo, now) : null;
-    if (oldSha === newSha) continue;
-    const oldLines = old && "content" in old ? lines(old.content) : [];
-    const newLines = now && "content" in now ? lines(now.content) : [];
-    const additions = countMissing(newLines, oldLines);
-    const deletions = countMissing(oldLines, newLines);
-    files.push({
-      sha: newSha ?? oldSha,
-      filename: path,
-      status: !old ? "added" : !now ? "removed" : "modified",
-      additions,
-      deletions,
-      changes: additions + deletions,
-      blob_url: `${site.url}/${repo.fullName}/blob/${sha}/${encodePath(path)}`,
-      raw_url: `${site.url}/${repo.fullName}/raw/${sha}/${encodePath(path)}`,
-      contents_url: `${repoUrl(site, repo)}/contents/${encodePath(path)}?ref=${sha}`,
-    });
-  }
-  return files;
-}
-
-/** A repository path in a URL: each segment percent-encoded, the slashes kept. */
-function encodePath(path: string): string {
-  return path.split("/").map(encodeURIComponent).join("/");
-}
-
-function entrySha(repo: Repo, entry: FileEntry): string {
-  return "sha" in entry ? entry.sha : repo.store.writeBlob(entry.content);
-}
-
-function lines(content: Uint8Array): string[] {
-  const text = new TextDecoder().decode(content);
-  return text === "" ? [] : text.replace(/\n$/, "").split("\n");
-}
-
-/** Lines of `a` not matched by a line of `b` (a multiset difference: a cheap stand-in for a diff's line counts). */
-function countMissing(a: string[], b: string[]): number {
-  const pool = new Map<string, number>();
-  for (const line of b) pool.set(line, (pool.get(line) ?? 0) + 1);
-  let missing = 0;
-  for (const line of a) {
-    const left = pool.get(line) ?? 0;
-    if (left > 0) pool.set(line, left - 1);
-    else missing++;
-  }
-  return missing;
-}
 
 const getRef: Handler = (context) => {
   const repo = repoOf(context);
@@ -497,6 +433,7 @@ const createCheckRun: Handler = (context) => {
   };
   applyCheckRunFields(run, request, now);
   repo.checkRuns.set(run.id, run);
+  checkRunUpdated(context.site, repo, run, null, actor(context));
   return { status: 201, body: checkRun(context.site, repo, run), headers: { location: `${repoUrl(context.site, repo)}/check-runs/${run.id}` } };
 };
 
@@ -505,7 +442,9 @@ const updateCheckRun: Handler = (context) => {
   const id = Number(context.params.check_run_id);
   const run = repo.checkRuns.get(id);
   if (!run) return errorReply(context, 404, "Not Found", `check run ${id} does not exist in ${repo.fullName} (an id from another repository, or from before addRepo replaced it?)`);
+  const wasCompleted = run.status === "completed";
   applyCheckRunFields(run, body(context), timestamp(Date.now()));
+  checkRunUpdated(context.site, repo, run, wasCompleted, actor(context));
   return { status: 200, body: checkRun(context.site, repo, run) };
 };
 
@@ -544,14 +483,16 @@ function callerLogin(context: HandlerContext): string {
   return context.caller.kind === "installation" ? botLogin(context.world) : "octocat";
 }
 
+/** Who acts for webhooks: an installation token acts as the App's bot user. */
+function actor(context: HandlerContext): Actor {
+  return { login: callerLogin(context) };
+}
+
 const createComment: Handler = (context) => {
   const repo = repoOf(context);
   const target = issueOf(context);
   if (!target) return notFound(context);
-  const now = timestamp(Date.now());
-  const comment = { id: nextId(context.world), issueNumber: target.number, body: String(body(context).body), user: callerLogin(context), createdAt: now, updatedAt: now };
-  repo.comments.set(comment.id, comment);
-  target.updatedAt = now;
+  const comment = addComment(context.site, repo, target, String(body(context).body), actor(context), context.caller.kind === "installation");
   return { status: 201, body: issueComment(context.site, repo, comment), headers: { location: `${repoUrl(context.site, repo)}/issues/comments/${comment.id}` } };
 };
 
@@ -582,25 +523,22 @@ function issueLabels(context: HandlerContext, target: Issue): Json[] {
   });
 }
 
-const addLabels: Handler = (context) => {
+/** Labels in a request body: names, or `{ name }` objects. */
+function labelNames(value: unknown): string[] {
+  return ((value ?? []) as (string | { name: string })[]).map((item) => (typeof item === "string" ? item : item.name));
+}
+
+const addLabelsToIssue: Handler = (context) => {
   const target = issueOf(context);
   if (!target) return notFound(context);
-  const requested = ((body(context).labels ?? []) as (string | { name: string })[]).map((item) => (typeof item === "string" ? item : item.name));
-  for (const name of ensureLabels(context.world, repoOf(context), requested)) {
-    if (!target.labels.some((existing) => existing.toLowerCase() === name.toLowerCase())) target.labels.push(name);
-  }
-  target.updatedAt = timestamp(Date.now());
+  addLabels(context.site, repoOf(context), target, labelNames(body(context).labels), actor(context));
   return { status: 200, body: issueLabels(context, target) };
 };
 
-const removeLabel: Handler = (context) => {
+const removeLabelFromIssue: Handler = (context) => {
   const target = issueOf(context);
   if (!target) return notFound(context);
-  const name = (context.params.name ?? "").toLowerCase();
-  const index = target.labels.findIndex((existing) => existing.toLowerCase() === name);
-  if (index === -1) return errorReply(context, 404, "Label does not exist");
-  target.labels.splice(index, 1);
-  target.updatedAt = timestamp(Date.now());
+  if (!removeLabel(context.site, repoOf(context), target, context.params.name ?? "", actor(context))) return errorReply(context, 404, "Label does not exist");
   return { status: 200, body: issueLabels(context, target) };
 };
 
@@ -651,8 +589,7 @@ const getPull: Handler = (context) => {
   const repo = repoOf(context);
   const target = pullOf(context);
   if (!target?.pull) return notFound(context);
-  const headSha = target.pull.headShaAtMerge ?? repo.branches.get(target.pull.head) ?? "";
-  return { status: 200, body: pullRequest(context.site, repo, target, headSha, repo.branches.get(target.pull.base) ?? "") };
+  return { status: 200, body: pullRequestView(context.site, repo, target) };
 };
 
 const mergePull: Handler = (context) => {
@@ -668,68 +605,259 @@ const mergePull: Handler = (context) => {
   if (typeof request.sha === "string" && request.sha !== headSha) {
     return errorReply(context, 409, "Head branch was modified. Review and try the merge again.");
   }
-  const merged = mergeTrees(repo, baseSha, headSha);
-  if (!merged) return errorReply(context, 405, "Pull Request is not mergeable");
+  const result = mergeTrees(repo, baseSha, headSha);
+  if (!result) return errorReply(context, 405, "Pull Request is not mergeable");
   const method = typeof request.merge_method === "string" ? request.merge_method : "merge";
   const title = typeof request.commit_title === "string" ? request.commit_title : method === "merge" ? `Merge pull request #${target.number} from ${repo.owner}/${pull.head}` : `${target.title} (#${target.number})`;
   const message = typeof request.commit_message === "string" ? `${title}\n\n${request.commit_message}` : title;
   const parents = method === "merge" ? [baseSha, headSha] : [baseSha];
-  const sha = repo.store.writeCommit(repo.store.writeTree(merged), parents, message, author());
-  repo.branches.set(pull.base, sha);
-  const now = timestamp(Date.now());
-  Object.assign(pull, { merged: true, mergedAt: now, mergeCommitSha: sha, headShaAtMerge: headSha });
-  Object.assign(target, { state: "closed", closedAt: now, updatedAt: now });
+  const sha = repo.store.writeCommit(repo.store.writeTree(result), parents, message, author());
+  merged(context.site, repo, target, sha, headSha, actor(context));
   return { status: 200, body: { sha, merged: true, message: "Pull Request successfully merged" } };
 };
 
-/**
- * A file-level three-way merge: the base's files plus every change the head
- * made since their merge base. Null when both sides changed a path
- * differently (GitHub then reports the pull request as not mergeable).
- */
-function mergeTrees(repo: Repo, baseSha: string, headSha: string): Map<string, FileEntry> | null {
-  const filesOf = (sha: string | undefined) => {
-    const commit = sha ? lookupCommit(repo, sha) : undefined;
-    return commit ? repo.store.readFiles(commit.tree) : new Map<string, FileEntry>();
-  };
-  const ancestor = mergeBase(repo, baseSha, headSha);
-  const origin = filesOf(ancestor);
-  const base = filesOf(baseSha);
-  const head = filesOf(headSha);
-  const key = (entry: FileEntry | undefined) => (entry ? `${entry.mode}:${entrySha(repo, entry)}` : "");
-  const result = new Map(base);
-  for (const path of new Set([...origin.keys(), ...head.keys()])) {
-    const fromOrigin = key(origin.get(path));
-    const fromHead = key(head.get(path));
-    if (fromHead === fromOrigin) continue;
-    const fromBase = key(base.get(path));
-    if (fromBase !== fromOrigin && fromBase !== fromHead) return null;
-    const entry = head.get(path);
-    if (entry) result.set(path, entry);
-    else result.delete(path);
+// ── issues: create, update; repository labels ────────────────────────────────
+
+const createIssue: Handler = (context) => {
+  const repo = repoOf(context);
+  const request = body(context);
+  const number = Math.max(0, ...repo.issues.keys()) + 1;
+  const login = callerLogin(context);
+  openIssue(context.world, repo.fullName, { number, title: String(request.title), user: login, ...(typeof request.body === "string" ? { body: request.body } : {}) });
+  const target = repo.issues.get(number);
+  if (!target) throw new Error("repoflow: openIssue() did not store the issue it opened.");
+  target.labels = labelNames(request.labels);
+  opened(context.site, repo, target, actor(context));
+  return { status: 201, body: issue(context.site, repo, target), headers: { location: `${repoUrl(context.site, repo)}/issues/${number}` } };
+};
+
+const updateIssue: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = issueOf(context);
+  if (!target) return notFound(context);
+  const request = body(context);
+  if (typeof request.title === "string") target.title = request.title;
+  if (typeof request.body === "string" || request.body === null) target.body = request.body;
+  if (request.labels !== undefined) setLabels(context.site, repo, target, labelNames(request.labels), actor(context));
+  if (request.state === "open" || request.state === "closed") {
+    const reason = typeof request.state_reason === "string" ? (request.state_reason as Issue["stateReason"]) : null;
+    setState(context.site, repo, target, request.state, reason, actor(context));
   }
-  return result;
+  target.updatedAt = timestamp(Date.now());
+  return { status: 200, body: issue(context.site, repo, target) };
+};
+
+const createRepoLabel: Handler = (context) => {
+  const repo = repoOf(context);
+  const request = body(context);
+  const name = String(request.name);
+  if (repo.labels.has(name.toLowerCase())) {
+    return { status: 422, body: { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists", field: "name" }], documentation_url: context.documentationUrl } };
+  }
+  const created = { id: nextId(context.world), name, color: typeof request.color === "string" ? request.color.replace(/^#/, "") : "ededed", description: typeof request.description === "string" ? request.description : null };
+  repo.labels.set(name.toLowerCase(), created);
+  return { status: 201, body: label(context.site, repo, created), headers: { location: `${repoUrl(context.site, repo)}/labels/${encodeURIComponent(name)}` } };
+};
+
+// ── check suites, commit statuses ────────────────────────────────────────────
+
+const listSuitesForRef: Handler = (context) => {
+  const repo = repoOf(context);
+  const ref = context.params.ref ?? "";
+  const commit = resolveCommit(repo, ref);
+  if (!commit) return errorReply(context, 422, `No commit found for SHA: ${ref}`);
+  const runs = [...repo.checkRuns.values()].filter((run) => run.head_sha === commit.sha);
+  const appId = context.query.app_id;
+  const suites = runs.length === 0 || (appId !== undefined && appId !== context.world.appId) ? [] : [checkSuite(context.site, repo, commit.sha, runs, branchAt(repo, commit.sha))];
+  return { status: 200, body: { total_count: suites.length, check_suites: suites } };
+};
+
+function branchAt(repo: Repo, sha: string): string | null {
+  for (const [name, head] of repo.branches) if (head === sha) return name;
+  return null;
 }
 
-function mergeBase(repo: Repo, a: string, b: string): string | undefined {
-  const ancestors = new Set<string>();
-  const pending = [a];
-  while (pending.length > 0) {
-    const sha = pending.pop() ?? "";
-    if (ancestors.has(sha)) continue;
-    ancestors.add(sha);
-    pending.push(...(lookupCommit(repo, sha)?.parents ?? []));
+const createCommitStatus: Handler = (context) => {
+  const repo = repoOf(context);
+  const sha = context.params.sha ?? "";
+  if (!lookupCommit(repo, sha)) {
+    return errorReply(context, 422, `No commit found for SHA: ${sha}`, `${sha} is not a commit of ${repo.fullName} (statuses need the full 40-digit sha of a pushed commit)`);
   }
-  const queue = [b];
-  const seen = new Set<string>();
-  while (queue.length > 0) {
-    const sha = queue.shift() ?? "";
-    if (ancestors.has(sha)) return sha;
-    if (seen.has(sha)) continue;
-    seen.add(sha);
-    queue.push(...(lookupCommit(repo, sha)?.parents ?? []));
+  const request = body(context);
+  const created = addStatus(
+    context.site,
+    repo,
+    {
+      sha,
+      state: request.state as CommitStatus["state"],
+      context: typeof request.context === "string" ? request.context : "default",
+      description: typeof request.description === "string" ? request.description : null,
+      targetUrl: typeof request.target_url === "string" ? request.target_url : null,
+    },
+    actor(context),
+  );
+  return { status: 201, body: commitStatus(context.site, repo, created), headers: { location: `${repoUrl(context.site, repo)}/statuses/${sha}` } };
+};
+
+function statusesAt(context: HandlerContext): { repo: Repo; sha: string; statuses: CommitStatus[] } | Reply {
+  const repo = repoOf(context);
+  const ref = context.params.ref ?? "";
+  const commit = resolveCommit(repo, ref);
+  if (!commit) return errorReply(context, 404, `No commit found for SHA: ${ref}`);
+  return { repo, sha: commit.sha, statuses: repo.statuses.filter((status) => status.sha === commit.sha).reverse() };
+}
+
+const listCommitStatuses: Handler = (context) => {
+  const found = statusesAt(context);
+  if ("status" in found) return found;
+  const { items, headers } = page(context, found.statuses);
+  return { status: 200, headers, body: items.map((status) => commitStatus(context.site, found.repo, status)) };
+};
+
+const getCombinedStatus: Handler = (context) => {
+  const found = statusesAt(context);
+  if ("status" in found) return found;
+  const latest = new Map<string, CommitStatus>();
+  for (const status of found.statuses) if (!latest.has(status.context)) latest.set(status.context, status);
+  const statuses = [...latest.values()];
+  // GitHub: failure if any context is error or failure, pending if any is pending or there are none, else success.
+  const state = statuses.some((status) => status.state === "error" || status.state === "failure")
+    ? "failure"
+    : statuses.length === 0 || statuses.some((status) => status.state === "pending")
+      ? "pending"
+      : "success";
+  const url = `${repoUrl(context.site, found.repo)}/commits/${found.sha}/status`;
+  return {
+    status: 200,
+    body: {
+      state,
+      sha: found.sha,
+      total_count: statuses.length,
+      statuses: statuses.map((status) => commitStatus(context.site, found.repo, status)),
+      repository: repository(context.site, found.repo, "repository"),
+      commit_url: `${repoUrl(context.site, found.repo)}/commits/${found.sha}`,
+      url,
+    },
+  };
+};
+
+// ── pull request files, reviews, requested reviewers ─────────────────────────
+
+const listPullFiles: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = pullOf(context);
+  if (!target) return notFound(context);
+  const { headSha, diffBase } = pullRange(repo, target);
+  const { items, headers } = page(context, pullDiff(context.site, repo, diffBase, headSha).files);
+  return { status: 200, headers, body: items.map((file) => ({ ...file, patch: "" })) };
+};
+
+const REVIEW_STATES = { APPROVE: "APPROVED", REQUEST_CHANGES: "CHANGES_REQUESTED", COMMENT: "COMMENTED" } as const;
+
+const createReview: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = pullOf(context);
+  if (!target) return notFound(context);
+  const request = body(context);
+  const event = request.event as keyof typeof REVIEW_STATES | undefined;
+  const text = typeof request.body === "string" ? request.body : "";
+  // GitHub: "REQUEST_CHANGES" and "COMMENT" need a body.
+  if ((event === "REQUEST_CHANGES" || event === "COMMENT") && text === "") {
+    return errorReply(context, 422, "Unprocessable Entity: body is required for a review that requests changes or comments", `a ${event} review needs body.body`);
   }
-  return undefined;
+  const { headSha: head } = pullRange(repo, target);
+  const state = event === undefined ? "PENDING" : REVIEW_STATES[event];
+  const created = submitReview(context.site, repo, target, { body: text, state, commitId: typeof request.commit_id === "string" ? request.commit_id : head }, actor(context));
+  return { status: 200, body: review(context.site, repo, created) };
+};
+
+const listReviews: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = pullOf(context);
+  if (!target) return notFound(context);
+  const reviews = [...repo.reviews.values()].filter((item) => item.pullNumber === target.number && (item.state !== "PENDING" || item.user === callerLogin(context)));
+  const { items, headers } = page(context, reviews);
+  return { status: 200, headers, body: items.map((item) => review(context.site, repo, item)) };
+};
+
+function reviewerLists(request: Json): { reviewers: string[]; teams: string[] } {
+  return { reviewers: (request.reviewers ?? []) as string[], teams: (request.team_reviewers ?? []) as string[] };
+}
+
+const listRequestedReviewers: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = pullOf(context);
+  if (!target?.pull) return notFound(context);
+  return { status: 200, body: { users: target.pull.requestedReviewers.map((login) => user(context.site, login)), teams: target.pull.requestedTeams.map((slug) => team(context.site, repo, slug)) } };
+};
+
+const requestReviewersHandler: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = pullOf(context);
+  if (!target) return notFound(context);
+  const { reviewers, teams } = reviewerLists(body(context));
+  if (reviewers.includes(target.user)) return errorReply(context, 422, "Review cannot be requested from pull request author.");
+  requestReviewers(context.site, repo, target, reviewers, teams, actor(context));
+  return { status: 201, body: pullRequestView(context.site, repo, target) };
+};
+
+const removeRequestedReviewers: Handler = (context) => {
+  const repo = repoOf(context);
+  const target = pullOf(context);
+  if (!target) return notFound(context);
+  const { reviewers, teams } = reviewerLists(body(context));
+  removeReviewers(context.site, repo, target, reviewers, teams, actor(context));
+  return { status: 200, body: pullRequestView(context.site, repo, target) };
+};
+
+// ── the App's webhook deliveries ─────────────────────────────────────────────
+
+const listDeliveries: Handler = (context) => {
+  const perPage = Math.min(Number(context.query.per_page ?? 30) || 30, 100);
+  const wanted = context.query.status;
+  // Newest first, as GitHub lists them; the cursor is the id to continue below.
+  let list = [...context.world.hooks.deliveries].reverse();
+  if (wanted === "success") list = list.filter((delivery) => delivery.status === "OK");
+  if (wanted === "failure") list = list.filter((delivery) => delivery.status !== "OK");
+  const cursor = context.query.cursor;
+  if (cursor !== undefined) list = list.filter((delivery) => delivery.id < Number(cursor));
+  const items = list.slice(0, perPage);
+  const next = list.length > perPage ? items[items.length - 1] : undefined;
+  const headers: Record<string, string> = {};
+  if (next) {
+    const url = new URL(context.requestUrl);
+    url.searchParams.set("per_page", String(perPage));
+    url.searchParams.set("cursor", String(next.id));
+    headers.link = `<${url.href}>; rel="next"`;
+  }
+  return { status: 200, headers, body: items.map(deliveryItem) };
+};
+
+const getDelivery: Handler = (context) => {
+  const found = context.world.hooks.deliveries.find((delivery) => delivery.id === Number(context.params.delivery_id));
+  if (!found) return notFound(context);
+  return {
+    status: 200,
+    body: { ...deliveryItem(found), url: found.url, request: { headers: found.request.headers, payload: found.request.payload }, response: { headers: found.response.headers, payload: found.response.payload } },
+  };
+};
+
+const redeliverDelivery: Handler = (context) => (redeliver(context.world.hooks, Number(context.params.delivery_id)) ? { status: 202, body: {} } : notFound(context));
+
+function deliveryItem(delivery: Delivery): Json {
+  return {
+    id: delivery.id,
+    guid: delivery.guid,
+    delivered_at: delivery.deliveredAt,
+    redelivery: delivery.redelivery,
+    duration: delivery.duration,
+    status: delivery.status,
+    status_code: delivery.statusCode,
+    event: delivery.event,
+    action: delivery.action,
+    installation_id: delivery.installationId,
+    repository_id: delivery.repositoryId,
+  };
 }
 
 /** operationId → handler. An operation of the description that is missing here answers 501 and is recorded as a gap. */
@@ -753,14 +881,30 @@ export const HANDLERS: Record<string, Handler> = {
   "issues/create-comment": createComment,
   "issues/list-comments": listComments,
   "issues/update-comment": updateComment,
-  "issues/add-labels": addLabels,
-  "issues/remove-label": removeLabel,
+  "issues/add-labels": addLabelsToIssue,
+  "issues/remove-label": removeLabelFromIssue,
   "issues/list-labels-on-issue": listLabels,
   "reactions/create-for-issue-comment": reactToComment,
   "reactions/create-for-issue": reactToIssue,
   "issues/get": getIssue,
   "pulls/get": getPull,
   "pulls/merge": mergePull,
+  "issues/create": createIssue,
+  "issues/update": updateIssue,
+  "issues/create-label": createRepoLabel,
+  "checks/list-suites-for-ref": listSuitesForRef,
+  "repos/create-commit-status": createCommitStatus,
+  "repos/list-commit-statuses-for-ref": listCommitStatuses,
+  "repos/get-combined-status-for-ref": getCombinedStatus,
+  "pulls/list-files": listPullFiles,
+  "pulls/create-review": createReview,
+  "pulls/list-reviews": listReviews,
+  "pulls/list-requested-reviewers": listRequestedReviewers,
+  "pulls/request-reviewers": requestReviewersHandler,
+  "pulls/remove-requested-reviewers": removeRequestedReviewers,
+  "apps/list-webhook-deliveries": listDeliveries,
+  "apps/get-webhook-delivery": getDelivery,
+  "apps/redeliver-webhook-delivery": redeliverDelivery,
 };
 
 /** The permission an operation needs; any one of the alternatives suffices. */
@@ -788,4 +932,17 @@ export const REQUIRED_PERMISSIONS: Record<string, [string, "read" | "write"][]> 
   "issues/get": [["issues", "read"], ["pull_requests", "read"]],
   "pulls/get": [["pull_requests", "read"]],
   "pulls/merge": [["contents", "write"]],
+  "issues/create": [["issues", "write"]],
+  "issues/update": [["issues", "write"], ["pull_requests", "write"]],
+  "issues/create-label": [["issues", "write"], ["pull_requests", "write"]],
+  "checks/list-suites-for-ref": [["checks", "read"]],
+  "repos/create-commit-status": [["statuses", "write"]],
+  "repos/list-commit-statuses-for-ref": [["statuses", "read"]],
+  "repos/get-combined-status-for-ref": [["statuses", "read"]],
+  "pulls/list-files": [["pull_requests", "read"]],
+  "pulls/create-review": [["pull_requests", "write"]],
+  "pulls/list-reviews": [["pull_requests", "read"]],
+  "pulls/list-requested-reviewers": [["pull_requests", "read"]],
+  "pulls/request-reviewers": [["pull_requests", "write"]],
+  "pulls/remove-requested-reviewers": [["pull_requests", "write"]],
 };

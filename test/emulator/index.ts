@@ -4,6 +4,8 @@
  * repositories, drive the service, then read back check runs, comments and
  * labels, and assert `violations` is empty: every request is validated
  * against GitHub's official OpenAPI description and GitHub's auth rules.
+ * With `webhooks` set it also sends the events GitHub would send, signed,
+ * and keeps the delivery log the App's deliveries API reads.
  *
  * Written in erasable TypeScript with `.ts` imports on `node:http` so Node 22
  * runs it directly (`node test/emulator/cli.ts`) and vitest imports it as is.
@@ -11,56 +13,85 @@
  * connections, because Octokit's fetch keeps them open and `server.close()`
  * alone would wait for them.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { addComment, addLabels, pushFiles, removeLabel, seedIssue, seedPullRequest, setState, submitReview } from "./actions.ts";
 import { parsePublicKey } from "./auth.ts";
 import { ADMIN_PREFIX, handleAdmin } from "./admin.ts";
-import { handle } from "./pipeline.ts";
-import {
-  addRepo,
-  commit,
-  createWorld,
-  DEFAULT_PERMISSIONS,
-  headSha,
-  openIssue,
-  openPullRequest,
-  requireIssue,
-  requireRepo,
-  type World,
-} from "./state.ts";
-import type { Emulator, EmulatorOptions } from "./types.ts";
+import { addFault, createFaultTable, removeFaults, takeFault } from "./faults.ts";
+import { pullRange } from "./events.ts";
+import { readManifest } from "./manifest.ts";
+import { handle, recordReset, requestPath, type IncomingRequest } from "./pipeline.ts";
+import type { Site } from "./shapes.ts";
+import { addRepo, createWorld, DEFAULT_USER, headSha, requireIssue, requireRepo, UnknownIssueError } from "./state.ts";
+import type { ActingUser, Emulator, EmulatorOptions } from "./types.ts";
+import { createHooks, settled } from "./webhooks.ts";
 
 export type {
+  ActingUser,
   AnnotationState,
   CheckRunState,
+  Delivery,
   Emulator,
   EmulatorOptions,
   FailureResponse,
+  FaultSpec,
   IssueSeed,
   PullRequestSeed,
   RecordedRequest,
   RepoSeed,
+  WebhookOptions,
 } from "./types.ts";
 export { InvalidSeedError, UnknownBranchError, UnknownIssueError, UnknownRepoError } from "./state.ts";
+export { InvalidFaultError } from "./faults.ts";
+export { readManifest } from "./manifest.ts";
 export { validateResponse } from "./openapi.ts";
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const world = createWorld(options.appId ?? "1", options.appSlug ?? "repoflow", options.permissions ?? DEFAULT_PERMISSIONS, options.onRequest);
+  const appId = options.appId ?? "1";
+  const manifest = readManifest();
+  const world = createWorld(
+    appId,
+    options.appSlug ?? "repoflow",
+    options.permissions ?? manifest.permissions,
+    createFaultTable(options.faultSeed ?? 1),
+    createHooks(appId, options.webhooks, manifest.events, options.onDelivery),
+    options.onRequest,
+  );
   const publicKey = options.appPublicKey === undefined ? undefined : parsePublicKey(options.appPublicKey);
-  const site = { url: "", world };
+  const site: Site = { url: "", world };
+  const delays = new Set<NodeJS.Timeout>();
+
+  const answer = (incoming: IncomingRequest, response: ServerResponse) => {
+    const fault = takeFault(world.faults, incoming.method.toUpperCase(), requestPath(site, incoming.url));
+    if (fault?.kind === "reset") {
+      recordReset(site, incoming);
+      response.socket?.destroy();
+      return;
+    }
+    const send = () => {
+      const reply = handle(site, publicKey, incoming, fault);
+      response.writeHead(reply.status, reply.headers);
+      response.end(reply.body);
+    };
+    if (fault?.kind !== "delay") return send();
+    const timer = setTimeout(() => {
+      delays.delete(timer);
+      send();
+    }, fault.ms);
+    delays.add(timer);
+  };
 
   const server = createServer((request, response) => {
     readBody(request).then(
       (body) => {
         if ((request.url ?? "").startsWith(ADMIN_PREFIX)) {
-          const admin = handleAdmin(world, request.method ?? "GET", new URL(request.url ?? "/", site.url).pathname, parseJsonOrNull(body));
+          const admin = handleAdmin(site, request.method ?? "GET", new URL(request.url ?? "/", site.url), parseJsonOrNull(body));
           response.writeHead(admin.status, { "content-type": "application/json; charset=utf-8" });
           response.end(JSON.stringify(admin.body));
           return;
         }
-        const reply = handle(site, publicKey, { method: request.method ?? "GET", url: request.url ?? "/", headers: flatHeaders(request), body });
-        response.writeHead(reply.status, reply.headers);
-        response.end(reply.body);
+        answer({ method: request.method ?? "GET", url: request.url ?? "/", headers: flatHeaders(request), body }, response);
       },
       (error: unknown) => {
         response.writeHead(400, { "content-type": "application/json; charset=utf-8" });
@@ -73,12 +104,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   site.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return emulatorFor(world, site.url, server);
+  return emulatorFor(site, server, delays);
 }
 
-function emulatorFor(world: World, url: string, server: ReturnType<typeof createServer>): Emulator {
+function emulatorFor(site: Site, server: ReturnType<typeof createServer>, delays: Set<NodeJS.Timeout>): Emulator {
+  const { world } = site;
+  const person = (as: ActingUser | undefined) => ({ login: as?.user ?? DEFAULT_USER });
+  const target = (fullName: string, issueNumber: number) => ({ repo: requireRepo(world, fullName), issue: requireIssue(world, fullName, issueNumber) });
   return {
-    url,
+    url: site.url,
     get requests() {
       return world.requests;
     },
@@ -86,7 +120,7 @@ function emulatorFor(world: World, url: string, server: ReturnType<typeof create
       return world.violations;
     },
     addRepo: (seed) => addRepo(world, seed),
-    commit: (fullName, files, message, branch) => commit(world, fullName, files, message, branch),
+    commit: (fullName, files, message, branch, as) => pushFiles(site, fullName, files, message, branch, person(as)),
     headSha: (fullName, branch) => headSha(world, fullName, branch),
     checkRuns: (fullName) => structuredClone([...requireRepo(world, fullName).checkRuns.values()]),
     comments: (fullName, issueNumber) => {
@@ -96,23 +130,60 @@ function emulatorFor(world: World, url: string, server: ReturnType<typeof create
         .map(({ id, body, user }) => ({ id, body, user }));
     },
     labels: (fullName, issueNumber) => [...requireIssue(world, fullName, issueNumber).labels],
-    reactions: (fullName, target) =>
+    reactions: (fullName, reactionTarget) =>
       requireRepo(world, fullName)
         .reactions.filter((reaction) =>
-          "issue" in target ? "issue" in reaction.target && reaction.target.issue === target.issue : "comment" in reaction.target && reaction.target.comment === target.comment,
+          "issue" in reactionTarget
+            ? "issue" in reaction.target && reaction.target.issue === reactionTarget.issue
+            : "comment" in reaction.target && reaction.target.comment === reactionTarget.comment,
         )
         .map((reaction) => reaction.content),
-    openIssue: (fullName, seed) => openIssue(world, fullName, seed),
-    openPullRequest: (fullName, seed) => openPullRequest(world, fullName, seed),
-    failNext: (match, response, times = 1) => {
-      world.failures.push({ method: match.method, path: match.path, response, remaining: times });
+    openIssue: (fullName, seed) => seedIssue(site, fullName, seed),
+    openPullRequest: (fullName, seed) => seedPullRequest(site, fullName, seed),
+    comment: (fullName, issueNumber, body, as) => {
+      const { repo, issue } = target(fullName, issueNumber);
+      return { id: addComment(site, repo, issue, body, person(as), false).id };
     },
+    label: (fullName, issueNumber, name, as) => {
+      const { repo, issue } = target(fullName, issueNumber);
+      addLabels(site, repo, issue, [name], person(as));
+    },
+    unlabel: (fullName, issueNumber, name, as) => {
+      const { repo, issue } = target(fullName, issueNumber);
+      removeLabel(site, repo, issue, name, person(as));
+    },
+    review: (fullName, pullNumber, review) => {
+      const { repo, issue } = target(fullName, pullNumber);
+      if (!issue.pull) throw new UnknownIssueError(fullName, pullNumber);
+      const created = submitReview(site, repo, issue, { body: review.body ?? "", state: review.state, commitId: pullRange(repo, issue).headSha }, person(review));
+      return { id: created.id };
+    },
+    closeIssue: (fullName, issueNumber, as) => {
+      const { repo, issue } = target(fullName, issueNumber);
+      setState(site, repo, issue, "closed", as?.reason ?? null, person(as));
+    },
+    reopenIssue: (fullName, issueNumber, as) => {
+      const { repo, issue } = target(fullName, issueNumber);
+      setState(site, repo, issue, "open", null, person(as));
+    },
+    failNext: (match, response, times = 1) => {
+      addFault(world.faults, { kind: "status", ...response, ...(match.method === undefined ? {} : { method: match.method }), path: match.path, times });
+    },
+    inject: (fault) => addFault(world.faults, fault),
+    clearFaults: (id) => {
+      removeFaults(world.faults, id);
+    },
+    deliveries: () => structuredClone(world.hooks.deliveries),
+    webhooksSettled: () => settled(world.hooks),
     reset: () => {
       world.requests.length = 0;
       world.violations.length = 0;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of delays) clearTimeout(timer);
+        delays.clear();
+        world.hooks.stop.abort();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),

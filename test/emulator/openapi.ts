@@ -129,6 +129,11 @@ export function matchRoute(method: string, pathname: string): RouteMatch | null 
   return null;
 }
 
+/** The operation with this operationId (its method and path template), for the README's route table. */
+export function operationById(operationId: string): Operation | undefined {
+  return byOperationId.get(operationId);
+}
+
 /** True when some other method serves this path (GitHub still answers 404 for the wrong method). */
 export function pathExists(pathname: string): boolean {
   return operations.some((operation) => operation.pattern.test(pathname));
@@ -236,7 +241,7 @@ function repoint(schema: SchemaObject): SchemaObject {
  * a branch explains the failure, and then joined as alternatives. The same
  * problem in many array items is told once, with a count.
  */
-function explain(root: string, errors: ErrorObject[]): string[] {
+export function explain(root: string, errors: ErrorObject[]): string[] {
   const isBranchError = (error: ErrorObject) => /\/(anyOf|oneOf)\/\d+\//.test(error.schemaPath);
   const isCombinator = (error: ErrorObject) => error.keyword === "anyOf" || error.keyword === "oneOf";
   const direct = errors.filter((error) => !isBranchError(error) && !isCombinator(error));

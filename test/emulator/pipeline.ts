@@ -14,6 +14,7 @@ import { STATUS_CODES } from "node:http";
 import type { KeyObject } from "node:crypto";
 import { checkAppJwt, credential } from "./auth.ts";
 import { errorReply, HANDLERS, REQUIRED_PERMISSIONS, type Caller, type Reply } from "./handlers.ts";
+import { faultResponse, type FaultAction } from "./faults.ts";
 import { checkRunProblems } from "./limits.ts";
 import { matchRoute, pathExists, validateRequest, type Operation } from "./openapi.ts";
 import type { Site } from "./shapes.ts";
@@ -39,7 +40,8 @@ const GENERIC_DOCS = { documentationUrl: "https://docs.github.com/rest" };
 /** GitHub's primary rate limits: 5,000 requests an hour for an installation or the app, 60 without credentials. */
 const RATE_LIMIT = { authenticated: 5000, anonymous: 60, windowMs: 60 * 60 * 1000 };
 
-export function handle(site: Site, publicKey: KeyObject | undefined, request: IncomingRequest): OutgoingResponse {
+/** `injected`: a response fault the HTTP shell drew for this request (faults.ts); it answers before anything else. */
+export function handle(site: Site, publicKey: KeyObject | undefined, request: IncomingRequest, injected: FaultAction | null = null): OutgoingResponse {
   const { world } = site;
   const method = request.method.toUpperCase();
   const url = new URL(request.url, site.url);
@@ -77,13 +79,11 @@ export function handle(site: Site, publicKey: KeyObject | undefined, request: In
     return { status: reply.status, headers, body: reply.body === undefined ? "" : JSON.stringify(reply.body) };
   };
 
-  const failure = takeFailure(world, method, path);
+  const failure = injected && faultResponse(injected, `EMU:${(world.requests.length + 1).toString(16).toUpperCase()}`);
   if (failure) {
-    return respond({
-      status: failure.status,
-      headers: failure.headers ?? {},
-      body: failure.body ?? { message: STATUS_CODES[failure.status] ?? "Injected failure", documentation_url: GENERIC_DOCS.documentationUrl },
-    });
+    const status = failure.status;
+    const fallback = { message: STATUS_CODES[status] ?? "Injected failure", documentation_url: GENERIC_DOCS.documentationUrl };
+    return respond({ status, headers: failure.headers, body: injected.kind === "status" && injected.body === undefined ? fallback : failure.body });
   }
 
   if (!route) {
@@ -208,19 +208,6 @@ function authorizeRepo(world: World, operation: Operation, method: string, calle
   return { repo };
 }
 
-function takeFailure(world: World, method: string, path: string): World["failures"][number]["response"] | null {
-  const index = world.failures.findIndex(
-    (failure) =>
-      (failure.method === undefined || failure.method.toUpperCase() === method) &&
-      (typeof failure.path === "string" ? failure.path === path : failure.path.test(path)),
-  );
-  const failure = world.failures[index];
-  if (!failure) return null;
-  failure.remaining -= 1;
-  if (failure.remaining <= 0) world.failures.splice(index, 1);
-  return failure.response;
-}
-
 interface Identity {
   key: string;
   label: string;
@@ -267,4 +254,26 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** Records a request whose connection a fault reset: status 0, nothing answered. */
+export function recordReset(site: Site, request: IncomingRequest): void {
+  const url = new URL(request.url, site.url);
+  const method = request.method.toUpperCase();
+  const recorded = {
+    method,
+    path: safeDecode(url.pathname),
+    query: Object.fromEntries(url.searchParams),
+    headers: { ...request.headers },
+    body: undefined,
+    status: 0,
+    operationId: matchRoute(method, url.pathname)?.operation.operationId ?? null,
+  };
+  site.world.requests.push(recorded);
+  site.world.onRequest?.(recorded, []);
+}
+
+/** The decoded path faults are matched on, as `failNext` and the recorded requests show it. */
+export function requestPath(site: Site, url: string): string {
+  return safeDecode(new URL(url, site.url).pathname);
 }

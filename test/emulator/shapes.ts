@@ -10,12 +10,12 @@
  */
 import { createHash } from "node:crypto";
 import type { GitObject, TreeEntry } from "./git.ts";
+import { createFiller, type Schema } from "./fill.ts";
 import { componentSchema, resolveRef } from "./openapi.ts";
-import { DEFAULT_USER, timestamp, type Comment, type Issue, type Label, type Reaction, type Repo, type World } from "./state.ts";
+import { DEFAULT_USER, timestamp, type Comment, type CommitStatus, type Issue, type Label, type Reaction, type Repo, type Review, type World } from "./state.ts";
 import type { CheckRunState } from "./types.ts";
 
 type Json = Record<string, unknown>;
-type Schema = Record<string, unknown>;
 
 /** What every builder needs besides the state: where the emulator is reachable. */
 export interface Site {
@@ -23,83 +23,19 @@ export interface Site {
   world: World;
 }
 
-/** The named component schema, with `known` fields kept and every other required field made up (see the file comment). */
+const fillSchema = createFiller((ref) => resolveRef(ref) as Schema);
+
+/** The named component schema of the REST description, with `known` fields kept and every other required field made up (see fill.ts). */
 function fill(schemaName: string, known: Json, urlBase: string): Json {
-  return fillValue(componentSchema(schemaName), known, "", urlBase) as Json;
-}
-
-function fillValue(schemaIn: Schema, known: unknown, name: string, urlBase: string): unknown {
-  const schema = deref(schemaIn);
-  if (Array.isArray(schema.allOf)) {
-    return Object.assign({}, ...(schema.allOf as Schema[]).map((part) => fillValue(part, known, name, urlBase) as Json));
-  }
-  const alternatives = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
-  if (alternatives) {
-    const isNull = (branch: Schema) => deref(branch).type === "null";
-    if (known === undefined && alternatives.some(isNull)) return null;
-    if (known !== undefined && !isPlainObject(known)) return known;
-    const branch = alternatives.find((candidate) => !isNull(candidate));
-    return branch ? fillValue(branch, known, name, urlBase) : known;
-  }
-  if (known !== undefined) {
-    if (isPlainObject(known) && (schema.type === "object" || schema.properties)) return fillObject(schema, known, urlBase);
-    if (Array.isArray(known) && isPlainObject(schema.items)) {
-      return known.map((item) => (isPlainObject(item) ? fillValue(schema.items as Schema, item, name, urlBase) : item));
-    }
-    return known;
-  }
-  if (schema.nullable === true) return null;
-  if (Array.isArray(schema.enum)) return schema.enum[0];
-  switch (schema.type) {
-    case "object":
-      return fillObject(schema, {}, urlBase);
-    case "array":
-      return [];
-    case "integer":
-    case "number":
-      return 0;
-    case "boolean":
-      return false;
-    case "string":
-      if (schema.format === "date-time") return timestamp(Date.now());
-      if (schema.format === "email") return `${DEFAULT_USER}@users.noreply.invalid`;
-      if (schema.format === "uri" || schema.format === "uri-template" || name.endsWith("url")) return `${urlBase}/${name.replace(/_?url$/, "")}`;
-      return "";
-    default:
-      return null;
-  }
-}
-
-function fillObject(schema: Schema, known: Json, urlBase: string): Json {
-  const properties = (schema.properties ?? {}) as Record<string, Schema>;
-  const out: Json = { ...known };
-  for (const [key, value] of Object.entries(known)) {
-    const property = properties[key];
-    if (property && value !== null && typeof value === "object") out[key] = fillValue(property, value, key, urlBase);
-  }
-  for (const key of (schema.required ?? []) as string[]) {
-    const property = properties[key];
-    if (!(key in out)) out[key] = property ? fillValue(property, undefined, key, urlBase) : null;
-  }
-  return out;
-}
-
-function deref(schema: Schema): Schema {
-  let current = schema;
-  while (typeof current.$ref === "string") current = resolveRef(current.$ref) as Schema;
-  return current;
-}
-
-function isPlainObject(value: unknown): value is Json {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
+  return fillSchema(componentSchema(schemaName), known, urlBase);
 }
 
 /** A stable numeric id for a login, so the same user has the same id in every response. */
-function userId(login: string): number {
+export function userId(login: string): number {
   return parseInt(createHash("sha1").update(login).digest("hex").slice(0, 7), 16);
 }
 
-function nodeId(kind: string, id: number | string): string {
+export function nodeId(kind: string, id: number | string): string {
   return Buffer.from(`0:${kind}${id}`).toString("base64");
 }
 
@@ -142,7 +78,7 @@ export function repository(site: Site, repo: Repo, schema: "full-repository" | "
       node_id: nodeId("Repository", repo.id),
       name: repo.name,
       full_name: repo.fullName,
-      owner: user(site, repo.owner),
+      owner: { ...user(site, repo.owner), type: repo.ownerType },
       private: repo.private,
       visibility: repo.private ? "private" : "public",
       html_url: `${site.url}/${repo.fullName}`,
@@ -264,7 +200,7 @@ export function checkRun(site: Site, repo: Repo, run: CheckRunState): Json {
 }
 
 /** GitHub groups an app's check runs for one commit into one check suite. */
-function checkSuiteId(repo: Repo, headSha: string): number {
+export function checkSuiteId(repo: Repo, headSha: string): number {
   return repo.id * 100_000 + parseInt(headSha.slice(0, 4), 16);
 }
 
@@ -281,6 +217,8 @@ export function issueComment(site: Site, repo: Repo, comment: Comment): Json {
       body: comment.body,
       user: user(site, comment.user),
       author_association: "NONE",
+      // GitHub marks what an App did with an installation token.
+      performed_via_github_app: comment.viaApp ? app(site) : null,
       created_at: comment.createdAt,
       updated_at: comment.updatedAt,
     },
@@ -290,7 +228,7 @@ export function issueComment(site: Site, repo: Repo, comment: Comment): Json {
 
 export function label(site: Site, repo: Repo, value: Label): Json {
   const url = `${repoUrl(site, repo)}/labels/${encodeURIComponent(value.name)}`;
-  return fill("label", { id: value.id, node_id: nodeId("Label", value.id), url, name: value.name, description: null, color: value.color, default: false }, url);
+  return fill("label", { id: value.id, node_id: nodeId("Label", value.id), url, name: value.name, description: value.description, color: value.color, default: false }, url);
 }
 
 export function reaction(site: Site, value: Reaction): Json {
@@ -319,6 +257,7 @@ export function issue(site: Site, repo: Repo, value: Issue): Json {
     html_url: `${site.url}/${repo.fullName}/${value.pull ? "pull" : "issues"}/${value.number}`,
     number: value.number,
     state: value.state,
+    state_reason: value.stateReason,
     title: value.title,
     body: value.body,
     user: user(site, value.user),
@@ -345,7 +284,14 @@ export function issue(site: Site, repo: Repo, value: Issue): Json {
   return fill("issue", known, url);
 }
 
-export function pullRequest(site: Site, repo: Repo, value: Issue, headSha: string, baseSha: string): Json {
+export interface PullStats {
+  commits: number;
+  additions: number;
+  deletions: number;
+  changedFiles: number;
+}
+
+export function pullRequest(site: Site, repo: Repo, value: Issue, headSha: string, baseSha: string, stats: PullStats): Json {
   const pull = value.pull;
   if (!pull) throw new Error(`repoflow: #${value.number} of ${repo.fullName} is an issue, not a pull request; open it with openPullRequest().`);
   const url = `${repoUrl(site, repo)}/pulls/${value.number}`;
@@ -396,9 +342,23 @@ export function pullRequest(site: Site, repo: Repo, value: Issue, headSha: strin
       auto_merge: null,
       comments: asIssue.comments,
       review_comments: 0,
-      requested_reviewers: [],
-      requested_teams: [],
+      commits: stats.commits,
+      additions: stats.additions,
+      deletions: stats.deletions,
+      changed_files: stats.changedFiles,
+      requested_reviewers: pull.requestedReviewers.map((login) => user(site, login)),
+      requested_teams: pull.requestedTeams.map((slug) => team(site, repo, slug)),
     },
+    url,
+  );
+}
+
+export function team(site: Site, repo: Repo, slug: string): Json {
+  const id = userId(`${repo.owner}/${slug}`);
+  const url = `${site.url}/orgs/${repo.owner}/teams/${slug}`;
+  return fill(
+    "team",
+    { id, node_id: nodeId("Team", id), name: slug, slug, url, html_url: `${site.url}/orgs/${repo.owner}/teams/${slug}`, members_url: `${url}/members{/member}`, repositories_url: `${url}/repos`, permission: "pull", parent: null, description: null, privacy: "closed", notification_setting: "notifications_enabled" },
     url,
   );
 }
@@ -454,4 +414,121 @@ export function treeEntry(site: Site, repo: Repo, entry: TreeEntry, path: string
 export function wrappedBase64(content: Uint8Array): string {
   const text = Buffer.from(content).toString("base64");
   return text.length === 0 ? "" : `${text.match(/.{1,60}/g)?.join("\n") ?? ""}\n`;
+}
+
+export interface SuiteSummary {
+  status: "queued" | "in_progress" | "completed";
+  conclusion: string | null;
+}
+
+// The worst conclusion wins. GitHub does not document the order; this one puts what needs a person first.
+const CONCLUSION_ORDER = ["action_required", "startup_failure", "failure", "timed_out", "cancelled", "stale", "neutral", "skipped", "success"];
+
+/** The App's check suite for a commit, from its check runs there. */
+export function suiteSummary(runs: CheckRunState[]): SuiteSummary {
+  if (runs.length === 0 || runs.every((run) => run.status === "queued")) return { status: "queued", conclusion: null };
+  if (runs.some((run) => run.status !== "completed")) return { status: "in_progress", conclusion: null };
+  const conclusions = runs.map((run) => run.conclusion ?? "neutral");
+  return { status: "completed", conclusion: CONCLUSION_ORDER.find((conclusion) => conclusions.includes(conclusion)) ?? "neutral" };
+}
+
+function simpleCommit(commit: Extract<GitObject, { type: "commit" }>): Json {
+  const person = (signature: typeof commit.author) => ({ name: signature.name, email: signature.email });
+  return {
+    id: commit.sha,
+    tree_id: commit.tree,
+    message: commit.message.replace(/\n$/, ""),
+    timestamp: timestamp(commit.committer.time * 1000),
+    author: person(commit.author),
+    committer: person(commit.committer),
+  };
+}
+
+export function checkSuite(site: Site, repo: Repo, headSha: string, runs: CheckRunState[], headBranch: string | null): Json {
+  const id = checkSuiteId(repo, headSha);
+  const url = `${repoUrl(site, repo)}/check-suites/${id}`;
+  const commit = repo.store.get(headSha);
+  const { status, conclusion } = suiteSummary(runs);
+  const first = runs[0]?.started_at ?? timestamp(Date.now());
+  const parent = commit?.type === "commit" ? (commit.parents[0] ?? null) : null;
+  return fill(
+    "check-suite",
+    {
+      id,
+      node_id: nodeId("CheckSuite", id),
+      head_branch: headBranch,
+      head_sha: headSha,
+      status,
+      conclusion,
+      url,
+      before: parent,
+      after: headSha,
+      pull_requests: [],
+      app: app(site),
+      repository: repository(site, repo, "repository"),
+      created_at: first,
+      updated_at: runs.reduce((latest, run) => (run.completed_at && run.completed_at > latest ? run.completed_at : latest), first),
+      head_commit: commit?.type === "commit" ? simpleCommit(commit) : null,
+      latest_check_runs_count: runs.length,
+      check_runs_url: `${url}/check-runs`,
+      rerequestable: true,
+      runs_rerequestable: true,
+    },
+    url,
+  );
+}
+
+export function pushCommit(site: Site, repo: Repo, commit: Extract<GitObject, { type: "commit" }>, files: { added: string[]; removed: string[]; modified: string[] }): Json {
+  const person = (signature: typeof commit.author) => ({ name: signature.name, email: signature.email, date: timestamp(signature.time * 1000) });
+  return {
+    id: commit.sha,
+    tree_id: commit.tree,
+    distinct: true,
+    message: commit.message.replace(/\n$/, ""),
+    timestamp: timestamp(commit.committer.time * 1000),
+    url: `${site.url}/${repo.fullName}/commit/${commit.sha}`,
+    author: person(commit.author),
+    committer: person(commit.committer),
+    ...files,
+  };
+}
+
+export function review(site: Site, repo: Repo, value: Review): Json {
+  const pullUrl = `${repoUrl(site, repo)}/pulls/${value.pullNumber}`;
+  const htmlUrl = `${site.url}/${repo.fullName}/pull/${value.pullNumber}#pullrequestreview-${value.id}`;
+  const known: Json = {
+    id: value.id,
+    node_id: nodeId("PullRequestReview", value.id),
+    user: user(site, value.user),
+    body: value.body,
+    state: value.state,
+    commit_id: value.commitId,
+    html_url: htmlUrl,
+    pull_request_url: pullUrl,
+    _links: { html: { href: htmlUrl }, pull_request: { href: pullUrl } },
+    author_association: "NONE",
+  };
+  if (value.submittedAt !== null) known.submitted_at = value.submittedAt;
+  return fill("pull-request-review", known, pullUrl);
+}
+
+export function commitStatus(site: Site, repo: Repo, value: CommitStatus): Json {
+  const url = `${repoUrl(site, repo)}/statuses/${value.sha}`;
+  return fill(
+    "status",
+    {
+      url,
+      avatar_url: `${site.url}/avatars/${encodeURIComponent(value.creator)}`,
+      id: value.id,
+      node_id: nodeId("StatusContext", value.id),
+      state: value.state,
+      description: value.description,
+      target_url: value.targetUrl,
+      context: value.context,
+      created_at: value.createdAt,
+      updated_at: value.createdAt,
+      creator: user(site, value.creator),
+    },
+    url,
+  );
 }

@@ -8,6 +8,8 @@
  * Owner and repository names are matched case-insensitively, as GitHub does.
  */
 import type { InstallationToken, Permissions } from "./auth.ts";
+import type { FaultTable } from "./faults.ts";
+import type { Hooks } from "./webhooks.ts";
 import { ObjectStore, readDirectory, type FileEntry, type Signature } from "./git.ts";
 import type { CheckRunState, IssueSeed, PullRequestSeed, RecordedRequest, RepoSeed } from "./types.ts";
 
@@ -16,6 +18,8 @@ export interface Comment {
   issueNumber: number;
   body: string;
   user: string;
+  /** Made with an installation token: GitHub then sets `performed_via_github_app`. */
+  viaApp: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -26,6 +30,7 @@ export interface Issue {
   body: string | null;
   user: string;
   state: "open" | "closed";
+  stateReason: "completed" | "not_planned" | "reopened" | "duplicate" | null;
   labels: string[];
   createdAt: string;
   updatedAt: string;
@@ -42,6 +47,29 @@ export interface PullState {
   mergeCommitSha: string | null;
   /** Frozen at merge time, when the branch may move on. */
   headShaAtMerge: string | null;
+  requestedReviewers: string[];
+  requestedTeams: string[];
+}
+
+export interface Review {
+  id: number;
+  pullNumber: number;
+  user: string;
+  body: string;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "PENDING";
+  commitId: string;
+  submittedAt: string | null;
+}
+
+export interface CommitStatus {
+  id: number;
+  sha: string;
+  state: "error" | "failure" | "pending" | "success";
+  context: string;
+  description: string | null;
+  targetUrl: string | null;
+  creator: string;
+  createdAt: string;
 }
 
 export interface Reaction {
@@ -56,6 +84,7 @@ export interface Label {
   id: number;
   name: string;
   color: string;
+  description: string | null;
 }
 
 export interface Repo {
@@ -65,6 +94,7 @@ export interface Repo {
   fullName: string;
   installationId: number;
   private: boolean;
+  ownerType: "User" | "Organization";
   defaultBranch: string;
   createdAt: string;
   store: ObjectStore;
@@ -74,13 +104,8 @@ export interface Repo {
   comments: Map<number, Comment>;
   labels: Map<string, Label>;
   reactions: Reaction[];
-}
-
-export interface Failure {
-  method: string | undefined;
-  path: RegExp | string;
-  response: { status: number; headers?: Record<string, string>; body?: unknown };
-  remaining: number;
+  reviews: Map<number, Review>;
+  statuses: CommitStatus[];
 }
 
 export interface World {
@@ -92,7 +117,8 @@ export interface World {
   repoIds: Map<string, number>;
   tokens: Map<string, InstallationToken>;
   rateLimits: Map<string, { used: number; resetAt: number }>;
-  failures: Failure[];
+  faults: FaultTable;
+  hooks: Hooks;
   requests: RecordedRequest[];
   violations: string[];
   nextId: number;
@@ -142,17 +168,20 @@ export function createWorld(
   appId: string,
   appSlug: string,
   permissions: Permissions,
+  faults: FaultTable,
+  hooks: Hooks,
   onRequest?: (request: RecordedRequest, violations: string[]) => void,
 ): World {
   return {
     appId,
     appSlug,
     installationPermissions: permissions,
+    faults,
+    hooks,
     repos: new Map(),
     repoIds: new Map(),
     tokens: new Map(),
     rateLimits: new Map(),
-    failures: [],
     requests: [],
     violations: [],
     nextId: 1,
@@ -215,6 +244,7 @@ export function addRepo(world: World, seed: RepoSeed): { sha: string } {
     fullName: seed.fullName,
     installationId: seed.installationId,
     private: seed.private ?? true,
+    ownerType: seed.ownerType ?? "User",
     defaultBranch,
     createdAt: timestamp(Date.now()),
     store: new ObjectStore(),
@@ -224,6 +254,8 @@ export function addRepo(world: World, seed: RepoSeed): { sha: string } {
     comments: new Map(),
     labels: new Map(),
     reactions: [],
+    reviews: new Map(),
+    statuses: [],
   };
   const tree = repo.store.writeTree(files);
   const sha = repo.store.writeCommit(tree, [], "Initial commit", author());
@@ -270,7 +302,17 @@ export function openPullRequest(world: World, fullName: string, seed: PullReques
   const baseSha = repo.branches.get(seed.base);
   if (baseSha === undefined) throw new UnknownBranchError(fullName, seed.base);
   if (!repo.branches.has(seed.head)) repo.branches.set(seed.head, headSha(world, fullName));
-  const pull: PullState = { head: seed.head, base: seed.base, draft: seed.draft ?? false, merged: false, mergedAt: null, mergeCommitSha: null, headShaAtMerge: null };
+  const pull: PullState = {
+    head: seed.head,
+    base: seed.base,
+    draft: seed.draft ?? false,
+    merged: false,
+    mergedAt: null,
+    mergeCommitSha: null,
+    headShaAtMerge: null,
+    requestedReviewers: [],
+    requestedTeams: [],
+  };
   repo.issues.set(seed.number, newIssue(world, repo, { number: seed.number, title: seed.title, body: seed.body, user: seed.user, labels: undefined }, pull));
 }
 
@@ -286,7 +328,7 @@ export function ensureLabels(world: World, repo: Repo, names: string[]): string[
     const key = name.toLowerCase();
     let label = repo.labels.get(key);
     if (!label) {
-      label = { id: nextId(world), name, color: "ededed" };
+      label = { id: nextId(world), name, color: "ededed", description: null };
       repo.labels.set(key, label);
     }
     return label.name;
@@ -315,6 +357,7 @@ function newIssue(world: World, repo: Repo, seed: IssueFields, pull: PullState |
     body: seed.body ?? null,
     user: seed.user ?? DEFAULT_USER,
     state: "open",
+    stateReason: null,
     labels: ensureLabels(world, repo, seed.labels ?? []),
     createdAt: now,
     updatedAt: now,

@@ -3,6 +3,10 @@
  * with and read back from it. Other rooms code against these names; change
  * them only together with every caller.
  */
+import type { FaultSpec } from "./faults.ts";
+import type { Delivery, WebhookOptions } from "./webhooks.ts";
+
+export type { Delivery, FaultSpec, WebhookOptions };
 
 export interface EmulatorOptions {
   /** 0 (default) = a free port. The server binds 127.0.0.1 only. */
@@ -13,10 +17,21 @@ export interface EmulatorOptions {
   appPublicKey?: string;
   /** Default "repoflow"; the app's comments are authored by `${appSlug}[bot]`. */
   appSlug?: string;
-  /** What every installation grants. Default: metadata read; contents, checks, issues, pull_requests write. */
+  /** What every installation grants. Default: `default_permissions` of app.yml, what the real App asks for. */
   permissions?: Record<string, "read" | "write">;
   /** Called after each request is answered, with the violations it added (the CLI logs through it). */
   onRequest?: (request: RecordedRequest, violations: string[]) => void;
+  /** Send webhooks for what happens in the emulator to this URL. Absent = no webhooks. */
+  webhooks?: WebhookOptions;
+  /** Called after each delivery attempt (the CLI logs through it). */
+  onDelivery?: (delivery: Delivery) => void;
+  /** Seeds the PRNG of faults with a `rate` (default 1), so chaos runs are reproducible. */
+  faultSeed?: number;
+}
+
+/** A person acting in a test; default "octocat". */
+export interface ActingUser {
+  user?: string;
 }
 
 export interface RepoSeed {
@@ -33,6 +48,8 @@ export interface RepoSeed {
   modes?: Record<string, "100644" | "100755" | "120000" | "160000">;
   /** Default true: an App's repositories are usually private, and then a token that may not see a repo gets GitHub's 404. */
   private?: boolean;
+  /** Default "User". An organization's repositories carry `organization` in their webhook payloads. */
+  ownerType?: "User" | "Organization";
 }
 
 export interface RecordedRequest {
@@ -111,8 +128,8 @@ export interface Emulator {
   violations: string[];
   /** Creates or replaces the repo, returns the head commit sha. */
   addRepo(seed: RepoSeed): { sha: string };
-  /** New commit on the default branch (or `branch`, created from the default head if new); null deletes a path. */
-  commit(fullName: string, files: Record<string, string | null>, message?: string, branch?: string): { sha: string };
+  /** New commit on the default branch (or `branch`, created from the default head if new); null deletes a path. Sends `push` (and `pull_request.synchronize` for pull requests from that branch), pushed by `as.user`. */
+  commit(fullName: string, files: Record<string, string | null>, message?: string, branch?: string, as?: ActingUser): { sha: string };
   headSha(fullName: string, branch?: string): string;
   /** Current state of every check run, in creation order. */
   checkRuns(fullName: string): CheckRunState[];
@@ -120,10 +137,32 @@ export interface Emulator {
   labels(fullName: string, issueNumber: number): string[];
   /** Reaction contents ("+1", "eyes", …) on an issue or on an issue comment. */
   reactions(fullName: string, target: { issue: number } | { comment: number }): string[];
+  /** Opened by `seed.user`: sends `issues.opened` (and `issues.labeled` per label). */
   openIssue(fullName: string, seed: IssueSeed): void;
+  /** Opened by `seed.user`: sends `pull_request.opened`. */
   openPullRequest(fullName: string, seed: PullRequestSeed): void;
   /** The next `times` (default 1) requests matching answer `response` instead; a string path matches exactly, a RegExp is tested on the path. */
   failNext(match: { method?: string; path: RegExp | string }, response: FailureResponse, times?: number): void;
+  /** Adds a fault (500/502, secondary or primary rate limit, delay, reset) aimed by method, path, `rate` and `times`; returns its id. */
+  inject(fault: FaultSpec): number;
+  /** Removes one fault, or every fault (including `failNext` ones) without an id. */
+  clearFaults(id?: number): void;
+  /** Every webhook delivery attempt so far, oldest first (redeliveries included). */
+  deliveries(): Delivery[];
+  /** Resolves once every webhook queued so far has been attempted. */
+  webhooksSettled(): Promise<void>;
+  /** A person comments (`issue_comment.created`); returns the comment id. */
+  comment(fullName: string, issueNumber: number, body: string, as?: ActingUser): { id: number };
+  /** A person adds a label (`issues.labeled` / `pull_request.labeled`). */
+  label(fullName: string, issueNumber: number, name: string, as?: ActingUser): void;
+  /** A person removes a label (`…unlabeled`). */
+  unlabel(fullName: string, issueNumber: number, name: string, as?: ActingUser): void;
+  /** A person submits a review (`pull_request_review.submitted`); returns the review id. */
+  review(fullName: string, pullNumber: number, review: { state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED"; body?: string } & ActingUser): { id: number };
+  /** A person closes an issue or pull request without merging (`issues.closed` / `pull_request.closed` with `merged: false`). */
+  closeIssue(fullName: string, issueNumber: number, as?: ActingUser & { reason?: "completed" | "not_planned" }): void;
+  /** A person reopens it (`…reopened`). */
+  reopenIssue(fullName: string, issueNumber: number, as?: ActingUser): void;
   /** Forget requests and violations (keeps repos). */
   reset(): void;
   close(): Promise<void>;

@@ -7,7 +7,7 @@
 import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../emulator/index.ts";
+import { readManifest, startEmulator, type Emulator } from "../emulator/index.ts";
 import { checkRunProblems } from "../emulator/limits.ts";
 import { appKeyPair, schemaCheckedFetch } from "../emulator/testing.ts";
 
@@ -54,7 +54,8 @@ async function raw(method: string, path: string, body?: unknown, bearer?: string
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ appPublicKey: keys.publicKey });
+  // The merge tests need contents: write, more than app.yml asks for (the default grant).
+  emulator = await startEmulator({ appPublicKey: keys.publicKey, permissions: { ...readManifest().permissions, contents: "write" } });
 });
 
 afterAll(async () => {
