@@ -3,10 +3,16 @@
  *
  *   node test/emulator/cli.ts --port 8788 [--app-id 1] [--app-public-key key.pem]
  *                             [--repo owner/name=installationId:dir ...]
+ *                             [--webhook-url http://127.0.0.1:8787/webhooks/github]
+ *                             [--fault-seed 1]
+ *
+ * The webhook secret comes from the environment (EMULATOR_WEBHOOK_SECRET),
+ * not a flag, so it does not show in the process list.
  *
  * Prints one JSON line `{"url": …}` on stdout once it listens (a parent
  * process waits for that line instead of polling the port), then logs every
- * request and every violation to stderr, and shuts down on SIGINT/SIGTERM.
+ * request, webhook delivery and violation to stderr, and shuts down on
+ * SIGINT/SIGTERM.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -17,7 +23,7 @@ class CliUsageError extends Error {
   override readonly name = "CliUsageError";
   constructor(problem: string) {
     super(
-      `repoflow: ${problem}; usage: node test/emulator/cli.ts --port 8788 [--app-id 1] [--app-public-key key.pem] [--repo owner/name=installationId:dir ...]`,
+      `repoflow: ${problem}; usage: node test/emulator/cli.ts --port 8788 [--app-id 1] [--app-public-key key.pem] [--repo owner/name=installationId:dir ...] [--webhook-url URL (secret in EMULATOR_WEBHOOK_SECRET)] [--fault-seed N]`,
     );
   }
 }
@@ -27,7 +33,7 @@ interface CliArguments {
   repos: RepoSeed[];
 }
 
-function parseArguments(argv: string[]): CliArguments {
+function parseArguments(argv: string[], env: NodeJS.ProcessEnv): CliArguments {
   const options: EmulatorOptions = {};
   const repos: RepoSeed[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -48,6 +54,18 @@ function parseArguments(argv: string[]): CliArguments {
       case "--app-public-key":
         options.appPublicKey = readFileSync(resolve(value), "utf8");
         break;
+      case "--webhook-url": {
+        if (!URL.canParse(value)) throw new CliUsageError(`--webhook-url must be a URL, got "${value}"`);
+        const secret = env.EMULATOR_WEBHOOK_SECRET;
+        options.webhooks = { url: value, ...(secret ? { secret } : {}) };
+        break;
+      }
+      case "--fault-seed": {
+        const seed = Number(value);
+        if (!Number.isInteger(seed)) throw new CliUsageError(`--fault-seed must be an integer, got "${value}"`);
+        options.faultSeed = seed;
+        break;
+      }
       case "--repo": {
         const match = /^([^/=\s]+\/[^/=\s]+)=(\d+):(.+)$/.exec(value);
         if (!match?.[1] || !match[2] || !match[3]) throw new CliUsageError(`--repo must look like owner/name=installationId:dir, got "${value}"`);
@@ -62,14 +80,19 @@ function parseArguments(argv: string[]): CliArguments {
 }
 
 async function main(): Promise<void> {
-  const { options, repos } = parseArguments(process.argv.slice(2));
+  const { options, repos } = parseArguments(process.argv.slice(2), process.env);
   const emulator = await startEmulator({
     ...options,
     onRequest: (request, violations) => {
       process.stderr.write(`emulator: ${request.method} ${request.path} ${request.status} ${request.operationId ?? "-"}\n`);
       for (const violation of violations) process.stderr.write(`emulator: VIOLATION ${violation}\n`);
     },
+    onDelivery: (delivery) => {
+      const name = delivery.action === null ? delivery.event : `${delivery.event}.${delivery.action}`;
+      process.stderr.write(`emulator: webhook ${name} ${delivery.guid}${delivery.redelivery ? " (redelivery)" : ""} → ${delivery.status}\n`);
+    },
   });
+  if (options.webhooks) process.stderr.write(`emulator: sending webhooks to ${options.webhooks.url}${options.webhooks.secret ? " (signed)" : " (unsigned: EMULATOR_WEBHOOK_SECRET is not set)"}\n`);
   for (const seed of repos) {
     const { sha } = emulator.addRepo(seed);
     process.stderr.write(`emulator: ${seed.fullName} (installation ${seed.installationId}) at ${sha} from ${seed.dir ?? "files"}\n`);

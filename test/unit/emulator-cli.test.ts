@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { verify } from "@octokit/webhooks-methods";
 import { afterEach, describe, expect, it } from "vitest";
+import { startReceiver } from "../emulator/testing.ts";
 
 const CLI = fileURLToPath(new URL("../emulator/cli.ts", import.meta.url).href);
 const WAIT_MS = 15_000;
@@ -27,14 +29,14 @@ interface Running {
   stderr: () => string;
 }
 
-function run(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function run(args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   children.push(child);
   return child;
 }
 
-function start(args: string[]): Promise<Running> {
-  const child = run(args);
+function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = run(args, env);
   let stdout = "";
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -90,6 +92,29 @@ describe("emulator CLI", () => {
     expect(await exited(child)).toBe(0);
     expect(stderr()).toContain("emulator: GET /repos/acme/disk/contents/hello.txt 200 repos/get-content");
     expect(stderr()).toContain("emulator: VIOLATION GET /repos/acme/disk/nope: GitHub's REST API has no such endpoint");
+  });
+
+  it("sends webhooks signed with EMULATOR_WEBHOOK_SECRET to --webhook-url, and logs each delivery", async () => {
+    const receiver = await startReceiver();
+    try {
+      const { child, url, stderr } = await start(["--port", "0", "--webhook-url", receiver.url], { EMULATOR_WEBHOOK_SECRET: "cli-secret" });
+      const dir = mkdtempSync(join(tmpdir(), "repoflow-emulator-cli-"));
+      dirs.push(dir);
+      await fetch(`${url}/_emulator/repos`, { method: "POST", body: JSON.stringify({ fullName: "acme/hooks", dir }) });
+      await fetch(`${url}/_emulator/repos/acme/hooks/issues`, { method: "POST", body: JSON.stringify({ number: 1, title: "From the CLI", user: "mona" }) });
+      const delivery = await receiver.waitFor((item) => item.event === "issues");
+      expect(await verify("cli-secret", delivery.body, delivery.headers["x-hub-signature-256"] ?? "")).toBe(true);
+      expect(delivery.payload).toMatchObject({ action: "opened", sender: { login: "mona" } });
+      // The line is written once the receiver's answer is in, which is after the receiver saw the delivery.
+      const logged = `emulator: webhook issues.opened ${delivery.headers["x-github-delivery"]} → OK`;
+      const deadline = Date.now() + WAIT_MS;
+      while (!stderr().includes(logged) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(stderr()).toContain(logged);
+      child.kill("SIGTERM");
+      expect(await exited(child)).toBe(0);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("exits 1 with the usage line on an unknown option", async () => {
