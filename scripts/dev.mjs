@@ -1,6 +1,8 @@
 // `npm run dev`: the service on http://127.0.0.1:8787 with wrangler's embedded local state,
 // plus the local GitHub API emulator (test/emulator; an emulator, not GitHub) on 127.0.0.1:8788
-// holding a demo repository made from repo-templates/.
+// holding a demo repository made from repo-templates/, and sending its webhooks to the service
+// signed with the WEBHOOK_SECRET of .dev.vars (deliveries made before wrangler listens are logged
+// as failed; redeliver them through GET /_emulator/deliveries and POST …/attempts).
 //
 // Creates .dev.vars from .dev.vars.example on first run, with a freshly generated PRIVATE_KEY:
 // the local app key only ever signs JWTs for the emulator, which checks them with its public half.
@@ -37,6 +39,7 @@ function stopAll(code) {
 }
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopAll(0));
 
+const servicePort = process.env.PORT ?? "8787";
 const emulatorUrl = new URL(readVar("GITHUB_API_URL") ?? "http://127.0.0.1:8788");
 if (emulatorUrl.hostname === "127.0.0.1") {
   const keyDir = mkdtempSync(join(tmpdir(), "repoflow-dev-"));
@@ -50,8 +53,10 @@ if (emulatorUrl.hostname === "127.0.0.1") {
       "--app-id", readVar("APP_ID") ?? "1",
       "--app-public-key", publicKeyFile,
       "--repo", `${DEMO_REPOSITORY}=${DEMO_INSTALLATION}:${root}repo-templates`,
+      "--webhook-url", `http://127.0.0.1:${servicePort}/webhooks/github`,
     ],
-    { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
+    // The secret goes through the environment, so it stays out of the process list.
+    { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, EMULATOR_WEBHOOK_SECRET: readVar("WEBHOOK_SECRET") ?? "" } },
   );
   children.push(emulator);
   emulator.on("exit", (code) => {
@@ -60,7 +65,7 @@ if (emulatorUrl.hostname === "127.0.0.1") {
   });
 }
 
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", process.env.PORT ?? "8787", ...process.argv.slice(2)], {
+const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", servicePort, ...process.argv.slice(2)], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

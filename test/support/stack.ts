@@ -2,11 +2,17 @@
  * The local stack used by end-to-end tests and the demo: the GitHub API
  * emulator with a freshly generated App key, and `wrangler dev` configured to
  * talk to it. Nothing here reaches the real GitHub.
+ *
+ * `webhooks: true` makes the emulator deliver what happens in it to the
+ * service's webhook route, signed with the stack's secret. It is off by
+ * default: with it on, the check runs the service creates come back to it as
+ * `check_run` events, which only stay harmless once the service ignores
+ * events its own App caused.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { startEmulator } from "../emulator/index.ts";
 import type { Emulator, EmulatorOptions } from "../emulator/types.ts";
-import { startService, type Service, type ServiceOptions } from "./service.ts";
+import { freePort, startService, type Service, type ServiceOptions } from "./service.ts";
 
 export const APP_ID = "4242";
 export const WEBHOOK_SECRET = "local-stack-secret";
@@ -20,12 +26,23 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: { log?: ServiceOptions["log"]; persistDir?: string; onRequest?: EmulatorOptions["onRequest"] } = {}): Promise<Stack> {
+export interface StackOptions {
+  log?: ServiceOptions["log"];
+  persistDir?: string;
+  onRequest?: EmulatorOptions["onRequest"];
+  /** Deliver the emulator's webhooks to the service (default false; see the file comment). */
+  webhooks?: boolean;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  // The webhook URL names the service's port, so the port is chosen before either starts.
+  const port = options.webhooks ? await freePort() : undefined;
   const emulator = await startEmulator({
     appId: APP_ID,
     appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString(),
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    ...(port === undefined ? {} : { webhooks: { url: `http://127.0.0.1:${port}/webhooks/github`, secret: WEBHOOK_SECRET } }),
   });
   const vars = {
     REPOFLOW_ENV: "local",
@@ -37,7 +54,12 @@ export async function startStack(options: { log?: ServiceOptions["log"]; persist
   };
   let service: Service;
   try {
-    service = await startService({ vars, ...(options.persistDir ? { persistDir: options.persistDir } : {}), ...(options.log ? { log: options.log } : {}) });
+    service = await startService({
+      vars,
+      ...(port === undefined ? {} : { port }),
+      ...(options.persistDir ? { persistDir: options.persistDir } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
   } catch (error) {
     await emulator.close();
     throw error;
