@@ -21,6 +21,7 @@ declare namespace Cloudflare {
     INGEST: Workflow<import("./dispatch/types").IngestParams>;
     INBOX: DurableObjectNamespace<import("./index").DeliveryInbox>;
     WORKFLOWS: Workflow;
+    CONTROLS: Workflow<import("./dispatch/types").ControlParams>;
   }
   interface GlobalProps {
     mainModule: typeof import("./index");

@@ -15,8 +15,10 @@ import {
   gatewayFetch,
   rearmInbox,
   recoverNow,
+  runCancel,
   runIngest,
   type AcceptOutcome,
+  type ControlParams,
   type GatewayProps,
   type IngestParams,
   type RunEvent,
@@ -47,6 +49,12 @@ export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
 export class IngestWorkflow extends WorkflowEntrypoint<Cloudflare.Env, IngestParams> {
   override async run(event: WorkflowEvent<IngestParams>, step: WorkflowStep) {
     return runIngest(this.env, event.payload, step);
+  }
+}
+
+export class ControlWorkflow extends WorkflowEntrypoint<Cloudflare.Env, ControlParams> {
+  override async run(event: WorkflowEvent<ControlParams>, step: WorkflowStep) {
+    return runCancel(this.env, event.payload.runId, step);
   }
 }
 

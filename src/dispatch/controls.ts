@@ -1,24 +1,35 @@
 /**
- * What a person can do to a run: cancel it, or re-run it.
+ * What a person can do to a run: cancel it, or re-run it. Both go through a
+ * durable Workflow, so a crash right after the click loses nothing.
+ *
+ * Cancel tells the truth (invariant 8). The click only records the request;
+ * the control run terminates the instance, waits until the engine confirms it
+ * stopped, and only then marks the row and the check run cancelled. A run
+ * that finished before the terminate took effect keeps its own outcome. A
+ * terminate that keeps failing is shown on the run, and the request is
+ * cleared so it can be asked again.
  *
  * Re-run means: from scratch, for the same triggering event, on the bundle of
  * the default branch's HEAD now, not the bundle the original run was pinned
  * to. A re-run is almost always asked for after fixing the workflow, and
  * running the broken code again would defeat it. The original run stays as it
- * was, pinned to its own code. The re-run goes through a durable ingest run
- * like any delivery, so a crash right after the request loses nothing.
+ * was, pinned to its own code. Its id comes from the click (the check_run
+ * delivery, or the request's idempotency key), so a retried step or a double
+ * click starts one re-run, not two.
  */
-import { countReruns, finishRun, getRun, listSteps, recordDelivery, type RunRecord } from "../store";
+import { finishRun, getRun, listSteps, recordDelivery, requestCancel, setRunProblem, clearCancelRequest, type RunRecord } from "../store";
 import type { ConfigEnv } from "../config";
 import { ingestInstanceId, payloadKey } from "./delivery";
-import { closeCheckRun, type CheckRunTarget } from "./run-checks";
-import type { Delivery, IngestParams } from "./types";
+import { LIVE_STATUSES, lookUpInstance, type WorkflowLike } from "./engine";
+import { CLOSE_CONFIG, closeCheckRun, closeOrRecord, type CheckRunTarget } from "./run-checks";
+import type { ControlParams, Delivery, IngestParams } from "./types";
 
 export interface ControlEnv extends ConfigEnv {
   DB: D1Database;
   BLOBS: R2Bucket;
   INGEST: Workflow<IngestParams>;
   WORKFLOWS: Workflow;
+  CONTROLS: Workflow<ControlParams>;
 }
 
 export class RunNotFoundError extends Error {
@@ -35,6 +46,14 @@ export class EventUnavailableError extends Error {
   }
 }
 
+/** The engine has not confirmed the run stopped yet: the confirm step retries. */
+export class RunStillLiveError extends Error {
+  override readonly name = "RunStillLiveError";
+  constructor(id: string, status: string) {
+    super(`repoflow: run ${id} is still ${status} after terminate.`);
+  }
+}
+
 function checkTarget(run: RunRecord): CheckRunTarget {
   return {
     runId: run.id,
@@ -46,31 +65,103 @@ function checkTarget(run: RunRecord): CheckRunTarget {
   };
 }
 
-/** Terminates the instance; a run that already finished is left as it is. Returns the run's status afterwards. */
+export function cancelInstanceId(runId: string): string {
+  return `cancel-${runId}`;
+}
+
+/** Records the request and starts the durable cancel; a run that already finished is returned as it is. */
 export async function cancelRun(env: ControlEnv, runId: string): Promise<RunRecord> {
   const run = await getRun(env.DB, runId);
   if (!run) throw new RunNotFoundError(runId);
-  if (run.status !== "queued" && run.status !== "running") return run;
-  const instance = await env.WORKFLOWS.get(runId).catch(() => null);
-  await instance?.terminate().catch((error: unknown) => console.warn(`repoflow: terminating ${runId}:`, error));
-  if (await finishRun(env.DB, runId, "cancelled", "Cancelled by a person.")) {
-    await closeCheckRun(env, checkTarget(run), run.checkRunId, { conclusion: "cancelled" }, await listSteps(env.DB, runId)).catch((error: unknown) =>
-      console.warn(`repoflow: could not mark the check run of ${runId} cancelled:`, error),
-    );
+  if (!(await requestCancel(env.DB, runId))) return run;
+  const id = cancelInstanceId(runId);
+  try {
+    await env.CONTROLS.create({ id, params: { kind: "cancel", runId } });
+  } catch (error) {
+    // One control run per run: a second click finds it; one that gave up earlier is started again.
+    const existing = await lookUpInstance(env.CONTROLS, id);
+    if (existing.state !== "found") throw error;
+    if (!LIVE_STATUSES.has(existing.status)) await existing.instance.restart();
   }
   return (await getRun(env.DB, runId)) ?? run;
 }
 
-/** Starts a durable ingest of the original event restricted to the run's workflow; returns the re-run's delivery id. */
-export async function rerunRun(env: ControlEnv, runId: string): Promise<{ deliveryId: string }> {
+/** The part of Cloudflare's WorkflowStep the control run uses, typed structurally so tests can supply their own. */
+export interface ControlStep {
+  do<T>(name: string, config: object, callback: (ctx?: unknown) => Promise<T>): Promise<T>;
+}
+
+const TERMINATE_CONFIG = { retries: { limit: 5, delay: "2 seconds", backoff: "exponential" }, timeout: "1 minute" } as const;
+/** The engine stops a terminated run within moments; a minute of confirming covers a busy engine. */
+const CONFIRM_CONFIG = { retries: { limit: 8, delay: "1 second", backoff: "exponential" }, timeout: "30 seconds" } as const;
+
+export interface CancelOutcome {
+  outcome: "cancelled" | "finished on its own" | "not stopped";
+}
+
+export async function runCancel(env: ControlEnv, runId: string, step: ControlStep): Promise<CancelOutcome> {
+  let stopped: "terminated" | "finished" | "missing";
+  try {
+    await step.do("terminate", TERMINATE_CONFIG, () => terminate(env.WORKFLOWS, runId));
+    stopped = await step.do("confirm stopped", CONFIRM_CONFIG, () => confirmStopped(env.WORKFLOWS, runId));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await step.do("record the failure", TERMINATE_CONFIG, async () => {
+      await setRunProblem(env.DB, runId, `repoflow: the cancel could not stop the run: ${message}`);
+      await clearCancelRequest(env.DB, runId);
+    });
+    return { outcome: "not stopped" };
+  }
+  const outcome = await step.do("record", TERMINATE_CONFIG, () => recordCancel(env, runId, stopped));
+  if (outcome.outcome === "cancelled") {
+    await step.do("close the check run", CLOSE_CONFIG, async (ctx?: unknown) => {
+      const run = await getRun(env.DB, runId);
+      if (run?.status !== "cancelled") return;
+      await closeOrRecord(env.DB, ctx, runId, async () =>
+        closeCheckRun(env, checkTarget(run), run.checkRunId, { conclusion: "cancelled" }, await listSteps(env.DB, runId)),
+      );
+    });
+  }
+  return outcome;
+}
+
+async function terminate(binding: WorkflowLike, runId: string): Promise<void> {
+  const lookup = await lookUpInstance(binding, runId);
+  if (lookup.state === "unknown") throw lookup.error;
+  if (lookup.state === "missing") return;
+  if (LIVE_STATUSES.has(lookup.status)) await lookup.instance.terminate();
+}
+
+/** How the engine left the run: stopped by the terminate, or over before it took effect. */
+async function confirmStopped(binding: WorkflowLike, runId: string): Promise<"terminated" | "finished" | "missing"> {
+  const lookup = await lookUpInstance(binding, runId);
+  if (lookup.state === "unknown") throw lookup.error;
+  if (lookup.state === "missing") return "missing";
+  if (LIVE_STATUSES.has(lookup.status)) throw new RunStillLiveError(runId, lookup.status);
+  return lookup.status === "terminated" ? "terminated" : "finished";
+}
+
+async function recordCancel(env: ControlEnv, runId: string, stopped: "terminated" | "finished" | "missing"): Promise<CancelOutcome> {
+  if (stopped === "finished") {
+    // Its own closing step records its outcome; the cancel changes nothing.
+    await clearCancelRequest(env.DB, runId);
+    return { outcome: "finished on its own" };
+  }
+  await finishRun(env.DB, runId, "cancelled", "Cancelled by a person.");
+  return { outcome: "cancelled" };
+}
+
+/**
+ * Starts a durable ingest of the original event restricted to the run's workflow; returns the re-run's delivery id.
+ * `clickId` names the click: the same id twice starts one re-run.
+ */
+export async function rerunRun(env: ControlEnv, runId: string, clickId: string = crypto.randomUUID()): Promise<{ deliveryId: string }> {
   const run = await getRun(env.DB, runId);
   if (!run) throw new RunNotFoundError(runId);
   const key = payloadKey(run.deliveryId);
   if (!(await env.BLOBS.head(key))) throw new EventUnavailableError(runId);
-  // Two quick clicks compute the same id: the second finds the instance and starts nothing.
-  const attempt = (await countReruns(env.DB, run.deliveryId)) + 1;
   const delivery: Delivery = {
-    id: `${run.deliveryId}.rerun${attempt}`,
+    id: `${run.deliveryId}.rerun-${await shortHash(`${run.id}\0${clickId}`)}`,
     event: run.event,
     action: run.action,
     installationId: run.installationId,
@@ -80,8 +171,13 @@ export async function rerunRun(env: ControlEnv, runId: string): Promise<{ delive
   };
   const instanceId = await ingestInstanceId(delivery.id);
   await env.INGEST.create({ id: instanceId, params: { delivery, payloadKey: key } }).catch(async (error: unknown) => {
-    if (!(await env.INGEST.get(instanceId).catch(() => null))) throw error;
+    if ((await lookUpInstance(env.INGEST, instanceId)).state !== "found") throw error;
   });
   await recordDelivery(env.DB, { ...delivery, instanceId });
   return { deliveryId: delivery.id };
+}
+
+async function shortHash(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -18,7 +18,17 @@ import { readArtifact } from "./artifacts";
 import { finishRun, getRun, listSteps, markRunStarted } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
 import { DEFAULT_STEP_LIMITS, ReportingStep, errorMessage, isEngineAbort, type EngineStep } from "./reporting-step";
-import { CheckRunProgress, closeCheckRun, openCheckRun, type CheckRunTarget, type FailureDetail } from "./run-checks";
+import {
+  CheckRunProgress,
+  CLOSE_CONFIG,
+  closeCheckRun,
+  closeOrRecord,
+  openCheckRun,
+  recordOpening,
+  type CheckRunOpening,
+  type CheckRunTarget,
+  type FailureDetail,
+} from "./run-checks";
 import { RunObserver } from "./run-observer";
 import type { RunMetadata } from "./types";
 
@@ -34,8 +44,7 @@ interface TenantRunner {
   run(event: RunEvent, step: ReportingStep): Promise<unknown>;
 }
 
-/** Closing the check run gets more patience than a tenant step: it is the run's visible outcome. */
-const CLOSE_CONFIG = { retries: { limit: 5, delay: "5 seconds", backoff: "exponential" }, timeout: "1 minute" } as const;
+type Outcome = { conclusion: "success" } | { conclusion: "failure"; error: FailureDetail };
 
 export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunEvent, step: WorkflowStep): Promise<unknown> {
   const params = event.payload;
@@ -49,12 +58,16 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
       workflowName: record?.workflowName ?? params.workflow,
       deliveryId: params.event.deliveryId,
     };
-    const checkRunId = await openCheckRun(env, target);
-    await markRunStarted(env.DB, params.runId, checkRunId);
-    return { ...target, checkRunId };
+    const opening = await openCheckRun(env, target);
+    await markRunStarted(env.DB, params.runId, opening.id);
+    await recordOpening(env.DB, params.runId, opening);
+    return { ...target, opening };
   });
 
-  const observer = new RunObserver(env.DB, params.runId, new CheckRunProgress(env, target, target.checkRunId));
+  // Every entry into run() (each wake, each replay) reads the row: a check run opened after the start step is known there.
+  const known = (await getRun(env.DB, params.runId))?.checkRunId ?? null;
+  const opening: CheckRunOpening = known !== null ? { id: known } : target.opening;
+  const observer = new RunObserver(env.DB, params.runId, new CheckRunProgress(env, target, opening));
   const skipSleeps = metadata.skipSleeps === true && readConfig(env).mode === "local";
   const reporting = new ReportingStep(step as unknown as EngineStep, observer, { ...DEFAULT_STEP_LIMITS, skipSleeps });
   const tenant = loadTenant(env, metadata).getEntrypoint("TenantWorkflow") as unknown as TenantRunner;
@@ -67,35 +80,26 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
     await step.do("repoflow: failed", CLOSE_CONFIG, async (ctx) => {
       const artifact = await readArtifact(env.BLOBS, metadata.bundleHash).catch(() => null);
       const detail = failureDetail(error, artifact?.modules["bundle.js"] ?? null);
-      await finishRun(env.DB, params.runId, "failed", detail.message);
-      await closeQuietlyOnLastAttempt(ctx, async () =>
-        closeCheckRun(env, target, target.checkRunId, { conclusion: "failure", error: detail }, await listSteps(env.DB, params.runId)),
-      );
+      await settle(env, target, ctx, "failed", { conclusion: "failure", error: detail });
     });
     throw error;
   }
-  await step.do("repoflow: succeeded", CLOSE_CONFIG, async (ctx) => {
-    await finishRun(env.DB, params.runId, "succeeded");
-    await closeQuietlyOnLastAttempt(ctx, async () =>
-      closeCheckRun(env, target, target.checkRunId, { conclusion: "success" }, await listSteps(env.DB, params.runId)),
-    );
-  });
+  await step.do("repoflow: succeeded", CLOSE_CONFIG, (ctx) => settle(env, target, ctx, "succeeded", { conclusion: "success" }));
   return result ?? null;
 }
 
 /**
- * GitHub may be down for longer than the close step's retries. On the last
- * attempt a failure is logged instead of thrown: the run's own outcome is
- * already recorded, and failing the run over its report would be wrong.
+ * Records the run's outcome, then makes the check run say the same. The row
+ * decides: when a cancel got there first, the row says cancelled and the
+ * check run is the cancel's to close, never this run's success or failure.
+ * On a retried attempt the row already holds this outcome, and the close is
+ * tried again.
  */
-async function closeQuietlyOnLastAttempt(ctx: unknown, close: () => Promise<void>): Promise<void> {
-  const attempt = (ctx as { attempt?: number } | undefined)?.attempt ?? 1;
-  try {
-    await close();
-  } catch (error) {
-    if (attempt <= CLOSE_CONFIG.retries.limit) throw error;
-    console.error("repoflow: giving up on completing the check run:", error);
-  }
+async function settle(env: RunEnv, target: CheckRunTarget, ctx: unknown, status: "succeeded" | "failed", outcome: Outcome): Promise<void> {
+  await finishRun(env.DB, target.runId, status, outcome.conclusion === "failure" ? outcome.error.message : undefined);
+  const row = await getRun(env.DB, target.runId);
+  if (row?.status !== status) return;
+  await closeOrRecord(env.DB, ctx, target.runId, async () => closeCheckRun(env, target, row.checkRunId, outcome, await listSteps(env.DB, target.runId)));
 }
 
 /**

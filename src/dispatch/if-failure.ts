@@ -8,7 +8,7 @@ import type { ConfigEnv } from "../config";
 import type { RunSource } from "./start-runs";
 import { runInstanceId } from "./triggers";
 
-export async function failIfCheck(env: ConfigEnv, source: RunSource, workflow: WorkflowManifestEntry, message: string): Promise<void> {
+export async function failIfCheck(env: ConfigEnv & { DB: D1Database }, source: RunSource, workflow: WorkflowManifestEntry, message: string): Promise<void> {
   const target: CheckRunTarget = {
     runId: await runInstanceId(source.delivery.id, workflow.file, 1),
     installationId: source.installationId,

@@ -22,11 +22,12 @@ import { evaluateIf, forwardToWaitingRuns, startRun, type RunSource, type StartE
 import { failIfCheck } from "./if-failure";
 import { causedBySelf, sentByABot } from "./self-events";
 import { headShaOf, matchesTrigger, pushTouchesWorkflows } from "./triggers";
-import type { Delivery, IngestParams } from "./types";
+import type { ControlParams, Delivery, IngestParams } from "./types";
 
 export interface IngestEnv extends StartEnv, ConfigEnv {
   BLOBS: R2Bucket;
   INGEST: Workflow<IngestParams>;
+  CONTROLS: Workflow<ControlParams>;
 }
 
 /** The part of Cloudflare's WorkflowStep that ingest uses, typed structurally. */
@@ -205,7 +206,8 @@ async function handleCheckRunControl(env: IngestEnv, delivery: RepositoryDeliver
   const run = await getRun(env.DB, runId);
   if (!run || run.repository !== delivery.repository) return false;
   if (delivery.action === "rerequested") {
-    await rerunRun(env, runId);
+    // The click's own delivery id names the re-run: a retried step or a redelivered click starts one.
+    await rerunRun(env, runId, delivery.id);
     return true;
   }
   if (delivery.action === "requested_action" && p.requested_action?.identifier === CANCEL_ACTION) {

@@ -116,6 +116,7 @@ export class ReportingStep extends RpcTarget {
       throw new StepUsageError(`repoflow: step.do("${name}") needs a function: step.do("${name}", async () => { ... }).`);
     }
     const config = this.#config(name, typeof configOrCallback === "function" ? undefined : configOrCallback);
+    const retries = retryLimit(config);
     const observer = this.#observer;
     await observer.started({ name, kind: "do", status: "running" });
     try {
@@ -124,7 +125,13 @@ export class ReportingStep extends RpcTarget {
         try {
           return await (callback as (ctx: unknown) => Promise<unknown>)(ctx);
         } catch (error) {
-          throw retryable(error) ? error : new NonRetryableError(errorMessage(error));
+          const again = retryable(error);
+          // The last attempt's failure is shown at once, before the engine decides what comes next.
+          // A failed record must not replace the author's error; the catch below records it again.
+          if (!again || attemptOf(ctx) > retries) {
+            await observer.finished(name, { status: "failed", error: errorMessage(error) }).catch(() => undefined);
+          }
+          throw again ? error : new NonRetryableError(errorMessage(error));
         }
       });
       await observer.finished(name, { status: "succeeded", outputBytes: byteSize(result) });
@@ -234,6 +241,20 @@ function retryable(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   if (name === "NonRetryableError") return false;
   return !/exceeded (its )?CPU|CPU time limit/i.test(errorMessage(error));
+}
+
+/** Cloudflare's default when a config names no retries (5). */
+const ENGINE_DEFAULT_RETRIES = 5;
+
+function retryLimit(config: object): number {
+  const limit = (config as { retries?: { limit?: unknown } }).retries?.limit;
+  return typeof limit === "number" && Number.isFinite(limit) ? limit : ENGINE_DEFAULT_RETRIES;
+}
+
+/** The engine numbers attempts from 1 in the context it hands the callback. */
+function attemptOf(ctx: unknown): number {
+  const attempt = (ctx as { attempt?: unknown } | null)?.attempt;
+  return typeof attempt === "number" ? attempt : 1;
 }
 
 function byteSize(value: unknown): number {

@@ -1,13 +1,19 @@
 /**
  * The check run of one run: created in_progress when the run starts, its
- * summary re-rendered as steps finish, completed with the outcome. Opening and
- * progress are best effort (an outage is logged and the next update catches
- * up); closing throws, so the caller's step retries it.
+ * summary re-rendered as steps finish, completed with the outcome.
+ *
+ * A check run is the run's face on GitHub, so it is never silently missing:
+ * - an open that failed (an outage) is retried by every later update, and by
+ *   the close, until GitHub takes it (opening is idempotent by external_id);
+ * - one GitHub refuses outright (422: it does not know the commit; 403: the
+ *   installation may not write checks) is not retried, and the refusal is
+ *   recorded on the run, where the dashboard and the API show it;
+ * - closing throws on an outage, so the caller's step retries it.
  */
 import { readConfig, type ConfigEnv } from "../config";
 import { createGitHubClient, renderCheckRunOutput, updateCheckRun, upsertCheckRun, type GitHubClient } from "../github";
 import type { RunStepReport } from "../github";
-import type { StepRecord } from "../store";
+import { recordCheckRunId, setRunProblem, type StepRecord } from "../store";
 import type { ProgressSink } from "./run-observer";
 
 export interface CheckRunTarget {
@@ -24,6 +30,31 @@ export interface FailureDetail {
   file?: string;
   line?: number;
   column?: number;
+}
+
+/**
+ * Closing the check run gets more patience than a tenant step: it is the run's
+ * visible outcome. 10 retries from 10 s, doubling, ride out a GitHub outage of
+ * about 2¾ hours before the close gives up, and giving up is recorded on the
+ * run (closeOrRecord), never silent.
+ */
+export const CLOSE_CONFIG = { retries: { limit: 10, delay: "10 seconds", backoff: "exponential" }, timeout: "1 minute" } as const;
+
+/**
+ * GitHub may be down for longer than the close step's retries. On the last
+ * attempt the failure is recorded on the run (dashboard and API show it)
+ * instead of thrown: the run's own outcome is already recorded, and failing
+ * the run over its report would be wrong.
+ */
+export async function closeOrRecord(db: D1Database, ctx: unknown, runId: string, close: () => Promise<void>): Promise<void> {
+  const attempt = (ctx as { attempt?: number } | undefined)?.attempt ?? 1;
+  try {
+    await close();
+  } catch (error) {
+    if (attempt <= CLOSE_CONFIG.retries.limit) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    await setRunProblem(db, runId, `repoflow: the check run could not be completed after ${attempt} attempts: ${message}`);
+  }
 }
 
 /** The identifier of the "Cancel" button on an in-progress check run (check_run.requested_action). */
@@ -56,8 +87,19 @@ export function stepReports(steps: readonly StepRecord[], now = Date.now()): Run
   });
 }
 
-/** Creates (or finds, on a replayed step) the run's check run; null when GitHub could not be reached. */
-export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget): Promise<number | null> {
+/** What opening a check run came to: its id, GitHub's refusal (final), or a failure worth retrying. */
+export type CheckRunOpening = { id: number } | { id: null; refused: string } | { id: null; failed: string };
+
+/** GitHub's answers that will not change on a retry: 422 (unknown commit, invalid request), 403 without a rate limit, 404. */
+function refusal(error: unknown): string | null {
+  const { status, name, message } = error as { status?: unknown; name?: unknown; message?: unknown };
+  if (name === "GitHubRateLimitError") return null;
+  if (status === 422 || status === 403 || status === 404) return `GitHub refused the check run (${status}): ${String(message)}`;
+  return null;
+}
+
+/** Creates (or finds, on a replayed step) the run's check run. Never throws: the run goes on without it. */
+export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget): Promise<CheckRunOpening> {
   try {
     const { id } = await upsertCheckRun(client(env, target), {
       ...repoRef(target),
@@ -69,46 +111,78 @@ export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget): Prom
       output: renderCheckRunOutput({ title: "Running", steps: [] }),
       actions: [CANCEL_BUTTON],
     });
-    return id;
+    return { id };
   } catch (error) {
-    console.warn(`repoflow: could not create the check run for ${target.runId}:`, error);
-    return null;
+    const refused = refusal(error);
+    if (refused !== null) return { id: null, refused };
+    console.warn(`repoflow: could not create the check run for ${target.runId} yet; the next update tries again:`, error);
+    return { id: null, failed: error instanceof Error ? error.message : String(error) };
   }
 }
 
+/** Records what an opening came to on the run: the id, or the refusal for people to see. */
+export async function recordOpening(db: D1Database, runId: string, opening: CheckRunOpening): Promise<void> {
+  if (opening.id !== null) await recordCheckRunId(db, runId, opening.id);
+  else if ("refused" in opening) await setRunProblem(db, runId, opening.refused);
+}
+
+/**
+ * The check run's live summary. Starts from what the run's start step got; an
+ * id still missing is asked for again on each update, so a brief outage at the
+ * start does not hide the check run for the whole run.
+ */
 export class CheckRunProgress implements ProgressSink {
+  #opening: CheckRunOpening;
+
   constructor(
-    private readonly env: ConfigEnv,
+    private readonly env: ConfigEnv & { DB: D1Database },
     private readonly target: CheckRunTarget,
-    private readonly checkRunId: number | null,
-  ) {}
+    opening: CheckRunOpening,
+  ) {
+    this.#opening = opening;
+  }
 
   async progress(steps: StepRecord[]): Promise<void> {
-    if (this.checkRunId === null) return;
+    if (this.#opening.id === null && "failed" in this.#opening) {
+      this.#opening = await openCheckRun(this.env, this.target);
+      await recordOpening(this.env.DB, this.target.runId, this.#opening);
+    }
+    if (this.#opening.id === null) return;
     await updateCheckRun(client(this.env, this.target), {
       ...repoRef(this.target),
-      checkRunId: this.checkRunId,
+      checkRunId: this.#opening.id,
       output: renderCheckRunOutput({ title: "Running", steps: stepReports(steps) }),
     });
   }
 }
 
+/**
+ * Completes the check run with the run's outcome, creating it first if it is
+ * still missing. Throws on an outage (the caller's step retries); a check run
+ * GitHub refuses is recorded on the run and not retried.
+ */
 export async function closeCheckRun(
-  env: ConfigEnv,
+  env: ConfigEnv & { DB: D1Database },
   target: CheckRunTarget,
   checkRunId: number | null,
   outcome: { conclusion: "success" | "cancelled" } | { conclusion: "failure"; error: FailureDetail },
   steps: readonly StepRecord[],
 ): Promise<void> {
   const octokit = client(env, target);
-  const id = checkRunId ?? (await openCheckRun(env, target));
-  if (id === null) throw new Error(`repoflow: GitHub did not accept the check run for ${target.runId}.`);
+  let id = checkRunId;
+  if (id === null) {
+    const opening = await openCheckRun(env, target);
+    await recordOpening(env.DB, target.runId, opening);
+    if ("refused" in opening) return;
+    if ("failed" in opening) throw new Error(`repoflow: GitHub did not take the check run for ${target.runId} yet: ${opening.failed}`);
+    id = opening.id;
+  }
   const title = { success: "Succeeded", failure: "Failed", cancelled: "Cancelled" }[outcome.conclusion];
   const output = renderCheckRunOutput({
     title,
     steps: stepReports(steps),
     ...(outcome.conclusion === "failure" ? { error: outcome.error } : {}),
   });
-  await updateCheckRun(octokit, { ...repoRef(target), checkRunId: id, state: { status: "completed", conclusion: outcome.conclusion }, output });
-  await octokit.rest.checks.update({ ...repoRef(target), check_run_id: id, actions: [] });
+  // Completed and without its Cancel button in one request: a reader never sees a finished run offering to stop.
+  await updateCheckRun(octokit, { ...repoRef(target), checkRunId: id, state: { status: "completed", conclusion: outcome.conclusion }, output, actions: [] });
 }

@@ -10,7 +10,7 @@
  */
 import { wrapWorkflowBinding } from "@cloudflare/dynamic-workflows";
 import type { RunParams, TriggerContext, WorkflowManifestEntry } from "../runtime";
-import { insertRun, listRunsWaitingFor } from "../store";
+import { getRun, insertRun, listRunsWaitingFor } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
 import { runInstanceId } from "./triggers";
 import type { Delivery, RunMetadata } from "./types";
@@ -86,6 +86,8 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     workflow: workflow.file,
     ...(source.delivery.skipSleeps ? { skipSleeps: true } : {}),
   };
+  // Cancelled before its instance existed (a cancel racing a slow start): it must not start afterwards.
+  if ((await getRun(env.DB, runId))?.status === "cancelled") return { runId, created: false };
   try {
     await wrapWorkflowBinding(metadata).create({ id: runId, params });
     return { runId, created: true };

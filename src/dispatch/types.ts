@@ -24,6 +24,9 @@ export type IngestParams = { delivery: Delivery } & ({ payload: unknown } | { pa
 
 export type AcceptOutcome = "accepted" | "duplicate";
 
+/** The params of a control run (the repoflow-controls Workflow): one durable action a person asked for. */
+export type ControlParams = { kind: "cancel"; runId: string };
+
 /**
  * The dispatcher metadata stored with every run (through wrapWorkflowBinding):
  * everything needed to rebuild the run's Dynamic Worker, and nothing secret.

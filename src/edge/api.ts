@@ -149,14 +149,17 @@ export function apiRoutes() {
   api.post("/api/runs/:id/cancel", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
     if (!run) return c.json(runNotFound(c.req.param("id")), 404);
-    return c.json({ run: await cancelRun(c.env, run.id) });
+    // Accepted, not done: the run says cancelled once the engine confirms it stopped (cancelRequestedAt meanwhile).
+    return c.json({ run: await cancelRun(c.env, run.id) }, 202);
   });
 
   api.post("/api/runs/:id/rerun", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
     if (!run) return c.json(runNotFound(c.req.param("id")), 404);
     try {
-      return c.json(await rerunRun(c.env, run.id), 202);
+      // The same Idempotency-Key twice starts one re-run; without one, every request is a new re-run.
+      const key = c.req.header("idempotency-key")?.trim();
+      return c.json(await (key ? rerunRun(c.env, run.id, key) : rerunRun(c.env, run.id)), 202);
     } catch (error) {
       if (error instanceof RunNotFoundError) return c.json(runNotFound(run.id), 404);
       if (error instanceof EventUnavailableError) return c.json({ error: "event_unavailable", message: error.message }, 409);

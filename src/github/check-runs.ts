@@ -185,11 +185,13 @@ export interface CheckRunUpdate extends RepoRef {
   state?: CheckRunState;
   /** The complete output; its annotations are the whole list in a stable order, of which only those GitHub lacks are sent. */
   output?: CheckRunOutput;
+  /** The buttons, replaced with the last request (an empty list removes them, as a completed run needs). */
+  actions?: NonNullable<NewCheckRun["actions"]>;
 }
 
 /** Moves a check run along (in_progress, then completed with a conclusion) and sends annotations in batches GitHub accepts. */
 export async function updateCheckRun(octokit: GitHubClient, update: CheckRunUpdate, limits: CheckRunLimits = CHECK_RUN_LIMITS): Promise<void> {
-  const { owner, repo, checkRunId, output, state } = update;
+  const { owner, repo, checkRunId, output, state, actions } = update;
   let pending: CheckRunAnnotation[] = [];
   if (output !== undefined && output.annotations.length > 0) {
     const { data } = await octokit.rest.checks.get({ owner, repo, check_run_id: checkRunId });
@@ -207,6 +209,7 @@ export async function updateCheckRun(octokit: GitHubClient, update: CheckRunUpda
       check_run_id: checkRunId,
       ...(output === undefined ? {} : { output: { title: output.title, summary: output.summary, ...(output.text === undefined ? {} : { text: output.text }), ...(annotations.length > 0 ? { annotations } : {}) } }),
       ...(last && state !== undefined ? stateFields(state) : {}),
+      ...(last && actions !== undefined ? { actions } : {}),
     });
   }
 }

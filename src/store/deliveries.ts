@@ -73,13 +73,3 @@ function toDelivery(row: Record<string, unknown>): DeliveryRecord {
     error: (row.error as string | null) ?? null,
   };
 }
-
-/** How many re-runs were already asked for a delivery (their ids are `<delivery>.rerunN`). */
-export async function countReruns(db: D1Database, deliveryId: string): Promise<number> {
-  await ensureSchema(db);
-  const row = await db
-    .prepare("SELECT COUNT(*) AS n FROM deliveries WHERE id > ? AND id < ?")
-    .bind(`${deliveryId}.rerun`, `${deliveryId}.rerun\uffff`)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}

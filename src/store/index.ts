@@ -1,12 +1,16 @@
 export { ensureSchema } from "./schema";
 export { upsertInstallation, deleteInstallation, updateRepositories, listInstallations, listRepositories } from "./installations";
-export { recordDelivery, recordDeliveries, finishDelivery, getDelivery, listUnfinishedDeliveries, countReruns } from "./deliveries";
+export { recordDelivery, recordDeliveries, finishDelivery, getDelivery, listUnfinishedDeliveries } from "./deliveries";
 export { findBundle, findBundleForCommit, linkCommit, saveBundle } from "./bundles";
 export {
   insertRun,
   markRunStarted,
   finishRun,
   touchRun,
+  recordCheckRunId,
+  setRunProblem,
+  requestCancel,
+  clearCancelRequest,
   listRunsFailedWith,
   reviveRun,
   getRun,
@@ -21,7 +25,6 @@ export {
 export type { RunFilter } from "./runs";
 export { appendRunLogs, listRunLogs, MAX_LOG_BYTES_PER_RUN } from "./logs";
 export type { LogLine, RunLogs } from "./logs";
-export { TERMINAL_RUN_STATUSES } from "./types";
 export type {
   Installation,
   Repository,

@@ -6,7 +6,7 @@
 import { ensureSchema } from "./schema";
 import type { RunRecord, RunStatus, StepKind, StepRecord, StepStatus } from "./types";
 
-type NewRun = Omit<RunRecord, "status" | "checkRunId" | "error" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt">;
+type NewRun = Omit<RunRecord, "status" | "checkRunId" | "error" | "problem" | "cancelRequestedAt" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt">;
 
 export async function insertRun(db: D1Database, run: NewRun): Promise<void> {
   await ensureSchema(db);
@@ -63,6 +63,34 @@ export async function reviveRun(db: D1Database, id: string, error: string): Prom
     .bind(new Date().toISOString(), id, error)
     .run();
   return result.meta.changes > 0;
+}
+
+/** The check run's id once GitHub gave one, whenever that was (an open retried after the run started). */
+export async function recordCheckRunId(db: D1Database, id: string, checkRunId: number): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE runs SET check_run_id = COALESCE(check_run_id, ?) WHERE id = ?").bind(checkRunId, id).run();
+}
+
+/** Records (or clears, with null) what went wrong around a run. */
+export async function setRunProblem(db: D1Database, id: string, problem: string | null): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE runs SET problem = ?, updated_at = ? WHERE id = ?").bind(problem, new Date().toISOString(), id).run();
+}
+
+/** Marks a cancel as asked for; false when the run already finished. */
+export async function requestCancel(db: D1Database, id: string): Promise<boolean> {
+  await ensureSchema(db);
+  const now = new Date().toISOString();
+  const result = await db
+    .prepare("UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?), updated_at = ? WHERE id = ? AND status IN ('queued', 'running')")
+    .bind(now, now, id)
+    .run();
+  return result.meta.changes > 0;
+}
+
+export async function clearCancelRequest(db: D1Database, id: string): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE runs SET cancel_requested_at = NULL, updated_at = ? WHERE id = ?").bind(new Date().toISOString(), id).run();
 }
 
 export async function touchRun(db: D1Database, id: string): Promise<void> {
@@ -219,6 +247,8 @@ function toRun(row: Record<string, unknown>): RunRecord {
     status: row.status as RunStatus,
     checkRunId: (row.check_run_id as number | null) ?? null,
     error: text("error"),
+    problem: text("problem"),
+    cancelRequestedAt: text("cancel_requested_at"),
     createdAt: String(row.created_at),
     startedAt: text("started_at"),
     finishedAt: text("finished_at"),

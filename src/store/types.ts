@@ -31,7 +31,6 @@ export interface DeliveryRecord {
 }
 
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
 
 export interface RunRecord {
   id: string;
@@ -50,6 +49,10 @@ export interface RunRecord {
   status: RunStatus;
   checkRunId: number | null;
   error: string | null;
+  /** A problem around the run that is not its outcome (a check run GitHub refused, a cancel that failed). */
+  problem: string | null;
+  /** When a person asked to cancel it; the status turns cancelled only once the engine confirms the run stopped. */
+  cancelRequestedAt: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

@@ -55,8 +55,11 @@ describe("cancel", () => {
     await waitFor("the sleep", () => stack.emulator.checkRuns(repo.fullName).find((c) => c.output.summary?.includes("a long nap")), 30_000);
 
     const res = await fetch(`${stack.service.url}/api/runs/${run!.id}/cancel`, { method: "POST" });
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { run: RunView }).run.status).toBe("cancelled");
+    // Accepted, not yet true: the run says cancelled only once the engine confirms it stopped (invariant 8).
+    expect(res.status).toBe(202);
+    const asked = ((await res.json()) as { run: RunView & { cancelRequestedAt: string | null } }).run;
+    expect(asked).toMatchObject({ status: "running", cancelRequestedAt: expect.any(String) });
+    await waitFor("the run to say cancelled", () => runsWith(sent.id, "cancelled"), 60_000);
     const check = await waitFor("the cancelled check run", () => stack.emulator.checkRuns(repo.fullName).find((c) => c.status === "completed"), 30_000);
     expect(check.conclusion).toBe("cancelled");
     expect(check.actions).toEqual([]);
@@ -84,9 +87,13 @@ describe("re-run", () => {
     const [failed] = await waitFor("the run to fail", () => runsWith(sent.id, "failed"), 60_000);
 
     stack.emulator.commit(repo.fullName, { ".workflows/flaky.ts": workflow("Flaky", `await step.do("comment", async () => { await github.rest.issues.createComment({ ...repo, issue_number: event.pull_request.number, body: "fixed" }); });`) });
-    const res = await fetch(`${stack.service.url}/api/runs/${failed!.id}/rerun`, { method: "POST" });
+    // A double click (the same Idempotency-Key twice) starts one re-run.
+    const click = { method: "POST", headers: { "idempotency-key": "click-1" } };
+    const res = await fetch(`${stack.service.url}/api/runs/${failed!.id}/rerun`, click);
     expect(res.status).toBe(202);
     const { deliveryId } = (await res.json()) as { deliveryId: string };
+    const again = await fetch(`${stack.service.url}/api/runs/${failed!.id}/rerun`, click);
+    expect(((await again.json()) as { deliveryId: string }).deliveryId).toBe(deliveryId);
     const [rerun] = await waitFor("the re-run to succeed", () => runsWith(deliveryId, "succeeded"), 60_000);
     expect(rerun!.id).not.toBe(failed!.id);
     expect(rerun!.bundleHash).not.toBe(failed!.bundleHash);

@@ -74,7 +74,8 @@ export function dashboardRoutes() {
     const run = await visibleRun(c.env.DB, viewer, c.req.param("id"));
     if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
     try {
-      await rerunRun(c.env, run.id);
+      const click = (await c.req.parseBody())["click"];
+      await (typeof click === "string" && click !== "" ? rerunRun(c.env, run.id, click) : rerunRun(c.env, run.id));
     } catch (error) {
       if (!(error instanceof EventUnavailableError)) throw error;
       return c.html(

@@ -14,7 +14,7 @@ export const POLL_MS = 2000;
  * string from /api/runs/:id in the browser: keep the two in step.
  */
 export function runFingerprint(detail: Pick<RunDetail, "run" | "steps" | "logs">): string {
-  return [detail.run.status, detail.steps.map((s) => `${s.name}:${s.status}:${s.attempts}`).join(","), detail.logs.lines.length].join("|");
+  return [detail.run.status, detail.run.cancelRequestedAt ?? "", detail.run.problem ?? "", detail.steps.map((s) => `${s.name}:${s.status}:${s.attempts}`).join(","), detail.logs.lines.length].join("|");
 }
 
 /** Reads `#run[data-run-id][data-fingerprint][data-active]`. */

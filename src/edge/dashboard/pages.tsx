@@ -215,6 +215,7 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
       <article id="run" data-run-id={run.id} data-active={String(active)} data-fingerprint={runFingerprint(detail)}>
         <h1>
           {run.workflowName} <Status status={run.status} />
+          {active && run.cancelRequestedAt ? <span class="muted"> cancelling…</span> : null}
         </h1>
         {active ? <LiveNote /> : null}
         <dl>
@@ -241,7 +242,7 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
           <dt>Check run</dt>
           <dd>
             {run.checkRunId === null ? (
-              <span class="muted">not created yet</span>
+              <span class="muted">{run.problem ? "none" : "not created yet"}</span>
             ) : (
               <a href={checkRunUrl(githubApiUrl, run.repository, run.checkRunId)}>check run {run.checkRunId}</a>
             )}{" "}
@@ -255,17 +256,25 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
           <dd>{formatDuration(run.startedAt ?? run.createdAt, run.finishedAt) + (active ? " so far" : "")}</dd>
         </dl>
         <div class="actions">
-          {active ? (
+          {active && !run.cancelRequestedAt ? (
             <form method="post" action={`/runs/${encodeURIComponent(run.id)}/cancel`}>
               <button type="submit">Cancel run</button>
             </form>
           ) : null}
           <form method="post" action={`/runs/${encodeURIComponent(run.id)}/rerun`}>
+            {/* Names this click: submitting the same page twice starts one re-run. */}
+            <input type="hidden" name="click" value={crypto.randomUUID()} />
             <button type="submit" title="Starts this event again from scratch, on the default branch's current code">
               Re-run
             </button>
           </form>
         </div>
+        {run.problem ? (
+          <section aria-labelledby="run-problem">
+            <h2 id="run-problem">Problem</h2>
+            <pre>{run.problem}</pre>
+          </section>
+        ) : null}
         {run.error ? (
           <section aria-labelledby="run-error">
             <h2 id="run-error">Error</h2>
