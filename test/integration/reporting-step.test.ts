@@ -1,0 +1,97 @@
+/**
+ * ReportingStep between the tenant and the engine's step, with a recording
+ * observer and a retrying engine step: what it records, when, and what it
+ * refuses.
+ */
+import { describe, expect, it } from "vitest";
+import { DEFAULT_STEP_LIMITS, ReportingStep, type EngineStep, type StepObserver, type StepOutcome } from "../../src/dispatch/reporting-step";
+import { RetryingStep } from "./retrying-step";
+
+class RecordingObserver implements StepObserver {
+  readonly events: string[] = [];
+  async started(step: { name: string; status: string }) {
+    this.events.push(`started ${step.name} ${step.status}`);
+  }
+  async log() {}
+  async attempt(name: string) {
+    this.events.push(`attempt ${name}`);
+  }
+  readonly #done = new Set<string>();
+  // Like the store's finishStep: only the first transition to a final state counts.
+  async finished(name: string, outcome: StepOutcome) {
+    if (this.#done.has(name)) return;
+    this.#done.add(name);
+    this.events.push(`finished ${name} ${outcome.status}${outcome.status === "failed" ? `: ${outcome.error}` : ""}`);
+  }
+}
+
+/** The engine's step.do as a retrying step that also notes when the engine gives up. */
+class EngineStepWithLog extends RetryingStep implements EngineStep {
+  constructor(private readonly observer: RecordingObserver) {
+    super();
+  }
+  override async do<T>(name: string, config: object, callback: (ctx?: unknown) => Promise<T>): Promise<T> {
+    try {
+      return await super.do(name, config, callback);
+    } catch (error) {
+      this.observer.events.push(`engine gave up on ${name}`);
+      throw error;
+    }
+  }
+  async sleep() {}
+  async sleepUntil() {}
+  async waitForEvent<T>(): Promise<T> {
+    throw new Error("not used");
+  }
+}
+
+function setUp() {
+  const observer = new RecordingObserver();
+  const engine = new EngineStepWithLog(observer);
+  return { observer, engine, step: new ReportingStep(engine, observer, DEFAULT_STEP_LIMITS) };
+}
+
+describe("ReportingStep", () => {
+  it("shows a step failed at its last attempt, before the engine gives up, with the author's error", async () => {
+    const { observer, step } = setUp();
+    await expect(step.do("close", { retries: { limit: 2, delay: 0 } }, async () => { throw new Error("GitHub said 501"); })).rejects.toThrow("GitHub said 501");
+    expect(observer.events).toEqual([
+      "started close running",
+      "attempt close",
+      "attempt close",
+      "attempt close",
+      "finished close failed: GitHub said 501",
+      "engine gave up on close",
+    ]);
+  });
+
+  it("records an author's NonRetryableError as failed at once and passes it on as non-retryable", async () => {
+    const { observer, engine, step } = setUp();
+    const thrown = await step.do("merge", async () => {
+      const error = new Error("the PR is closed");
+      error.name = "NonRetryableError";
+      throw error;
+    }).catch((error: Error) => error);
+    expect((thrown as Error).name).toBe("NonRetryableError");
+    expect(engine.attempts.get("merge")).toBe(1);
+    expect(observer.events.slice(0, 3)).toEqual(["started merge running", "attempt merge", "finished merge failed: the PR is closed"]);
+  });
+
+  it("does not call the engine's abort of a run (pause, terminate) the step's failure", async () => {
+    const observer = new RecordingObserver();
+    const aborting: EngineStep = {
+      do: async () => { throw new Error("Aborting engine: User called terminate"); },
+      sleep: async () => {},
+      sleepUntil: async () => {},
+      waitForEvent: async () => { throw new Error("not used"); },
+    };
+    await expect(new ReportingStep(aborting, observer).do("work", async () => 1)).rejects.toThrow("Aborting engine");
+    expect(observer.events).toEqual(["started work running"]);
+  });
+
+  it("refuses repoflow's reserved step names and timeouts over the cap, naming the fix", async () => {
+    const { step } = setUp();
+    await expect(step.do("repoflow: start", async () => 1)).rejects.toThrow(/reserved for repoflow itself; rename/);
+    await expect(step.do("slow", { timeout: "1 hour" }, async () => 1)).rejects.toThrow(/over the 15-minute cap/);
+  });
+});
