@@ -67,6 +67,9 @@ export function createFaultTable(seed: number): FaultTable {
 }
 
 export function addFault(table: FaultTable, spec: FaultSpec): number {
+  if (!["status", "secondary-rate-limit", "rate-limit", "delay", "reset"].includes(spec.kind)) {
+    throw new InvalidFaultError(`kind must be status, secondary-rate-limit, rate-limit, delay or reset, got ${String(spec.kind)}.`);
+  }
   const rate = spec.rate ?? 1;
   if (!(rate >= 0 && rate <= 1)) throw new InvalidFaultError(`rate must be between 0 and 1, got ${String(spec.rate)}.`);
   const times = spec.times ?? Infinity;
@@ -74,9 +77,6 @@ export function addFault(table: FaultTable, spec: FaultSpec): number {
   if (spec.kind === "delay" && !(spec.ms >= 0)) throw new InvalidFaultError(`a delay needs ms ≥ 0, got ${String(spec.ms)}.`);
   if (spec.kind === "status" && !(Number.isInteger(spec.status) && spec.status >= 100 && spec.status <= 599)) {
     throw new InvalidFaultError(`status must be an HTTP status code, got ${String(spec.status)}.`);
-  }
-  if (!["status", "secondary-rate-limit", "rate-limit", "delay", "reset"].includes(spec.kind)) {
-    throw new InvalidFaultError(`kind must be status, secondary-rate-limit, rate-limit, delay or reset, got ${String(spec.kind)}.`);
   }
   const id = table.nextId++;
   table.list.push({ id, spec, hits: 0, remaining: times, random: mulberry32(spec.seed ?? (table.seed + Math.imul(id, 0x9e3779b9)) >>> 0) });

@@ -13,7 +13,7 @@
  */
 import type { InstallationToken, Permissions } from "./auth.ts";
 import { excessPermissions, newTokenValue, TOKEN_LIFETIME_MS } from "./auth.ts";
-import type { FileEntry, GitObject, TreeEntry } from "./git.ts";
+import type { FileEntry, TreeEntry } from "./git.ts";
 import {
   app,
   botLogin,
@@ -26,7 +26,6 @@ import {
   issue,
   issueComment,
   label,
-  pullRequest,
   reaction,
   repository,
   repoUrl,
@@ -37,7 +36,7 @@ import {
   wrappedBase64,
   type Site,
 } from "./shapes.ts";
-import { changedFiles, encodePath, entrySha, lookupCommit, mergeTrees, pullDiff, resolveCommit } from "./history.ts";
+import { changedFiles, encodePath, lookupCommit, mergeTrees, pullDiff, resolveCommit } from "./history.ts";
 import { addComment, addLabels, addStatus, checkRunUpdated, merged, opened, removeLabel, removeReviewers, requestReviewers, setLabels, setState, submitReview } from "./actions.ts";
 import { redeliver, type Delivery } from "./webhooks.ts";
 import { pullRange, pullRequestView, type Actor } from "./events.ts";

@@ -1,12 +1,10 @@
 /**
- * Response bodies shaped like GitHub's. Each builder sets the fields repoflow
- * and Octokit read from the emulator's state, and `fill` completes every
- * other field the OpenAPI description marks required: nullable ones become
- * null, `*_url` ones point into the emulator, enums take their first value.
- * So a response is schema-valid by construction without hand-copying the
- * ≈80 required fields of a repository, and stays valid when the
- * description grows a required field. The unit tests validate every response
- * against the description to hold this.
+ * Response bodies shaped like GitHub's, and the objects webhook payloads
+ * carry. Each builder sets the fields repoflow and Octokit read from the
+ * emulator's state, and `fill` (fill.ts) completes every other field the
+ * REST description marks required, so a response is schema-valid by
+ * construction and stays valid when the description grows a required field.
+ * The unit tests validate every response against the description to hold this.
  */
 import { createHash } from "node:crypto";
 import type { GitObject, TreeEntry } from "./git.ts";

@@ -113,7 +113,12 @@ export function settled(hooks: Hooks): Promise<void> {
 }
 
 function schedule(hooks: Hooks, outgoing: Outgoing, guid: string, redelivery: boolean): void {
-  hooks.tail = hooks.tail.then(() => attempt(hooks, outgoing, guid, redelivery));
+  // A crash in one attempt (an onDelivery callback that throws) must not stop the deliveries queued after it.
+  hooks.tail = hooks.tail
+    .then(() => attempt(hooks, outgoing, guid, redelivery))
+    .catch((error: unknown) => {
+      process.stderr.write(`repoflow emulator: delivering ${outgoing.event} ${guid} crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    });
 }
 
 async function attempt(hooks: Hooks, outgoing: Outgoing, guid: string, redelivery: boolean): Promise<void> {

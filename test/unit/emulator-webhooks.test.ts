@@ -10,7 +10,11 @@ import { Octokit } from "@octokit/rest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readManifest, startEmulator, type Emulator } from "../emulator/index.ts";
 import { appKeyPair, schemaCheckedFetch, startReceiver, type ReceivedDelivery, type Receiver } from "../emulator/testing.ts";
+import { emit } from "../emulator/events.ts";
+import { createFaultTable } from "../emulator/faults.ts";
+import { addRepo, createWorld, requireRepo } from "../emulator/state.ts";
 import { validatePayload } from "../emulator/webhook-schema.ts";
+import { createHooks, settled } from "../emulator/webhooks.ts";
 
 const SECRET = "webhook-test-secret";
 const APP_ID = "31";
@@ -269,6 +273,16 @@ describe("delivery", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("records a payload that breaks GitHub's webhook schema as a violation, and still sends it", async () => {
+    const world = createWorld("1", "repoflow", readManifest().permissions, createFaultTable(1), createHooks("1", { url: receiver.url }, ["issues"]));
+    addRepo(world, { fullName: FULL, installationId: 7, files: {} });
+    emit({ url: "http://127.0.0.1:1", world }, requireRepo(world, FULL), { login: "mona" }, "issues", "opened", { issue: { number: "one" } });
+    await settled(world.hooks);
+    expect(world.violations).toContain("webhook issues.opened: payload.issue.number must be integer");
+    expect(receiver.received.map((delivery) => delivery.event)).toEqual(["issues"]);
+    world.hooks.stop.abort();
   });
 
   it("omits the signature headers without a secret, as GitHub does", async () => {
