@@ -21,6 +21,7 @@ import { reportCompile } from "./compile-checks";
 import { evaluateIf, forwardToWaitingRuns, startRun, type RunSource, type StartEnv } from "./start-runs";
 import { failIfCheck } from "./if-failure";
 import { causedBySelf, sentByABot } from "./self-events";
+import { patientSteps, type EngineIngestStep, type StepLike } from "./ingest-retries";
 import { headShaOf, matchesTrigger, pushTouchesWorkflows } from "./triggers";
 import type { ControlParams, Delivery, IngestParams } from "./types";
 
@@ -30,10 +31,6 @@ export interface IngestEnv extends StartEnv, ConfigEnv {
   CONTROLS: Workflow<ControlParams>;
 }
 
-/** The part of Cloudflare's WorkflowStep that ingest uses, typed structurally. */
-export interface StepLike {
-  do<T>(name: string, callback: () => Promise<T>): Promise<T>;
-}
 
 export class MissingPayloadError extends Error {
   override readonly name = "MissingPayloadError";
@@ -53,8 +50,9 @@ export interface IngestOutcome {
 /** What an event caused by repoflow's own App does: it starts no run and wakes no wait (invariant 9). */
 export const OWN_ECHO = "caused by repoflow itself";
 
-export async function runIngest(env: IngestEnv, params: IngestParams, step: StepLike): Promise<IngestOutcome> {
+export async function runIngest(env: IngestEnv, params: IngestParams, engineStep: EngineIngestStep): Promise<IngestOutcome> {
   const { delivery } = params;
+  const step = patientSteps(engineStep, env.DB, delivery.id);
   const payload = "payload" in params ? params.payload : await loadPayload(env.BLOBS, params.payloadKey);
   const outcome: IngestOutcome = { event: delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event, handled: [], started: [] };
 

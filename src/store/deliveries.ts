@@ -43,6 +43,12 @@ export async function finishDelivery(db: D1Database, id: string, status: Exclude
     .run();
 }
 
+/** An ingest step's failed attempt: the delivery is still retried, and says why. */
+export async function noteDeliveryAttempt(db: D1Database, id: string, attempt: number, error: string): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE deliveries SET attempts = MAX(attempts, ?), last_error = ? WHERE id = ?").bind(attempt, error.slice(0, 2000), id).run();
+}
+
 export async function getDelivery(db: D1Database, id: string): Promise<DeliveryRecord | null> {
   await ensureSchema(db);
   const row = await db.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<Record<string, unknown>>();
@@ -71,5 +77,7 @@ function toDelivery(row: Record<string, unknown>): DeliveryRecord {
     status: row.status as DeliveryStatus,
     processedAt: (row.processed_at as string | null) ?? null,
     error: (row.error as string | null) ?? null,
+    attempts: Number(row.attempts ?? 0),
+    lastError: (row.last_error as string | null) ?? null,
   };
 }

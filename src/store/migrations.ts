@@ -137,13 +137,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
-    name: "run problems and cancel requests",
+    name: "run problems, cancel requests, ingest attempts",
     statements: [
       // What went wrong around a run that is not the run's own outcome: a check run GitHub refused
       // or that could not be completed, a cancel that could not stop the engine. Shown, never hidden.
       `ALTER TABLE runs ADD COLUMN problem TEXT`,
       // Set when a person asks to cancel; the row says cancelled only once the engine confirms it stopped.
       `ALTER TABLE runs ADD COLUMN cancel_requested_at TEXT`,
+      // An ingest still being retried says why: its latest failed attempt.
+      `ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE deliveries ADD COLUMN last_error TEXT`,
     ],
   },
 ];

@@ -28,6 +28,9 @@ export interface DeliveryRecord {
   status: DeliveryStatus;
   processedAt: string | null;
   error: string | null;
+  /** Failed ingest attempts so far (the delivery is retried for 3 days), and the latest one's error. */
+  attempts: number;
+  lastError: string | null;
 }
 
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";

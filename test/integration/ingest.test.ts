@@ -4,17 +4,20 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { OWN_ECHO, runIngest, type IngestParams, type StepLike } from "../../src/dispatch";
+import { INGEST_RETRY_LIMIT, ingestRetryDelayMs, OWN_ECHO, runIngest, type EngineIngestStep, type IngestParams } from "../../src/dispatch";
+import { getDelivery, recordDelivery } from "../../src/store";
 import { insertRun, markRunStarted, startStep } from "../../src/store";
 import { example, retarget } from "../support/payloads";
 import { fakeEngine } from "./fake-engine";
 
-/** Runs each step body once, in order, and remembers the names. */
-class RecordingStep implements StepLike {
+/** Runs each step body once, in order (no retries), and remembers the names and configs. */
+class RecordingStep implements EngineIngestStep {
   readonly names: string[] = [];
-  async do<T>(name: string, callback: () => Promise<T>): Promise<T> {
+  readonly configs: object[] = [];
+  async do<T>(name: string, config: object, callback: (ctx?: unknown) => Promise<T>): Promise<T> {
     this.names.push(name);
-    return callback();
+    this.configs.push(config);
+    return callback({ attempt: 1 });
   }
 }
 
@@ -74,5 +77,27 @@ describe("runIngest: repoflow never triggers itself (invariant 9)", () => {
     await expect(runIngest({ ...env, WORKFLOWS: engine.binding }, ingest, step)).rejects.toThrow();
     expect(step.names.slice(0, 2)).toEqual(["forward to waiting runs", "handle check run controls"]);
     expect(engine.calls).toContainEqual(expect.objectContaining({ id: waiting, method: "sendEvent" }));
+  });
+});
+
+describe("runIngest: an accepted delivery is retried through GitHub's 3-day redelivery window (invariant 2)", () => {
+  it("gives every step retries spanning more than 3 days, and notes each failed attempt on the delivery", async () => {
+    let total = 0;
+    for (let attempt = 1; attempt <= INGEST_RETRY_LIMIT; attempt++) total += ingestRetryDelayMs(attempt);
+    expect(total).toBeGreaterThan(3 * 86_400_000);
+    expect(ingestRetryDelayMs(1)).toBe(10_000);
+
+    const payload = retarget(example("issues", "opened"), { fullName: REPO, installationId: INSTALLATION });
+    const ingest = params("issues", payload);
+    await recordDelivery(env.DB, { ...ingest.delivery, instanceId: `ingest-${ingest.delivery.id}` });
+    const step = new RecordingStep();
+    // GitHub is unreachable here, so resolving the default branch fails.
+    await expect(runIngest(env, ingest, step)).rejects.toThrow();
+    expect(step.configs.every((config) => (config as { retries: { limit: number } }).retries.limit === INGEST_RETRY_LIMIT)).toBe(true);
+    expect(await getDelivery(env.DB, ingest.delivery.id)).toMatchObject({
+      status: "accepted",
+      attempts: 1,
+      lastError: expect.stringMatching(/^resolve default branch: /),
+    });
   });
 });
