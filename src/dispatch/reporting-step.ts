@@ -66,6 +66,10 @@ export interface StepObserver {
   started(step: StepStart): Promise<void>;
   log(lines: TenantLogLine[]): Promise<void>;
   attempt(name: string): Promise<void>;
+  /** Attempts of this step that failed so far (not those a crash cut short). */
+  failuresSoFar(name: string): Promise<number>;
+  /** Records one more failed attempt; returns the failures so far, this one included. */
+  failedAttempt(name: string): Promise<number>;
   finished(name: string, outcome: StepOutcome): Promise<void>;
 }
 
@@ -117,20 +121,23 @@ export class ReportingStep extends RpcTarget {
     }
     const config = this.#config(name, typeof configOrCallback === "function" ? undefined : configOrCallback);
     const retries = retryLimit(config);
+    const timeoutMs = durationMs(config.timeout);
     const observer = this.#observer;
     await observer.started({ name, kind: "do", status: "running" });
     try {
-      const result = await this.#step.do(name, config, async (ctx: unknown) => {
+      const result = await this.#step.do(name, engineConfig(config, retries, timeoutMs), async (ctx: unknown) => {
         await observer.attempt(name);
+        // The engine counts an attempt a process death cut short as used (measured locally); the author's
+        // budget counts only attempts that failed, so the attempt number handed to the author is ours too.
+        const failedBefore = await observer.failuresSoFar(name).catch(() => attemptOf(ctx) - 1);
         try {
-          return await (callback as (ctx: unknown) => Promise<unknown>)(ctx);
+          return await withTimeout(name, timeoutMs, () => (callback as (ctx: unknown) => Promise<unknown>)({ ...asObject(ctx), attempt: failedBefore + 1 }));
         } catch (error) {
-          const again = retryable(error);
+          const failures = await observer.failedAttempt(name).catch(() => failedBefore + 1);
+          const again = retryable(error) && failures <= retries;
           // The last attempt's failure is shown at once, before the engine decides what comes next.
           // A failed record must not replace the author's error; the catch below records it again.
-          if (!again || attemptOf(ctx) > retries) {
-            await observer.finished(name, { status: "failed", error: errorMessage(error) }).catch(() => undefined);
-          }
+          if (!again) await observer.finished(name, { status: "failed", error: errorMessage(error) }).catch(() => undefined);
           throw again ? error : new NonRetryableError(errorMessage(error));
         }
       });
@@ -202,12 +209,12 @@ export class ReportingStep extends RpcTarget {
     await this.#observer.log(clean);
   }
 
-  #config(name: string, config: unknown): object {
+  #config(name: string, config: unknown): { timeout: number | string; retries?: object } {
     if (config === undefined) return DEFAULT_STEP_CONFIG;
     if (config === null || typeof config !== "object") {
       throw new StepUsageError(`repoflow: the options of step.do("${name}") must be an object like { retries: { limit: 2, delay: "5 seconds" } }.`);
     }
-    const merged = { ...DEFAULT_STEP_CONFIG, ...(config as object) } as { timeout: number | string };
+    const merged = { ...DEFAULT_STEP_CONFIG, ...(config as object) } as { timeout: number | string; retries?: object };
     if (durationMs(merged.timeout) > this.#limits.maxStepTimeoutMs) {
       throw new StepUsageError(`repoflow: step.do("${name}") asks for a timeout over the ${this.#limits.maxStepTimeoutMs / 60_000}-minute cap.`);
     }
@@ -241,6 +248,41 @@ function retryable(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   if (name === "NonRetryableError") return false;
   return !/exceeded (its )?CPU|CPU time limit/i.test(errorMessage(error));
+}
+
+/**
+ * Attempts the engine may spend beyond the author's budget on attempts a
+ * process death interrupted. The author's own limit is enforced here, from
+ * the failures recorded per step, so a crash never uses up a retry.
+ */
+export const CRASH_ALLOWANCE = 5;
+
+/** The engine's timeout stays a backstop behind the author's, which withTimeout enforces and counts as a failure. */
+const ENGINE_TIMEOUT_MARGIN_MS = 30_000;
+
+function engineConfig(config: object, retries: number, timeoutMs: number): object {
+  const retryConfig = (config as { retries?: object }).retries ?? {};
+  return { ...config, retries: { ...retryConfig, limit: retries + CRASH_ALLOWANCE }, timeout: timeoutMs + ENGINE_TIMEOUT_MARGIN_MS };
+}
+
+export class StepTimeoutError extends Error {
+  override readonly name = "StepTimeoutError";
+}
+
+async function withTimeout<T>(name: string, ms: number, body: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> = setTimeout(() => undefined, 0);
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StepTimeoutError(`repoflow: step "${name}" timed out after ${Math.round(ms / 1000)} s; give it a longer timeout, or split the work.`)), ms);
+  });
+  try {
+    return await Promise.race([body(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function asObject(ctx: unknown): object {
+  return typeof ctx === "object" && ctx !== null ? ctx : {};
 }
 
 /** Cloudflare's default when a config names no retries (5). */

@@ -3,7 +3,7 @@
  * run's live summary. The check run is re-rendered from the stored steps, so
  * every update is complete on its own and a repeated one is harmless.
  */
-import { appendRunLogs, countAttempt, finishStep, listSteps, startStep, type StepRecord } from "../store";
+import { appendRunLogs, countAttempt, countFailedAttempt, failedAttempts, finishStep, listSteps, startStep, type StepRecord } from "../store";
 import type { StepObserver, StepOutcome, StepStart, TenantLogLine } from "./reporting-step";
 
 export interface ProgressSink {
@@ -29,6 +29,14 @@ export class RunObserver implements StepObserver {
 
   async attempt(name: string): Promise<void> {
     await countAttempt(this.db, this.runId, name);
+  }
+
+  failuresSoFar(name: string): Promise<number> {
+    return failedAttempts(this.db, this.runId, name);
+  }
+
+  failedAttempt(name: string): Promise<number> {
+    return countFailedAttempt(this.db, this.runId, name);
   }
 
   async finished(name: string, outcome: StepOutcome): Promise<void> {

@@ -18,6 +18,8 @@ export {
   listStalledRuns,
   startStep,
   countAttempt,
+  failedAttempts,
+  countFailedAttempt,
   finishStep,
   listSteps,
   listRunsWaitingFor,

@@ -147,6 +147,8 @@ export const MIGRATIONS: readonly Migration[] = [
       // An ingest still being retried says why: its latest failed attempt.
       `ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0`,
       `ALTER TABLE deliveries ADD COLUMN last_error TEXT`,
+      // Failed attempts per step: the author's retry budget, which a process death must not use up.
+      `ALTER TABLE run_steps ADD COLUMN failures INTEGER NOT NULL DEFAULT 0`,
     ],
   },
 ];

@@ -178,6 +178,22 @@ export async function countAttempt(db: D1Database, runId: string, name: string):
   await db.prepare("UPDATE run_steps SET attempts = attempts + 1, status = 'running', error = NULL WHERE run_id = ? AND name = ?").bind(runId, name).run();
 }
 
+/** Failed attempts of a step so far: the author's retry budget, which attempts cut short by a crash do not use. */
+export async function failedAttempts(db: D1Database, runId: string, name: string): Promise<number> {
+  await ensureSchema(db);
+  const row = await db.prepare("SELECT failures FROM run_steps WHERE run_id = ? AND name = ?").bind(runId, name).first<{ failures: number }>();
+  return row?.failures ?? 0;
+}
+
+export async function countFailedAttempt(db: D1Database, runId: string, name: string): Promise<number> {
+  await ensureSchema(db);
+  const row = await db
+    .prepare("UPDATE run_steps SET failures = failures + 1 WHERE run_id = ? AND name = ? RETURNING failures")
+    .bind(runId, name)
+    .first<{ failures: number }>();
+  return row?.failures ?? 1;
+}
+
 /** Returns true only for the call that moved the step to its final state, so side effects (check-run updates) happen once per transition. */
 export async function finishStep(
   db: D1Database,

@@ -13,8 +13,17 @@ class RecordingObserver implements StepObserver {
     this.events.push(`started ${step.name} ${step.status}`);
   }
   async log() {}
+  readonly failures = new Map<string, number>();
   async attempt(name: string) {
     this.events.push(`attempt ${name}`);
+  }
+  async failuresSoFar(name: string) {
+    return this.failures.get(name) ?? 0;
+  }
+  async failedAttempt(name: string) {
+    const n = (this.failures.get(name) ?? 0) + 1;
+    this.failures.set(name, n);
+    return n;
   }
   readonly #done = new Set<string>();
   // Like the store's finishStep: only the first transition to a final state counts.
@@ -87,6 +96,44 @@ describe("ReportingStep", () => {
     };
     await expect(new ReportingStep(aborting, observer).do("work", async () => 1)).rejects.toThrow("Aborting engine");
     expect(observer.events).toEqual(["started work running"]);
+  });
+
+  it("does not let attempts a process death cut short use up the author's retries, and numbers attempts as the author sees them", async () => {
+    const observer = new RecordingObserver();
+    const limits: number[] = [];
+    // The engine as after three crashes mid-step: its next attempt is its 4th, and it counts on from there.
+    const afterCrashes: EngineStep = {
+      async do<T>(_name: string, config: object, callback: (ctx: unknown) => Promise<T>): Promise<T> {
+        const limit = (config as { retries: { limit: number } }).retries.limit;
+        limits.push(limit);
+        for (let attempt = 4; ; attempt++) {
+          try {
+            return await callback({ attempt });
+          } catch (error) {
+            if (attempt > limit || (error as Error).name === "NonRetryableError") throw error;
+          }
+        }
+      },
+      sleep: async () => {},
+      sleepUntil: async () => {},
+      waitForEvent: async () => { throw new Error("not used"); },
+    };
+    const seen: number[] = [];
+    const result = await new ReportingStep(afterCrashes, observer).do("label", { retries: { limit: 1, delay: 0 } }, async ({ attempt }: { attempt: number }) => {
+      seen.push(attempt);
+      if (attempt === 1) throw new Error("GitHub said 502");
+      return "labelled";
+    });
+    expect(result).toBe("labelled");
+    expect(seen).toEqual([1, 2]);
+    expect(limits[0]).toBeGreaterThan(1);
+  });
+
+  it("counts the author's timeout as a failed attempt and gives up after the author's retries", async () => {
+    const { observer, engine, step } = setUp();
+    await expect(step.do("hang", { retries: { limit: 1, delay: 0 }, timeout: 50 }, () => new Promise(() => {}))).rejects.toThrow(/timed out after/);
+    expect(engine.attempts.get("hang")).toBe(2);
+    expect(observer.events).toContain("finished hang failed: repoflow: step \"hang\" timed out after 0 s; give it a longer timeout, or split the work.");
   });
 
   it("refuses repoflow's reserved step names and timeouts over the cap, naming the fix", async () => {
