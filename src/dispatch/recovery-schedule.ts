@@ -11,6 +11,7 @@
  */
 import { readConfig, type ConfigEnv } from "../config";
 import { recoverStranded, type RecoveryEnv, type RecoveryReport } from "./recovery";
+import { redeliverMissed } from "./redeliver-missed";
 
 const INTERVAL_MS = 60_000;
 /** A run quiet for this long with no sleep or wait ahead of it is stalled. */
@@ -35,10 +36,17 @@ export function recoverNow(env: RecoveryEnv & ConfigEnv): Promise<RecoveryReport
   const firstPass = local && !firstPassDone;
   firstPassDone = true;
   inFlight = recoverStranded(env, { kick: local, quietMs: firstPass ? 0 : QUIET_MS, includeSleeping: firstPass })
-    .then((report) => {
-      const { kicked, reconciled, revived } = report;
-      if (kicked.length + reconciled.length + revived.length > 0) {
-        console.log(`repoflow: recovery kicked ${kicked.length}, reconciled ${reconciled.length} and revived ${revived.length} instance(s)`);
+    .then(async (report) => {
+      // GitHub cannot reach a stopped service: what it failed to deliver meanwhile is asked for again.
+      report.redelivered = await redeliverMissed(env).catch((error: unknown) => {
+        console.warn("repoflow: could not read the App's webhook deliveries; trying again next pass:", error);
+        return [];
+      });
+      const { kicked, reconciled, revived, redelivered } = report;
+      if (kicked.length + reconciled.length + revived.length + redelivered.length > 0) {
+        console.log(
+          `repoflow: recovery kicked ${kicked.length}, reconciled ${reconciled.length} and revived ${revived.length} instance(s), and asked GitHub to redeliver ${redelivered.length} webhook(s)`,
+        );
       }
       return report;
     })

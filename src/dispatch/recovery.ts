@@ -69,6 +69,8 @@ export interface RecoveryReport {
   revived: string[];
   /** Instances the engine could not answer for this pass; looked at again next pass. */
   unknown: string[];
+  /** GUIDs of webhooks GitHub failed to deliver that it was asked to send again (redeliver-missed.ts). */
+  redelivered: string[];
 }
 
 const TERMINAL = { complete: "succeeded", errored: "failed", terminated: "cancelled" } as const;
@@ -77,7 +79,7 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
   const now = options.now ?? new Date();
   const quietSince = new Date(now.getTime() - options.quietMs);
   const orphanedBefore = now.getTime() - ORPHAN_AFTER_MS;
-  const report: RecoveryReport = { kicked: [], reconciled: [], revived: [], unknown: [] };
+  const report: RecoveryReport = { kicked: [], reconciled: [], revived: [], unknown: [], redelivered: [] };
 
   // Deliveries still in an inbox shard: make sure an alarm will drain them.
   await Promise.all(

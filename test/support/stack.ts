@@ -4,10 +4,10 @@
  * talk to it. Nothing here reaches the real GitHub.
  *
  * `webhooks: true` makes the emulator deliver what happens in it to the
- * service's webhook route, signed with the stack's secret. It is off by
- * default: with it on, the check runs the service creates come back to it as
- * `check_run` events, which only stay harmless once the service ignores
- * events its own App caused.
+ * service's webhook route, signed with the stack's secret, as GitHub would.
+ * It is off by default because most e2e tests send their deliveries
+ * themselves, and the emulator's own (a `pull_request.opened` for each PR a
+ * test seeds) would start second runs there.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { startEmulator } from "../emulator/index.ts";
@@ -30,7 +30,7 @@ export interface StackOptions {
   log?: ServiceOptions["log"];
   persistDir?: string;
   onRequest?: EmulatorOptions["onRequest"];
-  /** Deliver the emulator's webhooks to the service (default false; see the file comment). */
+  /** Deliver the emulator's webhooks to the service (default false: see the file comment). */
   webhooks?: boolean;
 }
 
