@@ -17,10 +17,24 @@
  * delivery, or the request's idempotency key), so a retried step or a double
  * click starts one re-run, not two.
  */
-import { finishRun, getRun, listSteps, recordDelivery, requestCancel, setRunProblem, clearCancelRequest, type RunRecord } from "../store";
+import {
+  clearCancelRequest,
+  finishDelivery,
+  finishRun,
+  getDelivery,
+  getRun,
+  listSteps,
+  recordDelivery,
+  reopenDelivery,
+  requestCancel,
+  setRunProblem,
+  type DeliveryRecord,
+  type RunRecord,
+} from "../store";
 import type { ConfigEnv } from "../config";
 import { ingestInstanceId, payloadKey } from "./delivery";
 import { LIVE_STATUSES, lookUpInstance, type WorkflowLike } from "./engine";
+import { askGitHubToRedeliver } from "./redeliver-missed";
 import { CLOSE_CONFIG, closeCheckRun, closeOrRecord, type CheckRunTarget } from "./run-checks";
 import type { ControlParams, Delivery, IngestParams } from "./types";
 
@@ -180,4 +194,49 @@ export async function rerunRun(env: ControlEnv, runId: string, clickId: string =
 async function shortHash(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class DeliveryNotFoundError extends Error {
+  override readonly name = "DeliveryNotFoundError";
+  constructor(id: string) {
+    super(`repoflow: there is no delivery ${id}.`);
+  }
+}
+
+export class DeliveryUnavailableError extends Error {
+  override readonly name = "DeliveryUnavailableError";
+  constructor(id: string) {
+    super(`repoflow: delivery ${id} can no longer be redelivered: its ingest run is gone, and GitHub keeps deliveries for 3 days only. Cause the event again on GitHub (comment, push, re-open).`);
+  }
+}
+
+export class DeliveryNotFailedError extends Error {
+  override readonly name = "DeliveryNotFailedError";
+  constructor(id: string, status: string) {
+    super(`repoflow: delivery ${id} is ${status}, not failed; only a failed delivery is redelivered.`);
+  }
+}
+
+/**
+ * Processes a failed delivery again (the dashboard's Redeliver). Its ingest run
+ * still holds the payload, so it is restarted from scratch; every step of
+ * ingest is idempotent (run ids come from the delivery), so what the first
+ * attempt did is not done twice. An ingest run the engine no longer has
+ * (past its retention) is asked of GitHub instead, within its 3-day window.
+ */
+export async function redeliverDelivery(env: ControlEnv, id: string): Promise<DeliveryRecord> {
+  const delivery = await getDelivery(env.DB, id);
+  if (!delivery) throw new DeliveryNotFoundError(id);
+  if (delivery.status !== "failed") throw new DeliveryNotFailedError(id, delivery.status);
+  const lookup = await lookUpInstance(env.INGEST, delivery.instanceId);
+  if (lookup.state === "unknown") throw lookup.error;
+  await reopenDelivery(env.DB, id);
+  try {
+    if (lookup.state === "found") await lookup.instance.restart();
+    else if (!(await askGitHubToRedeliver(env, id))) throw new DeliveryUnavailableError(id);
+  } catch (error) {
+    await finishDelivery(env.DB, id, "failed", delivery.error ?? undefined);
+    throw error;
+  }
+  return (await getDelivery(env.DB, id)) ?? delivery;
 }

@@ -14,6 +14,17 @@ export { recoverStranded, KICK_EVENT_TYPE, INSTANCE_GONE, ORPHAN_AFTER_MS } from
 export { lookUpInstance, isInstanceNotFound } from "./engine";
 export { tenantWorkerId, loadTenant } from "./loader";
 export type { ControlParams, Delivery, IngestParams, AcceptOutcome, RunMetadata, BundleArtifact } from "./types";
-export { cancelRun, cancelInstanceId, rerunRun, runCancel, RunNotFoundError, EventUnavailableError } from "./controls";
+export {
+  cancelRun,
+  cancelInstanceId,
+  rerunRun,
+  runCancel,
+  redeliverDelivery,
+  RunNotFoundError,
+  EventUnavailableError,
+  DeliveryNotFoundError,
+  DeliveryNotFailedError,
+  DeliveryUnavailableError,
+} from "./controls";
 export type { ControlStep, CancelOutcome } from "./controls";
 export type { ControlEnv } from "./controls";

@@ -11,7 +11,7 @@
  * locally, bounded per pass.
  */
 import { readConfig, type ConfigEnv } from "../config";
-import { createGitHubClient } from "../github";
+import { createGitHubClient, type GitHubClient } from "../github";
 import { getDelivery } from "../store";
 
 export const REDELIVERY_WINDOW_MS = 3 * 86_400_000;
@@ -45,11 +45,7 @@ export interface RedeliveryEnv extends ConfigEnv {
   DB: D1Database;
 }
 
-export async function redeliverMissed(env: RedeliveryEnv, now = Date.now()): Promise<string[]> {
-  const config = readConfig(env);
-  if (config.appId === undefined || config.privateKey === undefined) return [];
-  const octokit = createGitHubClient(config, { as: { type: "app" } });
-
+async function readLog(octokit: GitHubClient, now: number): Promise<HookDelivery[]> {
   const log: HookDelivery[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
@@ -60,6 +56,29 @@ export async function redeliverMissed(env: RedeliveryEnv, now = Date.now()): Pro
     cursor = /[?&]cursor=([^&>]+)/.exec(response.headers.link?.split(",").find((part) => part.includes('rel="next"')) ?? "")?.[1];
     if (!cursor || !oldest || now - Date.parse(oldest.delivered_at) > REDELIVERY_WINDOW_MS) break;
   }
+  return log;
+}
+
+function appClient(env: RedeliveryEnv): GitHubClient | null {
+  const config = readConfig(env);
+  if (config.appId === undefined || config.privateKey === undefined) return null;
+  return createGitHubClient(config, { as: { type: "app" } });
+}
+
+/** Asks GitHub to send one delivery again by its GUID; false when its log no longer has it (past 3 days). */
+export async function askGitHubToRedeliver(env: RedeliveryEnv, guid: string, now = Date.now()): Promise<boolean> {
+  const octokit = appClient(env);
+  if (!octokit) return false;
+  const attempt = (await readLog(octokit, now)).find((d) => d.guid === guid);
+  if (!attempt) return false;
+  await octokit.rest.apps.redeliverWebhookDelivery({ delivery_id: attempt.id });
+  return true;
+}
+
+export async function redeliverMissed(env: RedeliveryEnv, now = Date.now()): Promise<string[]> {
+  const octokit = appClient(env);
+  if (!octokit) return [];
+  const log = await readLog(octokit, now);
 
   // Only events no attempt delivered are looked up in the ledger: usually none.
   const accepted = new Set<string>();

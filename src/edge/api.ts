@@ -6,15 +6,28 @@
  * cannot be probed.
  */
 import { Hono } from "hono";
-import { cancelRun, EventUnavailableError, payloadKey, rerunRun, RunNotFoundError } from "../dispatch";
+import {
+  cancelRun,
+  DeliveryNotFailedError,
+  DeliveryNotFoundError,
+  DeliveryUnavailableError,
+  EventUnavailableError,
+  payloadKey,
+  redeliverDelivery,
+  rerunRun,
+  RunNotFoundError,
+} from "../dispatch";
 import {
   getDelivery,
   getRun,
+  listDeliveries,
   listInstallations,
   listRepositories,
   listRunLogs,
   listRuns,
   listSteps,
+  type DeliveryRecord,
+  type DeliveryStatus,
   type Installation,
   type Repository,
   type RunLogs,
@@ -103,6 +116,19 @@ export async function visibleInstallations(db: D1Database, viewer: Viewer): Prom
   return Promise.all(installations.map(async (installation) => ({ ...installation, repositories: await listRepositories(db, installation.id) })));
 }
 
+export async function visibleDelivery(db: D1Database, viewer: Viewer, id: string): Promise<DeliveryRecord | null> {
+  const delivery = await getDelivery(db, id);
+  // Deliveries of no installation (ping, an unknown event) carry nothing of a repository.
+  return delivery && (delivery.installationId === null || canSee(viewer, delivery.installationId)) ? delivery : null;
+}
+
+export function visibleDeliveries(db: D1Database, viewer: Viewer, status: DeliveryStatus | undefined, limit = 20): Promise<DeliveryRecord[]> {
+  const installationIds = visibleInstallationIds(viewer);
+  return listDeliveries(db, { ...(status ? { status } : {}), ...(installationIds ? { installationIds } : {}), limit });
+}
+
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = ["accepted", "processed", "failed"];
+
 const runNotFound = (id: string) => ({ error: "not_found", message: `repoflow: there is no run ${id} you can see; list yours at /api/runs.` });
 
 export function apiRoutes() {
@@ -134,11 +160,33 @@ export function apiRoutes() {
     return c.json(await listRunLogs(c.env.DB, run.id));
   });
 
+  api.get("/api/deliveries", async (c) => {
+    const status = c.req.query("status")?.trim() || undefined;
+    if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) {
+      return c.json({ error: "bad_query", message: `repoflow: status must be one of ${DELIVERY_STATUSES.join(", ")}; got "${status}".` }, 400);
+    }
+    return c.json({ deliveries: await visibleDeliveries(c.env.DB, c.get("viewer"), status as DeliveryStatus | undefined, 100) });
+  });
+
+  api.post("/api/deliveries/:id/redeliver", async (c) => {
+    const id = c.req.param("id");
+    const delivery = await visibleDelivery(c.env.DB, c.get("viewer"), id);
+    if (!delivery) return c.json({ error: "not_found", message: `repoflow: there is no delivery ${id} you can see.` }, 404);
+    try {
+      return c.json({ delivery: await redeliverDelivery(c.env, id) }, 202);
+    } catch (error) {
+      if (error instanceof DeliveryNotFoundError) return c.json({ error: "not_found", message: error.message }, 404);
+      if (error instanceof DeliveryNotFailedError) return c.json({ error: "not_failed", message: error.message }, 409);
+      if (error instanceof DeliveryUnavailableError) return c.json({ error: "event_unavailable", message: error.message }, 409);
+      throw error;
+    }
+  });
+
   api.get("/api/deliveries/:id", async (c) => {
     const id = c.req.param("id");
     const viewer = c.get("viewer");
-    const delivery = await getDelivery(c.env.DB, id);
-    if (!delivery || (delivery.installationId !== null && !canSee(viewer, delivery.installationId))) {
+    const delivery = await visibleDelivery(c.env.DB, viewer, id);
+    if (!delivery) {
       return c.json({ error: "not_found", message: `repoflow: no delivery ${id} was accepted, or it is still in the inbox; try again in a moment.` }, 404);
     }
     const installationIds = visibleInstallationIds(viewer);

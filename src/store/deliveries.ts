@@ -49,6 +49,38 @@ export async function noteDeliveryAttempt(db: D1Database, id: string, attempt: n
   await db.prepare("UPDATE deliveries SET attempts = MAX(attempts, ?), last_error = ? WHERE id = ?").bind(attempt, error.slice(0, 2000), id).run();
 }
 
+/** A failed delivery processed again: it is accepted once more, its failure kept in last_error. */
+export async function reopenDelivery(db: D1Database, id: string): Promise<void> {
+  await ensureSchema(db);
+  await db
+    .prepare("UPDATE deliveries SET status = 'accepted', last_error = COALESCE(error, last_error), error = NULL, processed_at = NULL WHERE id = ?")
+    .bind(id)
+    .run();
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  /** Only deliveries of these installations (what a signed-in viewer may see). */
+  installationIds?: readonly number[];
+  limit?: number;
+}
+
+/** The newest deliveries first. */
+export async function listDeliveries(db: D1Database, filter: DeliveryFilter = {}): Promise<DeliveryRecord[]> {
+  await ensureSchema(db);
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.status) (where.push("status = ?"), values.push(filter.status));
+  if (filter.installationIds) {
+    if (filter.installationIds.length === 0) return [];
+    where.push(`installation_id IN (${filter.installationIds.map(() => "?").join(", ")})`);
+    values.push(...filter.installationIds);
+  }
+  const sql = `SELECT * FROM deliveries ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY received_at DESC LIMIT ?`;
+  const { results } = await db.prepare(sql).bind(...values, Math.min(filter.limit ?? 50, 200)).all<Record<string, unknown>>();
+  return results.map(toDelivery);
+}
+
 export async function getDelivery(db: D1Database, id: string): Promise<DeliveryRecord | null> {
   await ensureSchema(db);
   const row = await db.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<Record<string, unknown>>();

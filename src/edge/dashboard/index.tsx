@@ -9,15 +9,27 @@
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
 import { readConfig } from "../../config";
-import { cancelRun, EventUnavailableError, rerunRun } from "../../dispatch";
-import { BadRunQueryError, parseRunQuery, runDetail, visibleInstallations, visibleRun, visibleRuns, type RunQuery } from "../api";
-import { authRoutes, requireViewer, type AuthEnv } from "../auth";
-import { HomePage, MessagePage, RunPage } from "./pages";
+import { cancelRun, DeliveryNotFailedError, DeliveryUnavailableError, EventUnavailableError, redeliverDelivery, rerunRun } from "../../dispatch";
+import { listRuns } from "../../store";
+import {
+  BadRunQueryError,
+  parseRunQuery,
+  runDetail,
+  visibleDeliveries,
+  visibleDelivery,
+  visibleInstallations,
+  visibleRun,
+  visibleRuns,
+  type RunQuery,
+} from "../api";
+import { authRoutes, requireViewer, visibleInstallationIds, type AuthEnv } from "../auth";
+import { DeliveryPage, HomePage, MessagePage, RunPage } from "./pages";
 
 export function dashboardRoutes() {
   const app = new Hono<AuthEnv>();
   app.use("/", requireViewer("redirect"));
   app.use("/runs/*", requireViewer("redirect"));
+  app.use("/deliveries/*", requireViewer("redirect"));
   app.route("/", authRoutes());
 
   app.get("/auth/signed-out", (c) =>
@@ -41,8 +53,14 @@ export function dashboardRoutes() {
       const installations = await visibleInstallations(c.env.DB, viewer);
       return c.html(<HomePage viewer={viewer} query={{ repo: params.repo, workflow: params.workflow }} problem={error.message} runs={[]} installations={installations} expectingRerun={false} />, 400);
     }
-    const [runs, installations] = await Promise.all([visibleRuns(c.env.DB, viewer, query), visibleInstallations(c.env.DB, viewer)]);
-    return c.html(<HomePage viewer={viewer} query={query} runs={runs} installations={installations} expectingRerun={"rerun" in params} />);
+    const [runs, installations, failedDeliveries] = await Promise.all([
+      visibleRuns(c.env.DB, viewer, query),
+      visibleInstallations(c.env.DB, viewer),
+      visibleDeliveries(c.env.DB, viewer, "failed"),
+    ]);
+    return c.html(
+      <HomePage viewer={viewer} query={query} runs={runs} installations={installations} failedDeliveries={failedDeliveries} expectingRerun={"rerun" in params} />,
+    );
   });
 
   app.get("/runs/:id", async (c) => {
@@ -60,6 +78,47 @@ export function dashboardRoutes() {
       );
     }
     return c.html(<RunPage viewer={viewer} detail={await runDetail(c.env, run)} githubApiUrl={readConfig(c.env).githubApiUrl} />);
+  });
+
+  app.get("/deliveries/:id", async (c) => {
+    const viewer = c.get("viewer");
+    const id = c.req.param("id");
+    const delivery = await visibleDelivery(c.env.DB, viewer, id);
+    if (!delivery) {
+      return c.html(
+        <MessagePage viewer={viewer} title="No such delivery">
+          <p>
+            There is no delivery <code>{id}</code> you can see. <a href="/">All runs</a>
+          </p>
+        </MessagePage>,
+        404,
+      );
+    }
+    const installationIds = visibleInstallationIds(viewer);
+    const runs = await listRuns(c.env.DB, { deliveryId: id, limit: 100, ...(installationIds ? { installationIds } : {}) });
+    return c.html(<DeliveryPage viewer={viewer} delivery={delivery} runs={runs} />);
+  });
+
+  app.post("/deliveries/:id/redeliver", async (c) => {
+    const viewer = c.get("viewer");
+    const id = c.req.param("id");
+    const back = `/deliveries/${encodeURIComponent(id)}`;
+    if (!(await visibleDelivery(c.env.DB, viewer, id))) return c.redirect(back, 303);
+    try {
+      await redeliverDelivery(c.env, id);
+    } catch (error) {
+      if (!(error instanceof DeliveryNotFailedError || error instanceof DeliveryUnavailableError)) throw error;
+      return c.html(
+        <MessagePage viewer={viewer} title="Cannot redeliver">
+          <p>{error.message}</p>
+          <p>
+            <a href={back}>Back to the delivery</a>
+          </p>
+        </MessagePage>,
+        409,
+      );
+    }
+    return c.redirect(back, 303);
   });
 
   app.post("/runs/:id/cancel", async (c) => {

@@ -7,7 +7,7 @@
  */
 /** @jsxImportSource hono/jsx */
 import type { Child, FC } from "hono/jsx";
-import { MAX_LOG_BYTES_PER_RUN, type RunRecord, type StepRecord } from "../../store";
+import { MAX_LOG_BYTES_PER_RUN, type DeliveryRecord, type RunRecord, type StepRecord } from "../../store";
 import { RUN_STATUSES, type InstallationWithRepositories, type RunDetail, type RunQuery } from "../api";
 import type { Viewer } from "../auth";
 import { checkRunUrl, formatBytes, formatDuration, formatTime, splitError, stepWaitNote, triggerLabel } from "./format";
@@ -129,15 +129,38 @@ const Installations: FC<{ installations: InstallationWithRepositories[] }> = ({ 
     </ul>
   );
 
+const deliveryLabel = (delivery: DeliveryRecord) => (delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event);
+
+/** Deliveries whose processing gave up after its retries: each with what went wrong and a way to try again. */
+const FailedDeliveries: FC<{ deliveries: DeliveryRecord[] }> = ({ deliveries }) =>
+  deliveries.length === 0 ? null : (
+    <section aria-labelledby="failed-deliveries">
+      <h2 id="failed-deliveries">Deliveries that failed</h2>
+      <ul>
+        {deliveries.map((delivery) => (
+          <li data-delivery-id={delivery.id}>
+            <a href={`/deliveries/${encodeURIComponent(delivery.id)}`}>
+              <code>{deliveryLabel(delivery)}</code>
+            </a>{" "}
+            <span class="muted">
+              {delivery.repository ?? "no repository"}, received <time datetime={delivery.receivedAt}>{formatTime(delivery.receivedAt)}</time>
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+
 export const HomePage: FC<{
   viewer: Viewer;
   query: Partial<RunQuery>;
   problem?: string;
   runs: RunRecord[];
   installations: InstallationWithRepositories[];
+  failedDeliveries?: DeliveryRecord[];
   /** A re-run was just requested: its run appears once ingest has created it. */
   expectingRerun: boolean;
-}> = ({ viewer, query, problem, runs, installations, expectingRerun }) => {
+}> = ({ viewer, query, problem, runs, installations, failedDeliveries = [], expectingRerun }) => {
   const live = expectingRerun || runs.some(isActive);
   return (
     <Layout title="Runs" viewer={viewer} {...(live ? { script: HOME_PAGE_SCRIPT } : {})}>
@@ -146,6 +169,7 @@ export const HomePage: FC<{
       {expectingRerun ? <p class="note">Re-run requested; its run appears here in a moment.</p> : null}
       {live ? <LiveNote /> : null}
       <RunsTable runs={runs} filtered={Boolean(query.repo || query.workflow || query.status)} />
+      <FailedDeliveries deliveries={failedDeliveries} />
       <h2>Installations</h2>
       <Installations installations={installations} />
     </Layout>
@@ -229,7 +253,10 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
           </dd>
           <dt>Trigger</dt>
           <dd>
-            <code>{trigger}</code> <span class="muted">delivery</span> <code>{run.deliveryId}</code>
+            <code>{trigger}</code> <span class="muted">delivery</span>{" "}
+            <a href={`/deliveries/${encodeURIComponent(run.deliveryId)}`}>
+              <code>{run.deliveryId}</code>
+            </a>
           </dd>
           <dt>Workflow file</dt>
           <dd>
@@ -313,6 +340,49 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
     </Layout>
   );
 };
+
+export const DeliveryPage: FC<{ viewer: Viewer; delivery: DeliveryRecord; runs: RunRecord[] }> = ({ viewer, delivery, runs }) => (
+  <Layout title={`Delivery ${delivery.id} (${delivery.status})`} viewer={viewer}>
+    <article id="delivery" data-delivery-id={delivery.id} data-status={delivery.status}>
+      <h1>
+        <code>{deliveryLabel(delivery)}</code> <Status status={delivery.status} />
+      </h1>
+      <dl>
+        <dt>Delivery</dt>
+        <dd>
+          <code>{delivery.id}</code>
+        </dd>
+        <dt>Repository</dt>
+        <dd>{delivery.repository ?? <span class="muted">none</span>}</dd>
+        <dt>Received</dt>
+        <dd>
+          <time datetime={delivery.receivedAt}>{formatTime(delivery.receivedAt)}</time>
+        </dd>
+        <dt>Failed attempts</dt>
+        <dd>{delivery.attempts}</dd>
+      </dl>
+      {delivery.status === "failed" ? (
+        <div class="actions">
+          <form method="post" action={`/deliveries/${encodeURIComponent(delivery.id)}/redeliver`}>
+            <button type="submit" title="Processes this delivery again from the start">
+              Redeliver
+            </button>
+          </form>
+        </div>
+      ) : null}
+      {delivery.error || delivery.lastError ? (
+        <section aria-labelledby="delivery-error">
+          <h2 id="delivery-error">{delivery.status === "failed" ? "Why it failed" : "Latest failed attempt"}</h2>
+          <pre>{delivery.error ?? delivery.lastError}</pre>
+        </section>
+      ) : null}
+      <section aria-labelledby="delivery-runs">
+        <h2 id="delivery-runs">Runs</h2>
+        <RunsTable runs={runs} filtered={true} />
+      </section>
+    </article>
+  </Layout>
+);
 
 export const MessagePage: FC<{ viewer: Viewer | null; title: string; children?: Child }> = ({ viewer, title, children }) => (
   <Layout title={title} viewer={viewer}>
