@@ -1,4 +1,4 @@
-import { workflow } from "repoflow";
+import { upsertComment, workflow } from "repoflow";
 
 // Who may approve: GitHub's author_association of the comment's author.
 const APPROVERS = ["OWNER", "MEMBER", "COLLABORATOR"];
@@ -12,7 +12,7 @@ export default workflow({
   async run({ event, step, github, repo }) {
     const issue = event.issue.number;
     await step.do("ask for approval", () =>
-      github.rest.issues.createComment({ ...repo, issue_number: issue, body: "Waiting for a maintainer to comment `/approve` (3 days)." }).then((r) => r.data.id),
+      upsertComment(github, { ...repo, issue_number: issue, marker: "approval-gate:ask", body: "Waiting for a maintainer to comment `/approve` (3 days)." }),
     );
     let approver: string;
     try {
@@ -30,12 +30,12 @@ export default workflow({
     } catch {
       // waitForEvent throws once its timeout passes without a matching comment.
       await step.do("expire", () =>
-        github.rest.issues.createComment({ ...repo, issue_number: issue, body: "No approval within 3 days; open a new issue to try again." }).then((r) => r.data.id),
+        upsertComment(github, { ...repo, issue_number: issue, marker: "approval-gate:expired", body: "No approval within 3 days; open a new issue to try again." }),
       );
       return { approved: false };
     }
     await step.do("confirm", () =>
-      github.rest.issues.createComment({ ...repo, issue_number: issue, body: `Approved by ${approver}. Deploying.` }).then((r) => r.data.id),
+      upsertComment(github, { ...repo, issue_number: issue, marker: "approval-gate:approved", body: `Approved by ${approver}. Deploying.` }),
     );
     return { approved: true, approver };
   },

@@ -1,4 +1,4 @@
-import { workflow } from "repoflow";
+import { upsertComment, workflow } from "repoflow";
 
 // A day after a pull request opens (or leaves draft), nudge reviewers if it is still open.
 // The run sleeps durably in between: it costs nothing and survives restarts and deploys.
@@ -13,7 +13,7 @@ export default workflow({
     );
     if (pr.state === "open") {
       await step.do("comment", () =>
-        github.rest.issues.createComment({ ...repo, issue_number: pr.number, body: "Friendly nudge 👋 this pull request is waiting for a review." }).then((r) => r.data.id),
+        upsertComment(github, { ...repo, issue_number: pr.number, marker: "nudge-reviewers", body: "Friendly nudge 👋 this pull request is waiting for a review." }),
       );
     }
   },

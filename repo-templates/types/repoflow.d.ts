@@ -231,4 +231,29 @@ declare module "repoflow" {
   export declare class NonRetryableError extends Error {
       readonly name: string;
   }
+  export declare class MarkerError extends NonRetryableError {
+      readonly name = "MarkerError";
+  }
+  /**
+   * Posts a comment once per `marker` on an issue or pull request, and edits it
+   * on later calls. Steps run at least once: a step re-executed after a crash,
+   * or a re-run of the workflow, finds the comment it wrote before by a hidden
+   * `<!-- repoflow:<marker> -->` line and updates it instead of posting a
+   * second one. Only comments written by a bot (an App, like repoflow) are
+   * considered, so a person quoting the marker is never edited.
+   *
+   * ```ts
+   * await step.do("nudge", () => upsertComment(github, { ...repo, issue_number: pr.number, marker: "nudge", body: "Friendly nudge 👋" }));
+   * ```
+   */
+  export declare function upsertComment(github: GitHub, params: {
+      owner: string;
+      repo: string;
+      issue_number: number;
+      marker: string;
+      body: string;
+  }): Promise<{
+      id: number;
+      created: boolean;
+  }>;
 }

@@ -170,6 +170,45 @@ export class NonRetryableError extends Error {
   override readonly name: string = "NonRetryableError";
 }
 
+export class MarkerError extends NonRetryableError {
+  override readonly name = "MarkerError";
+}
+
+const MARKER = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/**
+ * Posts a comment once per `marker` on an issue or pull request, and edits it
+ * on later calls. Steps run at least once: a step re-executed after a crash,
+ * or a re-run of the workflow, finds the comment it wrote before by a hidden
+ * `<!-- repoflow:<marker> -->` line and updates it instead of posting a
+ * second one. Only comments written by a bot (an App, like repoflow) are
+ * considered, so a person quoting the marker is never edited.
+ *
+ * ```ts
+ * await step.do("nudge", () => upsertComment(github, { ...repo, issue_number: pr.number, marker: "nudge", body: "Friendly nudge 👋" }));
+ * ```
+ */
+export async function upsertComment(
+  github: GitHub,
+  params: { owner: string; repo: string; issue_number: number; marker: string; body: string },
+): Promise<{ id: number; created: boolean }> {
+  const { owner, repo, issue_number, marker } = params;
+  if (!MARKER.test(marker)) {
+    throw new MarkerError(`repoflow: upsertComment needs a marker of letters, digits, ".", "_", ":" or "-" (at most 100), got ${JSON.stringify(marker)}.`);
+  }
+  const tag = `<!-- repoflow:${marker} -->`;
+  const body = `${params.body}\n\n${tag}`;
+  for await (const page of github.paginate.iterator(github.rest.issues.listComments, { owner, repo, issue_number, per_page: 100 })) {
+    const mine = page.data.find((comment) => comment.user?.type === "Bot" && comment.body?.includes(tag));
+    if (mine) {
+      if (mine.body !== body) await github.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
+      return { id: mine.id, created: false };
+    }
+  }
+  const { data } = await github.rest.issues.createComment({ owner, repo, issue_number, body });
+  return { id: data.id, created: true };
+}
+
 const GitHubClient: typeof Octokit = Octokit.plugin(retry, throttling);
 
 /**

@@ -4,7 +4,10 @@
  * dispatcher's gateway adds it outside the tenant isolate).
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createGitHub, isWorkflow, NonRetryableError, workflow } from "../../src/runtime/sdk.ts";
+import { createGitHub, isWorkflow, NonRetryableError, upsertComment, workflow } from "../../src/runtime/sdk.ts";
+import { startEmulator } from "../emulator/index.ts";
+import { getInstallationToken, InstallationTokenCache } from "../../src/github";
+import { generateAppKeys } from "./github-keys.ts";
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -82,5 +85,49 @@ describe("createGitHub", () => {
     const requests = recordRequests(404, { message: "Not Found" });
     await expect(createGitHub("run-1").rest.issues.get({ owner: "octo-org", repo: "demo", issue_number: 9 })).rejects.toMatchObject({ status: 404 });
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe("upsertComment", () => {
+  it("posts once per marker and edits that comment on a repeat, as a step re-executed after a crash does", async () => {
+    const keys = await generateAppKeys();
+    const emulator = await startEmulator({ port: 0, appId: "1", appPublicKey: keys.publicKey });
+    try {
+      emulator.addRepo({ fullName: "octo-org/upsert", installationId: 3, files: { "README.md": "hi" } });
+      emulator.openIssue("octo-org/upsert", { number: 1, title: "An issue", user: "octocat" });
+      // A person quoting the marker is never edited.
+      emulator.comment("octo-org/upsert", 1, "see <!-- repoflow:nudge -->", { user: "octocat" });
+      const token = await getInstallationToken(
+        { appId: "1", privateKey: keys.pkcs8, githubApiUrl: emulator.url },
+        { installationId: 3, repository: "octo-org/upsert" },
+        { tokens: new InstallationTokenCache() },
+      );
+      // The tenant's client carries no token and names api.github.com; the dispatcher's gateway adds the
+      // token and sends it on. Here a fetch stub plays the gateway, toward the emulator.
+      const realFetch = globalThis.fetch;
+      vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init);
+        const url = new URL(request.url);
+        const headers = new Headers(request.headers);
+        headers.set("authorization", `token ${token.reveal()}`);
+        const body = request.method === "GET" ? undefined : await request.text();
+        return realFetch(`${emulator.url}${url.pathname}${url.search}`, { method: request.method, headers, ...(body === undefined ? {} : { body }) });
+      });
+      const github = createGitHub("run-upsert");
+      const params = { owner: "octo-org", repo: "upsert", issue_number: 1, marker: "nudge" };
+      const first = await upsertComment(github, { ...params, body: "Friendly nudge" });
+      const again = await upsertComment(github, { ...params, body: "Friendly nudge, again" });
+      expect(first.created).toBe(true);
+      expect(again).toEqual({ id: first.id, created: false });
+      expect(emulator.comments("octo-org/upsert", 1).map((c) => [c.user, c.body])).toEqual([
+        ["octocat", "see <!-- repoflow:nudge -->"],
+        ["repoflow[bot]", "Friendly nudge, again\n\n<!-- repoflow:nudge -->"],
+      ]);
+      await expect(upsertComment(github, { ...params, marker: "no spaces", body: "x" })).rejects.toMatchObject({ name: "MarkerError" });
+      expect(emulator.violations).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+      await emulator.close();
+    }
   });
 });

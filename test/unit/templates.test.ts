@@ -49,7 +49,7 @@ function filesUnder(dir: string): { path: string; content: string }[] {
  */
 async function loadBundle(code: string): Promise<Record<string, unknown>> {
   (globalThis as { __repoflowSdk?: typeof sdk }).__repoflowSdk = sdk;
-  const stub = `data:text/javascript,${encodeURIComponent("export const { workflow, NonRetryableError } = globalThis.__repoflowSdk;")}`;
+  const stub = `data:text/javascript,${encodeURIComponent("export const { workflow, NonRetryableError, upsertComment } = globalThis.__repoflowSdk;")}`;
   const module = `data:text/javascript,${encodeURIComponent(code.replaceAll(`"./repoflow.js"`, JSON.stringify(stub)))}`;
   const loaded = (await import(/* @vite-ignore */ module)) as { workflows: Record<string, unknown> };
   return loaded.workflows;
