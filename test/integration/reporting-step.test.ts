@@ -61,7 +61,7 @@ function setUp() {
 }
 
 describe("ReportingStep", () => {
-  it("shows a step failed at its last attempt, before the engine gives up, with the author's error", async () => {
+  it("shows a step failed at its last attempt, before the engine gives up, with the author's error (invariant 8)", async () => {
     const { observer, step } = setUp();
     await expect(step.do("close", { retries: { limit: 2, delay: 0 } }, async () => { throw new Error("GitHub said 501"); })).rejects.toThrow("GitHub said 501");
     expect(observer.events).toEqual([
