@@ -20,6 +20,7 @@ declare namespace Cloudflare {
     LOADER: WorkerLoader;
     INGEST: Workflow<import("./dispatch/types").IngestParams>;
     INBOX: DurableObjectNamespace<import("./index").DeliveryInbox>;
+    RECOVERY: DurableObjectNamespace<import("./index").RecoveryCoordinator>;
     WORKFLOWS: Workflow;
     CONTROLS: Workflow<import("./dispatch/types").ControlParams>;
   }

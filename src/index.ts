@@ -15,6 +15,7 @@ import {
   gatewayFetch,
   rearmInbox,
   recoverNow,
+  recoveryCoordinator,
   runCancel,
   runIngest,
   type AcceptOutcome,
@@ -22,6 +23,7 @@ import {
   type GatewayProps,
   type IngestParams,
   type RunEvent,
+  type RecoveryReport,
   type RunMetadata,
 } from "./dispatch";
 
@@ -43,6 +45,17 @@ export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
 
   override async alarm(): Promise<void> {
     await drainInbox(this.env, this.ctx.storage);
+  }
+}
+
+/**
+ * The one place recovery passes run: a single Durable Object (by name), so two
+ * cron ticks, or a tick and local traffic, never run passes side by side; a
+ * call while a pass is in flight joins it (recoverNow).
+ */
+export class RecoveryCoordinator extends DurableObject<Cloudflare.Env> {
+  pass(): Promise<RecoveryReport> {
+    return recoverNow(this.env);
   }
 }
 
@@ -74,6 +87,6 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(_controller: ScheduledController, env: Cloudflare.Env, ctx: ExecutionContext) {
-    ctx.waitUntil(recoverNow(env));
+    ctx.waitUntil(recoveryCoordinator(env).pass());
   },
 } satisfies ExportedHandler<Cloudflare.Env>;

@@ -1,9 +1,10 @@
 /**
  * When recovery runs.
  *
- * Production: only from the cron trigger (wrangler.toml), one pass per tick,
- * never from request traffic: a pass per cold isolate would multiply engine
- * calls by the number of isolates and race runs being started.
+ * Production: only from the cron trigger (wrangler.toml), never from request
+ * traffic: a pass per cold isolate would multiply engine calls by the number
+ * of isolates and race runs being started. Every pass runs in the one
+ * RecoveryCoordinator Durable Object (src/index.ts), so passes never overlap.
  *
  * Local `wrangler dev`: a restart strands runs until something looks, and the
  * local cron does not fire by itself, so the first request a process serves
@@ -54,4 +55,14 @@ export function recoverNow(env: RecoveryEnv & ConfigEnv): Promise<RecoveryReport
       inFlight = null;
     });
   return inFlight;
+}
+
+export interface CoordinatorEnv {
+  RECOVERY: DurableObjectNamespace;
+}
+
+/** The singleton Durable Object every recovery pass runs in. */
+export function recoveryCoordinator(env: CoordinatorEnv): { pass(): Promise<RecoveryReport> } {
+  // The namespace is typed without its class here (dispatch does not import src/index.ts); pass() is its one method.
+  return env.RECOVERY.get(env.RECOVERY.idFromName("recovery")) as unknown as { pass(): Promise<RecoveryReport> };
 }

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { ConfigError, readConfig } from "../config";
-import { recoverNow, recoveryDue } from "../dispatch";
+import { recoveryCoordinator, recoveryDue } from "../dispatch";
 import { apiRoutes } from "./api";
 import { AuthConfigError } from "./auth";
 import { dashboardRoutes } from "./dashboard";
@@ -19,7 +19,7 @@ export function createApp() {
   // idempotent and repeated, so waitUntil is enough here.
   app.use(async (c, next) => {
     if (recoveryDue(c.env)) {
-      c.executionCtx.waitUntil(recoverNow(c.env).catch((error: unknown) => console.error("repoflow: recovery failed", error)));
+      c.executionCtx.waitUntil(recoveryCoordinator(c.env).pass().catch((error: unknown) => console.error("repoflow: recovery failed", error)));
     }
     await next();
   });

@@ -5,7 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { INSTANCE_GONE, ORPHAN_AFTER_MS, recoverStranded, recoverNow, recoveryDue } from "../../src/dispatch";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { INSTANCE_GONE, ORPHAN_AFTER_MS, recoverStranded, recoverNow, recoveryCoordinator, recoveryDue } from "../../src/dispatch";
+import worker from "../../src/index";
 import { finishRun, getRun, insertRun, markRunStarted, recordDelivery } from "../../src/store";
 import { fakeEngine, type FakeEngine } from "./fake-engine";
 
@@ -108,6 +110,14 @@ describe("recovery (invariant 7)", () => {
 describe("when recovery runs (invariant 7)", () => {
   it("never starts a pass from request traffic in production", () => {
     expect(recoveryDue({ ...env, REPOFLOW_ENV: "production", WEBHOOK_SECRET: "s", APP_ID: "1", PRIVATE_KEY: "unused" }, Date.now() + 10 * 60_000)).toBe(false);
+  });
+
+  it("runs the cron's pass in the one recovery Durable Object", async () => {
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const report = await recoveryCoordinator(env).pass();
+    expect(report).toMatchObject({ kicked: expect.any(Array), reconciled: expect.any(Array), unknown: expect.any(Array), redelivered: [] });
   });
 
   it("runs one pass at a time: a second call while one is in flight joins it", async () => {
