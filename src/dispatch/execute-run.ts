@@ -95,7 +95,7 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
  * On a retried attempt the row already holds this outcome, and the close is
  * tried again.
  */
-async function settle(env: RunEnv, target: CheckRunTarget, ctx: unknown, status: "succeeded" | "failed", outcome: Outcome): Promise<void> {
+export async function settle(env: RunEnv, target: CheckRunTarget, ctx: unknown, status: "succeeded" | "failed", outcome: Outcome): Promise<void> {
   await finishRun(env.DB, target.runId, status, outcome.conclusion === "failure" ? outcome.error.message : undefined);
   const row = await getRun(env.DB, target.runId);
   if (row?.status !== status) return;

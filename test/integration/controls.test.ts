@@ -7,6 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runCancel } from "../../src/dispatch";
+import { settle } from "../../src/dispatch/execute-run";
 import { finishRun, getRun, insertRun, markRunStarted, requestCancel } from "../../src/store";
 import { fakeEngine } from "./fake-engine";
 import { RetryingStep } from "./retrying-step";
@@ -62,5 +63,17 @@ describe("runCancel (invariant 8)", () => {
     expect(outcome).toBe("finished on its own");
     expect(engine.calls.filter((c) => c.method === "terminate")).toEqual([]);
     expect(await getRun(env.DB, id)).toMatchObject({ status: "succeeded", cancelRequestedAt: null });
+  });
+});
+
+describe("a run's own close after a cancel (invariant 8)", () => {
+  it("never closes as success a check run whose run a cancel already marked cancelled", async () => {
+    const id = `run-cancel-then-finish-${crypto.randomUUID()}`;
+    await seedRunning(id);
+    await finishRun(env.DB, id, "cancelled", "Cancelled by a person.");
+    const target = { runId: id, installationId: 6601, repository: "controls-org/repo", headSha: "2".repeat(40), workflowName: "Slow", deliveryId: `delivery-${id}` };
+    // GitHub is unreachable here: had settle tried to close the check run, it would throw.
+    await settle(env, target, { attempt: 1 }, "succeeded", { conclusion: "success" });
+    expect(await getRun(env.DB, id)).toMatchObject({ status: "cancelled", problem: null });
   });
 });
