@@ -37,8 +37,35 @@ export async function forwardToGitHub(request: Request, target: GatewayTarget): 
   if (!headers.has("user-agent")) headers.set("user-agent", "repoflow-workflow");
   headers.set("authorization", `token ${await target.token()}`);
   const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-  const upstream = await (target.fetch ?? fetch)(`${target.apiUrl}${url.pathname}${url.search}`, { method: request.method, headers, body });
-  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: upstream.headers });
+  // A redirect is the tenant's to follow (its Octokit does), so it comes back here and is checked like any request.
+  const upstream = await (target.fetch ?? fetch)(`${target.apiUrl}${url.pathname}${url.search}`, { method: request.method, headers, body, redirect: "manual" });
+  const answer = new Headers(upstream.headers);
+  const location = answer.get("location");
+  if (location !== null) {
+    const moved = toTenantUrl(location, target.apiUrl);
+    if (moved === null) {
+      return Response.json({ message: `repoflow: GitHub redirected ${request.method} ${url.pathname} away from the GitHub API; the redirect was not followed.` }, { status: 403 });
+    }
+    answer.set("location", moved);
+  }
+  // Pages beyond the first are named by absolute URLs of the real API; the tenant must ask for them through here.
+  const link = answer.get("link");
+  if (link !== null) answer.set("link", link.replace(/<([^>]*)>/g, (whole, href: string) => { const mapped = toTenantUrl(href, target.apiUrl); return mapped === null ? whole : `<${mapped}>`; }));
+  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: answer });
+}
+
+/** An upstream URL as the tenant addresses it (its origin is TENANT_GITHUB_ORIGIN), or null when it leaves the API. */
+function toTenantUrl(href: string, apiUrl: string): string | null {
+  let absolute: URL;
+  try {
+    absolute = new URL(href, `${apiUrl}/`);
+  } catch {
+    return null;
+  }
+  const base = new URL(`${apiUrl}/`);
+  if (absolute.origin !== base.origin || !absolute.pathname.startsWith(base.pathname.replace(/\/$/, ""))) return null;
+  const path = absolute.pathname.slice(base.pathname.replace(/\/$/, "").length) || "/";
+  return `${TENANT_GITHUB_ORIGIN}${path}${absolute.search}`;
 }
 
 /** Why a request may not leave, or null when it may. */
@@ -46,7 +73,12 @@ export function refuse(url: URL, method: string, repository: string): string | n
   if (url.origin !== TENANT_GITHUB_ORIGIN) {
     return `repoflow: workflows may only call the GitHub API (${TENANT_GITHUB_ORIGIN}); the request to ${url.origin} was blocked.`;
   }
-  const path = decodeURIComponent(url.pathname);
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return `repoflow: workflows may only call the GitHub API with well-formed paths; ${method} ${url.pathname} is not valid percent-encoding and was blocked.`;
+  }
   const own = `/repos/${repository}`.toLowerCase();
   const lower = path.toLowerCase();
   if (path.includes("..") || !(lower === own || lower.startsWith(own + "/"))) {

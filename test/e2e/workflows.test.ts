@@ -196,6 +196,30 @@ export default workflow({
   });
 });
 
+describe("the egress gateway", () => {
+  it("lets github.paginate walk 250 comments: the API's Link headers come back addressed to the gateway", async () => {
+    const counter = `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Count comments",
+  on: { pull_request: ["opened"] },
+  async run({ event, step, github, repo }) {
+    const count = await step.do("count", async () =>
+      (await github.paginate(github.rest.issues.listComments, { ...repo, issue_number: event.pull_request.number, per_page: 100 })).length);
+    await step.do("report", async () => { await github.rest.issues.createComment({ ...repo, issue_number: event.pull_request.number, body: "counted " + count }); });
+  },
+});
+`;
+    const repo = newRepo("paginate", { ".workflows/count.ts": counter });
+    const headSha = openPr(repo, 3);
+    for (let i = 1; i <= 250; i++) stack.emulator.comment(repo.fullName, 3, `comment ${i}`, { user: "octocat" });
+    await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 3, headSha }));
+    const run = await waitFor("the Count comments check run", completed(repo, "repoflow: Count comments"), 90_000);
+    expect(run.conclusion).toBe("success");
+    expect(stack.emulator.comments(repo.fullName, 3).at(-1)?.body).toBe("counted 250");
+  });
+});
+
 describe("pinned code (invariant 3) and recovery after a crash (invariants 2 and 7)", () => {
   it("loses no delivery when the process dies right after the 202 (invariant 2)", async () => {
     const repo = newRepo("crash", { ".workflows/greet.ts": GREETER });

@@ -50,3 +50,56 @@ describe("GitHub gateway", () => {
     expect(refuse(new URL("https://api.github.com/repos/Octo/Hello/pulls/1"), "GET", "octo/hello")).toBeNull();
   });
 });
+
+describe("GitHub gateway hardening", () => {
+  const answering = (calls: Request[], response: () => Response, apiUrl = "http://127.0.0.1:1234") => ({
+    ...target(calls),
+    apiUrl,
+    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+      calls.push(new Request(input, init));
+      return response();
+    }) as typeof fetch,
+  });
+
+  it("answers a malformed percent-encoding with 403 instead of throwing", async () => {
+    const calls: Request[] = [];
+    const res = await forwardToGitHub(new Request("https://api.github.com/repos/octo/hello/issues/%E0%A4%A"), target(calls));
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toMatch(/^repoflow: workflows may only call the GitHub API with well-formed paths/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it("does not follow redirects itself, and refuses one that leaves the API", async () => {
+    const calls: Request[] = [];
+    const res = await forwardToGitHub(
+      new Request("https://api.github.com/repos/octo/hello/tarball/main"),
+      answering(calls, () => new Response(null, { status: 302, headers: { location: "https://codeload.example.com/octo/hello/tar.gz/main" } })),
+    );
+    expect(calls[0]!.redirect).toBe("manual");
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toMatch(/redirected .* away from the GitHub API/);
+  });
+
+  it("hands back a redirect within the API addressed to the gateway, so the tenant's retry passes the same checks", async () => {
+    const calls: Request[] = [];
+    const res = await forwardToGitHub(
+      new Request("https://api.github.com/repos/octo/hello/issues/1"),
+      answering(calls, () => new Response(null, { status: 301, headers: { location: "http://127.0.0.1:1234/repositories/42/issues/1" } })),
+    );
+    expect(res.status).toBe(301);
+    expect(res.headers.get("location")).toBe("https://api.github.com/repositories/42/issues/1");
+  });
+
+  it("rewrites Link headers to the tenant's origin, so github.paginate asks for page 2 through the gateway (GHES base path too)", async () => {
+    const calls: Request[] = [];
+    const link = '<https://ghe.example/api/v3/repos/octo/hello/labels?per_page=100&page=2>; rel="next", <https://ghe.example/api/v3/repos/octo/hello/labels?per_page=100&page=3>; rel="last"';
+    const res = await forwardToGitHub(
+      new Request("https://api.github.com/repos/octo/hello/labels?per_page=100"),
+      answering(calls, () => Response.json([], { headers: { link } }), "https://ghe.example/api/v3"),
+    );
+    expect(calls[0]!.url).toBe("https://ghe.example/api/v3/repos/octo/hello/labels?per_page=100");
+    expect(res.headers.get("link")).toBe(
+      '<https://api.github.com/repos/octo/hello/labels?per_page=100&page=2>; rel="next", <https://api.github.com/repos/octo/hello/labels?per_page=100&page=3>; rel="last"',
+    );
+  });
+});
