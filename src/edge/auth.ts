@@ -100,9 +100,13 @@ function base64url(bytes: Uint8Array): string {
 }
 
 function fromBase64url(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  // A length of 1 mod 4 is no base64 at all, and atob throws on it: a cookie is input, never a 500.
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+  try {
+    return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (char) => char.charCodeAt(0));
+  } catch {
+    return null;
+  }
 }
 
 function hmacKey(secret: string): Promise<CryptoKey> {
@@ -142,6 +146,8 @@ export async function openSession(secret: string, cookie: string | undefined, no
 export function requireViewer(onMissing: "redirect" | "unauthorized"): MiddlewareHandler<AuthEnv> {
   return async function requireViewer(c, next) {
     if (readConfig(c.env).mode === "local") {
+      const refusal = notLoopback(c.req.raw);
+      if (refusal) return c.json({ error: "local_mode_not_local", message: refusal }, 403);
       c.set("viewer", { login: "local", installationIds: "all" });
       return next();
     }
@@ -157,6 +163,23 @@ export function requireViewer(onMissing: "redirect" | "unauthorized"): Middlewar
     c.set("viewer", { login: session.login, installationIds: session.installationIds });
     return next();
   };
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+/**
+ * Local mode opens the dashboard and API to whoever asks, so it answers only
+ * on this machine: the URL must name a loopback host, and the client address
+ * (CF-Connecting-IP, which Cloudflare's edge always sets to the real client)
+ * must be loopback when present. A Worker deployed with REPOFLOW_ENV=local is
+ * reached by its public hostname, and refuses, saying why.
+ */
+export function notLoopback(request: Request): string | null {
+  const host = new URL(request.url).hostname;
+  const client = request.headers.get("cf-connecting-ip");
+  if (LOOPBACK_HOSTS.has(host) && (client === null || LOOPBACK_ADDRESS.test(client))) return null;
+  return `repoflow: REPOFLOW_ENV is "local", which opens the dashboard and API without sign-in, so they answer only on this machine (127.0.0.1), not at ${host}${client ? ` for ${client}` : ""}. On a deployed Worker set REPOFLOW_ENV to "production" (wrangler.toml [vars]) and configure GitHub sign-in (docs/operators.md).`;
 }
 
 export function canSee(viewer: Viewer, installationId: number): boolean {

@@ -13,7 +13,7 @@ const REPO = "dash-org/api";
 const OTHER_REPO = "dash-org/other";
 const PAYLOAD = { action: "opened", number: 7, pull_request: { number: 7, title: "Dashboard payload marker" } };
 
-const get = (path: string) => exports.default.fetch(`http://repoflow.test${path}`);
+const get = (path: string) => exports.default.fetch(`http://127.0.0.1${path}`);
 
 async function seedRun(id: string, fields: { repository?: string; workflowName?: string; workflowFile?: string; status: "queued" | "running" | "succeeded" | "failed"; error?: string }) {
   await insertRun(env.DB, {

@@ -61,6 +61,44 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+describe("bad cookies and local mode (issue 10)", () => {
+  it("answers 401, never 500, for any shape of session cookie (a seeded fuzz over lengths, alphabets and dots)", async () => {
+    let seed = 20261201;
+    const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const alphabets = ["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", "+/=", "%25%2e ;\"\\é💥\u0000", "."];
+    const sealed = await sealSession(SESSION_SECRET, { login: "octocat", installationIds: [501] });
+    const shapes: string[] = ["a", "a.b", ".", "..", "a.", ".a", "abcde.f", "x".repeat(4097), sealed.slice(0, -1), `${sealed.split(".")[0]}.a`, `a.${sealed.split(".")[1]}`];
+    for (let i = 0; i < 300; i++) {
+      let cookie = "";
+      const length = Math.floor(next() * 80);
+      for (let j = 0; j < length; j++) {
+        const alphabet = Array.from(alphabets[Math.floor(next() * (next() < 0.8 ? 1 : alphabets.length))]!);
+        cookie += alphabet[Math.floor(next() * alphabet.length)];
+      }
+      shapes.push(cookie);
+    }
+    // Sent encoded as a browser would, and raw (ASCII only, malformed percent-escapes included).
+    const raw = ["%E0%A4%A", "%", "%zz.%zz", "a%2.b", ...shapes.filter((shape) => /^[\x21-\x7e]*$/.test(shape) && !shape.includes(";"))];
+    for (const cookie of [...shapes.map((shape) => encodeURIComponent(shape)), ...raw]) {
+      const res = await app.request("/api/runs", { headers: { cookie: `repoflow_session=${cookie}` } }, production, ctx);
+      expect(res.status, JSON.stringify(cookie)).toBe(401);
+    }
+  });
+
+  it("serves local mode only on loopback, and refuses a Worker deployed with it, saying why", async () => {
+    const local = { ...env, REPOFLOW_ENV: "local" };
+    expect((await app.request("http://127.0.0.1:8787/api/runs", {}, local, ctx)).status).toBe(200);
+    expect((await app.request("http://localhost:8787/api/runs", { headers: { "cf-connecting-ip": "127.0.0.1" } }, local, ctx)).status).toBe(200);
+    const deployed = await app.request("https://repoflow.example.workers.dev/api/runs", { headers: { "cf-connecting-ip": "203.0.113.7" } }, local, ctx);
+    expect(deployed.status).toBe(403);
+    expect(((await deployed.json()) as { message: string }).message).toMatch(/REPOFLOW_ENV is "local".*set REPOFLOW_ENV to "production"/);
+    const page = await app.request("https://repoflow.example.workers.dev/", {}, local, ctx);
+    expect(page.status).toBe(403);
+    // A spoofed Host on a public connection does not pass either.
+    expect((await app.request("http://127.0.0.1/api/runs", { headers: { "cf-connecting-ip": "198.51.100.4" } }, local, ctx)).status).toBe(403);
+  });
+});
+
 describe("session cookie", () => {
   it("opens what it sealed, with the login, installation ids and an expiry", async () => {
     const now = Date.parse("2026-11-25T08:00:00Z");

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ingestInstanceId, recoveryDue, type IngestParams } from "../../src/dispatch";
 import { finishDelivery, getDelivery, recordDelivery } from "../../src/store";
 
-const request = (path: string, init?: RequestInit) => exports.default.fetch(`http://repoflow.test${path}`, init);
+const request = (path: string, init?: RequestInit) => exports.default.fetch(`http://127.0.0.1${path}`, init);
 
 async function waitForStatus(id: string, status: string) {
   const deadline = Date.now() + 30_000;
