@@ -17,6 +17,8 @@ export interface Config {
   appId: string | undefined;
   privateKey: string | undefined;
   githubApiUrl: string;
+  /** Finished runs, their logs, stored payloads and unreferenced bundles older than this are deleted (RETENTION_DAYS, default 30). */
+  retentionDays: number;
 }
 
 /** The env variables config reads; secrets are optional at the type level because a missing one is a user error we report, not a type error. */
@@ -27,6 +29,7 @@ export interface ConfigEnv {
   APP_ID?: string;
   PRIVATE_KEY?: string;
   GITHUB_API_URL?: string;
+  RETENTION_DAYS?: string;
 }
 
 export class ConfigError extends Error {
@@ -79,8 +82,14 @@ export function parseConfig(env: ConfigEnv): Config {
   } catch {
     throw new ConfigError(`GITHUB_API_URL is not a URL: "${githubApiUrl}".`);
   }
+  const retentionText = nonEmpty(env.RETENTION_DAYS) ?? "30";
+  const retentionDays = Number(retentionText);
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    throw new ConfigError(`RETENTION_DAYS must be a whole number of days, at least 1, got "${retentionText}".`);
+  }
   return {
     mode,
+    retentionDays,
     webhookSecrets: previous ? [secret, previous] : [secret],
     appId,
     privateKey: privateKey?.replace(/\\n/g, "\n"),

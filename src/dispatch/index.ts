@@ -29,3 +29,5 @@ export {
 } from "./controls";
 export type { ControlStep, CancelOutcome } from "./controls";
 export type { ControlEnv } from "./controls";
+export { applyRetention } from "./retention";
+export type { RetentionReport } from "./retention";

@@ -13,6 +13,7 @@
 import { readConfig, type ConfigEnv } from "../config";
 import { recoverStranded, type RecoveryEnv, type RecoveryReport } from "./recovery";
 import { redeliverMissed } from "./redeliver-missed";
+import { applyRetention, type RetentionEnv } from "./retention";
 
 const INTERVAL_MS = 60_000;
 /** A run quiet for this long with no sleep or wait ahead of it is stalled. */
@@ -31,7 +32,7 @@ export function recoveryDue(env: ConfigEnv, now = Date.now()): boolean {
 }
 
 /** The first local pass of a process re-arms every non-terminal run; later passes only look at stalled ones. */
-export function recoverNow(env: RecoveryEnv & ConfigEnv): Promise<RecoveryReport> {
+export function recoverNow(env: RecoveryEnv & RetentionEnv & ConfigEnv): Promise<RecoveryReport> {
   if (inFlight) return inFlight;
   const local = readConfig(env).mode === "local";
   const firstPass = local && !firstPassDone;
@@ -42,6 +43,11 @@ export function recoverNow(env: RecoveryEnv & ConfigEnv): Promise<RecoveryReport
       report.redelivered = await redeliverMissed(env).catch((error: unknown) => {
         console.warn("repoflow: could not read the App's webhook deliveries; trying again next pass:", error);
         return [];
+      });
+      // Old finished runs and what only they needed; a failed pass leaves them for the next one.
+      report.retention = await applyRetention(env).catch((error: unknown) => {
+        console.warn("repoflow: retention could not run; trying again next pass:", error);
+        return { runs: 0, payloads: 0, bundles: 0 };
       });
       const { kicked, reconciled, revived, redelivered } = report;
       if (kicked.length + reconciled.length + revived.length + redelivered.length > 0) {

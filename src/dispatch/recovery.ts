@@ -71,6 +71,8 @@ export interface RecoveryReport {
   unknown: string[];
   /** GUIDs of webhooks GitHub failed to deliver that it was asked to send again (redeliver-missed.ts). */
   redelivered: string[];
+  /** What retention deleted (retention.ts). */
+  retention?: { runs: number; payloads: number; bundles: number };
 }
 
 const TERMINAL = { complete: "succeeded", errored: "failed", terminated: "cancelled" } as const;

@@ -26,6 +26,8 @@ export {
   listRunsWaitingFor,
 } from "./runs";
 export type { RunFilter } from "./runs";
+export { expireBefore } from "./retention";
+export type { Expired } from "./retention";
 export { appendRunLogs, listRunLogs, MAX_LOG_BYTES_PER_RUN } from "./logs";
 export type { LogLine, RunLogs } from "./logs";
 export type {
