@@ -11,6 +11,7 @@ declare namespace Cloudflare {
     APP_ID?: string;
     PRIVATE_KEY?: string;
     GITHUB_API_URL?: string;
+    RETENTION_DAYS?: string;
     /** The GitHub App's OAuth client, for dashboard sign-in in production. */
     GITHUB_CLIENT_ID?: string;
     GITHUB_CLIENT_SECRET?: string;
