@@ -14,12 +14,12 @@
  * can still update their check runs.
  */
 import { resolve } from "node:path";
-import { addComment, addLabels, removeLabel, seedIssue, seedPullRequest, submitReview } from "./actions.ts";
+import { addComment, addLabels, removeLabel, submitReview } from "./actions.ts";
 import { branchMoved, pullRange } from "./events.ts";
 import { addFault, describeFault, removeFaults, type FaultSpec } from "./faults.ts";
 import { readDirectory } from "./git.ts";
 import type { Site } from "./shapes.ts";
-import { addRepo, author, DEFAULT_USER, findRepo, headSha, type Repo, type World } from "./state.ts";
+import { addRepo, author, DEFAULT_USER, findRepo, headSha, openIssue, openPullRequest, type Repo, type World } from "./state.ts";
 import { redeliver } from "./webhooks.ts";
 
 export const ADMIN_PREFIX = "/_emulator/";
@@ -99,7 +99,9 @@ function ensurePullRequest(site: Site, repo: Repo, input: Input): AdminReply {
   if (known?.pull) return { status: 200, body: { number, headSha: headSha(world, repo.fullName, known.pull.head) } };
   if (known) return refuse(422, `#${number} of ${repo.fullName} is an issue, not a pull request; replay with a payload that names another number.`);
   const head = typeof input.head === "string" && input.head !== repo.defaultBranch ? input.head : `replay-${number}`;
-  seedPullRequest(site, repo.fullName, {
+  // Silent: the caller (npm run replay) sends the event this target is for itself; a pull_request.opened
+  // from here too would start every run twice.
+  openPullRequest(world, repo.fullName, {
     number,
     title: typeof input.title === "string" ? input.title : `Pull request #${number}`,
     head,
@@ -113,7 +115,8 @@ function ensurePullRequest(site: Site, repo: Repo, input: Input): AdminReply {
 function ensureIssue(site: Site, repo: Repo, input: Input): AdminReply {
   const number = Number(input.number);
   if (repo.issues.has(number)) return { status: 200, body: { number } };
-  seedIssue(site, repo.fullName, {
+  // Silent, as for pull requests above.
+  openIssue(site.world, repo.fullName, {
     number,
     title: typeof input.title === "string" ? input.title : `Issue #${number}`,
     ...(typeof input.user === "string" ? { user: input.user } : {}),

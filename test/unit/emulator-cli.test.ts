@@ -101,12 +101,15 @@ describe("emulator CLI", () => {
       const dir = mkdtempSync(join(tmpdir(), "repoflow-emulator-cli-"));
       dirs.push(dir);
       await fetch(`${url}/_emulator/repos`, { method: "POST", body: JSON.stringify({ fullName: "acme/hooks", dir }) });
+      // Preparing an issue for a replay is silent (replay sends the event itself); a person's comment is not.
       await fetch(`${url}/_emulator/repos/acme/hooks/issues`, { method: "POST", body: JSON.stringify({ number: 1, title: "From the CLI", user: "mona" }) });
-      const delivery = await receiver.waitFor((item) => item.event === "issues");
+      await fetch(`${url}/_emulator/repos/acme/hooks/issues/1/comments`, { method: "POST", body: JSON.stringify({ body: "hello", user: "mona" }) });
+      const delivery = await receiver.waitFor((item) => item.event === "issue_comment");
+      expect(receiver.received.some((item) => item.event === "issues")).toBe(false);
       expect(await verify("cli-secret", delivery.body, delivery.headers["x-hub-signature-256"] ?? "")).toBe(true);
-      expect(delivery.payload).toMatchObject({ action: "opened", sender: { login: "mona" } });
+      expect(delivery.payload).toMatchObject({ action: "created", sender: { login: "mona" } });
       // The line is written once the receiver's answer is in, which is after the receiver saw the delivery.
-      const logged = `emulator: webhook issues.opened ${delivery.headers["x-github-delivery"]} → OK`;
+      const logged = `emulator: webhook issue_comment.created ${delivery.headers["x-github-delivery"]} → OK`;
       const deadline = Date.now() + WAIT_MS;
       while (!stderr().includes(logged) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(stderr()).toContain(logged);
