@@ -7,8 +7,8 @@
 import { parseArgs } from "node:util";
 import { randomInt } from "node:crypto";
 import { runChaos } from "./chaos/harness.ts";
-import { details, table } from "./chaos/report.ts";
-import { failedChecks } from "./chaos/checks.ts";
+import { table } from "./chaos/report.ts";
+import { describeError, failedChecks } from "./chaos/checks.ts";
 
 const { values } = parseArgs({
   options: {
@@ -49,10 +49,13 @@ try {
     ...(values.verbose ? { serviceLog: (line: string) => console.log(`  [wrangler] ${line}`) } : {}),
   });
   console.log(`\n${table(results)}\n`);
-  for (const result of results) console.log(details(result));
+  for (const result of results) {
+    const failing = failedChecks(result.findings);
+    console.log(`${result.mode}: ${failing.length === 0 ? "all zero-checks hold" : `FAILED ${failing.join(", ")} (anomalies above)`}`);
+  }
   console.log(`\nchaos: seed ${seed}, ${Math.round((Date.now() - started) / 1000)} s in all`);
   process.exit(results.some((r) => failedChecks(r.findings).length > 0) ? 1 : 0);
 } catch (error) {
-  console.error(`chaos: the harness could not finish (seed ${seed}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  console.error(`chaos: the harness could not finish (seed ${seed}): ${describeError(error)}\n${error instanceof Error ? error.stack : ""}`);
   process.exit(2);
 }

@@ -16,6 +16,8 @@ import { expectedComments, REPO, WORKFLOW_FILES, type SentRecord } from "./workl
 
 const COMPILE_CHECK = "repoflow: compile .workflows";
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+/** The conclusion a run's check run must end with, by the run's status (a run still going has none yet). */
+const CONCLUSION: Record<string, string | undefined> = { succeeded: "success", failed: "failure", cancelled: "cancelled" };
 
 interface StepView {
   name: string;
@@ -50,7 +52,10 @@ export interface Findings {
   duplicateCheckRuns: number;
   stuck: number;
   failed: number;
-  checksIncomplete: number;
+  /** Terminal runs whose check run still says queued or in progress (invariant 8: it never says running for a finished run). */
+  checksOpen: number;
+  /** Runs without a check run, or whose completed check run says something else than the run's outcome; failed compile check runs. */
+  checksWrong: number;
   missingEffects: number;
   badAnswers: number;
   violations: number;
@@ -62,23 +67,33 @@ export interface Findings {
 }
 
 /** The counts that must be zero; their names as the table shows them. */
-export const ZERO_CHECKS = ["lost", "duplicateRuns", "duplicateCheckRuns", "stuck", "failed", "checksIncomplete", "missingEffects", "badAnswers", "violations"] as const;
+export const ZERO_CHECKS = ["lost", "duplicateRuns", "duplicateCheckRuns", "stuck", "failed", "checksOpen", "checksWrong", "missingEffects", "badAnswers", "violations"] as const;
 
 export function failedChecks(findings: Findings): string[] {
   return ZERO_CHECKS.filter((key) => findings[key] !== 0).map((key) => `${key}=${findings[key]}`);
 }
 
+/** A GET of the service's API, retried for a while: a busy `wrangler dev` proxy now and then drops a connection. */
 async function getJson<T>(url: string): Promise<{ status: number; body: T | null }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
       const body = res.headers.get("content-type")?.includes("json") ? ((await res.json()) as T) : null;
       return { status: res.status, body };
     } catch (error) {
-      if (attempt >= 3) throw error;
-      await new Promise((r) => setTimeout(r, 500));
+      if (attempt >= 6) throw new Error(`chaos: GET ${url} failed ${attempt} times: ${describeError(error)}`);
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
     }
   }
+}
+
+/** undici hides the reason behind "fetch failed": the cause chain says which (ECONNREFUSED, other side closed, …). */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && e !== null && parts.length < 4; e = (e as { cause?: unknown }).cause) {
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}${(e as { code?: string }).code ? ` (${(e as { code?: string }).code})` : ""}` : String(e));
+  }
+  return parts.join(" ← ");
 }
 
 async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -99,7 +114,7 @@ async function listRepoRuns(stack: Stack): Promise<RunView[] | null> {
 }
 
 async function deliveryViews(stack: Stack, sent: SentRecord[]): Promise<Map<string, DeliveryView>> {
-  const views = await inBatches(accepted(sent), 8, async (s) => {
+  const views = await inBatches(accepted(sent), 4, async (s) => {
     const { status, body } = await getJson<DeliveryView>(`${stack.service.url}/api/deliveries/${s.deliveryId}`);
     return [s.deliveryId, status === 200 && body ? body : { delivery: null, runs: [] }] as const;
   });
@@ -152,7 +167,8 @@ export async function check(stack: Stack, sent: SentRecord[]): Promise<Findings>
     duplicateCheckRuns: 0,
     stuck: 0,
     failed: 0,
-    checksIncomplete: 0,
+    checksOpen: 0,
+    checksWrong: 0,
     missingEffects: 0,
     badAnswers: 0,
     violations: stack.emulator.violations.length,
@@ -233,9 +249,16 @@ export async function check(stack: Stack, sent: SentRecord[]): Promise<Findings>
     }
     if (run.problem) note(`run ${run.id} has a problem recorded: ${run.problem}`);
     const check = byExternal.get(run.id)?.[0];
-    if (!check || check.status !== "completed" || (run.status === "succeeded" && check.conclusion !== "success")) {
-      f.checksIncomplete++;
-      note(`run ${run.id} (${run.status}): check run ${check ? `#${check.id} ${check.status}/${check.conclusion ?? "-"}` : "missing"}`);
+    const says = check ? `#${check.id} ${check.status}/${check.conclusion ?? "-"}` : "missing";
+    if (check && check.status !== "completed") {
+      // A run still going has its check run open rightly; that run is counted as stuck instead.
+      if (TERMINAL.has(run.status)) {
+        f.checksOpen++;
+        note(`run ${run.id} (${run.workflowFile}) ${run.status}, its check run ${says}${run.problem ? "" : " and no problem recorded"}`);
+      }
+    } else if (!check || check.conclusion !== CONCLUSION[run.status]) {
+      f.checksWrong++;
+      note(`run ${run.id} (${run.workflowFile}) ${run.status}: check run ${says}`);
     }
     for (const step of run.steps ?? []) {
       if (step.attempts > 1) f.stepRetries += step.attempts - 1;
@@ -247,7 +270,8 @@ export async function check(stack: Stack, sent: SentRecord[]): Promise<Findings>
     const compiles = checks.filter((c) => c.name === COMPILE_CHECK && c.head_sha === s.commitSha);
     if (compiles.length !== 1 || compiles[0]!.status !== "completed" || compiles[0]!.conclusion !== "success") {
       if (compiles.length > 1) f.duplicateCheckRuns += compiles.length - 1;
-      else f.checksIncomplete++;
+      else if (compiles[0]?.status === "completed" || compiles.length === 0) f.checksWrong++;
+      else f.checksOpen++;
       note(`round ${s.round} push ${s.commitSha.slice(0, 7)}: compile check runs ${JSON.stringify(compiles.map((c) => [c.id, c.status, c.conclusion]))}`);
     }
   }

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { startStack, type Stack } from "../../test/support/stack.ts";
 import { check, failedChecks, waitForQuiescence } from "./checks.ts";
 import { faultHits, injectFaults, killAndRestart } from "./killer.ts";
-import type { ModeResult } from "./report.ts";
+import { details, table, type ModeResult } from "./report.ts";
 import { createWorkload, planRounds, type SentRecord } from "./workload.ts";
 
 export interface ChaosOptions {
@@ -49,8 +49,11 @@ export async function runChaos(options: ChaosOptions): Promise<ModeResult[]> {
   process.on("SIGTERM", onSignal);
   try {
     for (const rate of options.faultRates) {
-      results.push(await runMode(options, rate, (stack) => (current = stack)));
+      const result = await runMode(options, rate, (stack) => (current = stack));
       current = undefined;
+      results.push(result);
+      // Each mode's outcome as soon as it is known, so a later mode that cannot finish loses nothing.
+      options.progress?.(`\n${table([result])}\n${details(result)}\n`);
     }
   } finally {
     process.off("SIGINT", onSignal);
