@@ -91,6 +91,7 @@ async function runMode(options: ChaosOptions, rate: number, track: (stack: Stack
       say(`chaos: ${Math.round(rate * 100)}% of GitHub requests fail (500/502, secondary rate limit 403 and 429 with retry-after 1–2 s, 2 s delays, resets); on until the checks are done`);
     }
     let lastReady = Date.now();
+    const harnessNotes: string[] = [];
     for (const round of plan) {
       let sent: SentRecord | undefined;
       try {
@@ -101,6 +102,7 @@ async function runMode(options: ChaosOptions, rate: number, track: (stack: Stack
       log.write(`${new Date().toISOString()} ===== chaos round ${round.index + 1}: ${round.kind} ${sent?.deliveryId ?? ""}, kill after ${round.killAfterMs} ms =====\n`);
       const restart = await killAndRestart(stack, round.killAfterMs);
       lastReady = restart.readyAt;
+      if (restart.portRetries > 0) harnessNotes.push(`round ${round.index + 1}: the restart found its port still taken ${restart.portRetries} time(s) and tried again (the harness's matter, not the service's)`);
       const what = sent ? `${sent.pr === undefined ? "" : `PR #${sent.pr} `}${sent.commitSha ? `${sent.commitSha.slice(0, 7)} ` : ""}→ ${sent.httpStatus} ${sent.answer}` : "not sent";
       say(`  round ${String(round.index + 1).padStart(3)}/${plan.length} ${round.kind.padEnd(12)} ${what}; killed after ${round.killAfterMs} ms, up again in ${(restart.downMs / 1000).toFixed(1)} s`);
       log.write(`${new Date().toISOString()} ===== chaos restart ready =====\n`);
@@ -109,6 +111,7 @@ async function runMode(options: ChaosOptions, rate: number, track: (stack: Stack
     say(`chaos: waiting (at most ${quiescenceBoundMs / 1000} s after the last restart) for every run to finish${rate > 0 ? ", faults still on" : ""}`);
     const restedAt = await waitForQuiescence(stack, workload.sent, lastReady + quiescenceBoundMs);
     const findings = await check(stack, workload.sent);
+    findings.anomalies.push(...harnessNotes);
     passed = failedChecks(findings).length === 0;
     return {
       mode,

@@ -5,6 +5,7 @@
  * `wrangler dev` only recovers on traffic: src/dispatch/recovery-schedule.ts);
  * and GitHub requests failing through the emulator's fault injection.
  */
+import { createServer } from "node:net";
 import type { FaultSpec } from "../../test/emulator/faults.ts";
 import type { Stack } from "../../test/support/stack.ts";
 
@@ -13,18 +14,48 @@ export interface Restart {
   readyAt: number;
   /** Kill to first answer. */
   downMs: number;
+  /** Starts that failed because the port was still taken (a dying workerd, or another process that picked it meanwhile). */
+  portRetries: number;
 }
 
 export async function killAndRestart(stack: Stack, afterMs: number): Promise<Restart> {
   await new Promise((r) => setTimeout(r, afterMs));
   const killedAt = Date.now();
   await stack.service.kill();
-  const service = await stack.restart();
-  const res = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(15_000) });
+  const port = stack.service.port;
+  let portRetries = 0;
+  for (;;) {
+    // kill() returns once wrangler has exited; workerd, killed with it, may hold the socket a moment longer.
+    await waitForFreePort(port, 15_000);
+    try {
+      await stack.restart();
+      break;
+    } catch (error) {
+      if (!String(error).includes("Address already in use") || ++portRetries > 3) throw error;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+  const res = await fetch(`${stack.service.url}/healthz`, { signal: AbortSignal.timeout(15_000) });
   if (!res.ok) throw new Error(`chaos: the restarted service answered /healthz with ${res.status}`);
   await res.body?.cancel();
   const readyAt = Date.now();
-  return { readyAt, downMs: readyAt - killedAt };
+  return { readyAt, downMs: readyAt - killedAt, portRetries };
+}
+
+async function waitForFreePort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portFree(port))) {
+    if (Date.now() > deadline) throw new Error(`chaos: port ${port} still taken ${timeoutMs} ms after the kill`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 /**
