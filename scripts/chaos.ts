@@ -44,7 +44,7 @@ try {
     faultRates,
     maxKillMs: number("max-kill-ms", values["max-kill-ms"], (n) => Number.isInteger(n) && n >= 0),
     quiescenceMs: number("quiescence-s", values["quiescence-s"], (n) => n > 0) * 1000,
-    keepState: values["keep-state"],
+    keepState: values["keep-state"] ? "always" : "on-failure",
     progress: (line) => console.log(line),
     ...(values.verbose ? { serviceLog: (line: string) => console.log(`  [wrangler] ${line}`) } : {}),
   });

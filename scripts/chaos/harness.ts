@@ -31,8 +31,8 @@ export interface ChaosOptions {
   progress?: (line: string) => void;
   /** Also hand every wrangler output line here (it always goes to the mode's log file). */
   serviceLog?: (line: string) => void;
-  /** Keep the state directory even when every check holds (it is always kept when one fails). */
-  keepState?: boolean;
+  /** When to keep the `wrangler dev` state directory for a look afterwards (default: when a zero-check fails). */
+  keepState?: "always" | "on-failure" | "never";
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ModeResult[]> {
@@ -76,6 +76,7 @@ async function runMode(options: ChaosOptions, rate: number, track: (stack: Stack
     log.write(`${new Date().toISOString()} ${line}\n`);
     options.serviceLog?.(line);
   };
+  const keep = (passed: boolean) => (options.keepState ?? "on-failure") === "always" || ((options.keepState ?? "on-failure") === "on-failure" && !passed);
   const started = Date.now();
   say(`chaos: ${mode}, seed ${options.seed}, ${options.rounds} rounds (${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(", ")}), kills 0–${maxKillMs} ms after each answer; wrangler log ${logFile}`);
 
@@ -125,12 +126,12 @@ async function runMode(options: ChaosOptions, rate: number, track: (stack: Stack
       faultHits: rate > 0 ? await faultHits(stack) : 0,
       githubRequests: stack.emulator.requests.length,
       logFile,
-      stateDir: passed && !options.keepState ? null : stateDir,
+      stateDir: keep(passed) ? stateDir : null,
     };
   } finally {
     await stack.close();
     await new Promise((r) => log.end(r));
-    if (passed && !options.keepState && stateDir) {
+    if (!keep(passed) && stateDir) {
       rmSync(stateDir, { recursive: true, force: true });
       stateDir = null;
     }
