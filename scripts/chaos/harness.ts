@@ -9,9 +9,11 @@
  * the quiescence wait and the checks: the service has to finish under them.
  * The stack is closed on every path out, SIGINT and SIGTERM included.
  */
-import { createWriteStream, rmSync, type WriteStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { createWriteStream, readdirSync, readFileSync, rmSync, statSync, type WriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT } from "../../test/support/service.ts";
 import { startStack, type Stack } from "../../test/support/stack.ts";
 import { check, failedChecks, waitForQuiescence } from "./checks.ts";
 import { faultHits, injectFaults, killAndRestart } from "./killer.ts";
@@ -80,6 +82,7 @@ async function runMode(options: ChaosOptions, rate: number, track: (stack: Stack
   const started = Date.now();
   say(`chaos: ${mode}, seed ${options.seed}, ${options.rounds} rounds (${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(", ")}), kills 0–${maxKillMs} ms after each answer; wrangler log ${logFile}`);
 
+  const sourceAtStart = sourceHash();
   const stack = await startStack({ log: serviceLog });
   track(stack);
   let stateDir: string | null = stack.service.persistDir;
@@ -113,6 +116,9 @@ async function runMode(options: ChaosOptions, rate: number, track: (stack: Stack
     const restedAt = await waitForQuiescence(stack, workload.sent, lastReady + quiescenceBoundMs);
     const findings = await check(stack, workload.sent);
     findings.anomalies.push(...harnessNotes);
+    if (sourceHash() !== sourceAtStart) {
+      findings.anomalies.push("src/ changed while this mode ran: wrangler dev reloads on every save and each restart builds the tree as it is, so these findings may come from a half-made change");
+    }
     passed = failedChecks(findings).length === 0;
     return {
       mode,
@@ -136,4 +142,19 @@ async function runMode(options: ChaosOptions, rate: number, track: (stack: Stack
       stateDir = null;
     }
   }
+}
+
+/** A digest of src/ as it is on disk: `wrangler dev` runs the working tree, not a commit. */
+function sourceHash(): string {
+  const hash = createHash("sha256");
+  const src = join(ROOT, "src");
+  for (const name of (readdirSync(src, { recursive: true }) as string[]).sort()) {
+    const path = join(src, name);
+    try {
+      if (statSync(path).isFile()) hash.update(name).update(readFileSync(path));
+    } catch {
+      hash.update(`${name} vanished`); // deleted while we walked: that is a change too
+    }
+  }
+  return hash.digest("hex");
 }
