@@ -15,11 +15,14 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
+              // Every variable .dev.vars may set (npm run dev writes one) is pinned here, so the suite
+              // runs the same after `npm run dev` as on a fresh clone: no App key, GitHub unreachable.
               bindings: {
                 REPOFLOW_ENV: "local",
                 WEBHOOK_SECRET: "integration-secret",
                 WEBHOOK_SECRET_PREVIOUS: "integration-secret-previous",
                 APP_ID: "1",
+                PRIVATE_KEY: "",
                 GITHUB_API_URL: "http://127.0.0.1:9",
               },
             },

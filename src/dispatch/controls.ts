@@ -35,7 +35,7 @@ import type { ConfigEnv } from "../config";
 import { ingestInstanceId, payloadKey } from "./delivery";
 import { LIVE_STATUSES, lookUpInstance, type WorkflowLike } from "./engine";
 import { askGitHubToRedeliver } from "./redeliver-missed";
-import { CLOSE_CONFIG, closeCheckRun, closeOrRecord, type CheckRunTarget } from "./run-checks";
+import { checkTargetOf, CLOSE_CONFIG, closeCheckRun, closeOrRecord } from "./run-checks";
 import type { ControlParams, Delivery, IngestParams } from "./types";
 
 export interface ControlEnv extends ConfigEnv {
@@ -66,17 +66,6 @@ export class RunStillLiveError extends Error {
   constructor(id: string, status: string) {
     super(`repoflow: run ${id} is still ${status} after terminate.`);
   }
-}
-
-function checkTarget(run: RunRecord): CheckRunTarget {
-  return {
-    runId: run.id,
-    installationId: run.installationId,
-    repository: run.repository,
-    headSha: run.headSha,
-    workflowName: run.workflowName,
-    deliveryId: run.deliveryId,
-  };
 }
 
 export function cancelInstanceId(runId: string): string {
@@ -132,7 +121,7 @@ export async function runCancel(env: ControlEnv, runId: string, step: ControlSte
       const run = await getRun(env.DB, runId);
       if (run?.status !== "cancelled") return;
       await closeOrRecord(env.DB, ctx, runId, async () =>
-        closeCheckRun(env, checkTarget(run), run.checkRunId, { conclusion: "cancelled" }, await listSteps(env.DB, runId)),
+        closeCheckRun(env, checkTargetOf(run), run.checkRunId, { conclusion: "cancelled" }, await listSteps(env.DB, runId)),
       );
     });
   }

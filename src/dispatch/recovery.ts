@@ -17,20 +17,33 @@
  *   ORPHAN_AFTER_MS, and, for a run never started, its delivery's ingest run no
  *   longer live (startRun writes the row before it creates the instance);
  * - a row it marked failed while the engine says live is set back to running.
+ *
+ * And a finished row's check run ends up saying the row's outcome: when the
+ * close that follows the row's last write was cut short (a process death
+ * strands the instance locally, and the row is no longer "running", so the
+ * stalled-runs pass skips it), the instance that owns the close is kicked, or,
+ * when none is left to do it, recovery closes the check run itself.
  */
+import type { ConfigEnv } from "../config";
 import {
   finishDelivery,
   finishRun,
   getDelivery,
   listRunsFailedWith,
   listStalledRuns,
+  listSteps,
+  listUnclosedRuns,
   listUnfinishedDeliveries,
+  markCheckClosed,
   reviveRun,
+  setRunProblem,
   touchRun,
   type RunRecord,
 } from "../store";
+import { cancelInstanceId } from "./controls";
 import { LIVE_STATUSES, lookUpInstance, type InstanceLookup } from "./engine";
 import { INBOX_SHARDS } from "./inbox";
+import { checkTargetOf, closeCheckRun } from "./run-checks";
 
 export const KICK_EVENT_TYPE = "repoflow-recovery-kick";
 
@@ -41,10 +54,12 @@ export const ORPHAN_AFTER_MS = 10 * 60_000;
 export const INSTANCE_GONE = "repoflow: the Workflow instance of this run no longer exists.";
 const INGEST_GONE = "repoflow: the ingest run for this delivery does not exist; redeliver it from GitHub.";
 
-export interface RecoveryEnv {
+export interface RecoveryEnv extends ConfigEnv {
   DB: D1Database;
+  BLOBS: R2Bucket;
   INGEST: Workflow;
   WORKFLOWS: Workflow;
+  CONTROLS: Workflow;
   INBOX: DurableObjectNamespace;
 }
 
@@ -67,6 +82,8 @@ export interface RecoveryReport {
   kicked: string[];
   reconciled: string[];
   revived: string[];
+  /** Finished runs whose check run recovery closed itself, nobody else being left to. */
+  closed: string[];
   /** Instances the engine could not answer for this pass; looked at again next pass. */
   unknown: string[];
   /** GUIDs of webhooks GitHub failed to deliver that it was asked to send again (redeliver-missed.ts). */
@@ -77,11 +94,17 @@ export interface RecoveryReport {
 
 const TERMINAL = { complete: "succeeded", errored: "failed", terminated: "cancelled" } as const;
 
+const MAX_CLOSE_FAILURES_PER_PASS = 1;
+/** Errors after which no later pass could close the check run either (github/errors.ts names). */
+const GONE_FOR_GOOD = new Set(["InstallationGoneError", "RepositoryNotInstalledError", "InstallationSuspendedError"]);
+/** Octokit's retry waits for recovery's own closes: 50, 200 and 450 ms, so a pass stays short. */
+const CLOSE_RETRY_UNIT_MS = 50;
+
 export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions): Promise<RecoveryReport> {
   const now = options.now ?? new Date();
   const quietSince = new Date(now.getTime() - options.quietMs);
   const orphanedBefore = now.getTime() - ORPHAN_AFTER_MS;
-  const report: RecoveryReport = { kicked: [], reconciled: [], revived: [], unknown: [], redelivered: [] };
+  const report: RecoveryReport = { kicked: [], reconciled: [], revived: [], closed: [], unknown: [], redelivered: [] };
 
   // Deliveries still in an inbox shard: make sure an alarm will drain them.
   await Promise.all(
@@ -141,6 +164,45 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
     }
   });
 
+  // GitHub answering none of them is an outage: a few failed closes end this part of the pass, the next pass tries again.
+  let closeFailures = 0;
+  await each(await listUnclosedRuns(env.DB, quietSince), async (run) => {
+    if (closeFailures >= MAX_CLOSE_FAILURES_PER_PASS) return;
+    // A cancelled row's check run is closed by its control run; every other row's by the run itself.
+    const ownerId = run.status === "cancelled" ? cancelInstanceId(run.id) : run.id;
+    const lookup = await lookUpInstance(run.status === "cancelled" ? env.CONTROLS : env.WORKFLOWS, ownerId);
+    if (lookup.state === "unknown") return unknown(ownerId, lookup);
+    if (lookup.state === "found" && LIVE_STATUSES.has(lookup.status)) {
+      if (!options.kick) return;
+      await lookup.instance.sendEvent(kick);
+      await touchRun(env.DB, run.id);
+      report.kicked.push(ownerId);
+      return;
+    }
+    // No check run was ever opened (a run that never started): none shows in progress, so none lies.
+    if (run.checkRunId === null) {
+      await markCheckClosed(env.DB, run.id);
+      return;
+    }
+    try {
+      await closeCheckRun(env, checkTargetOf(run), run.checkRunId, outcomeOf(run), await listSteps(env.DB, run.id), { retryUnitMs: CLOSE_RETRY_UNIT_MS });
+    } catch (error) {
+      const name = (error as { name?: unknown } | null)?.name;
+      if (typeof name === "string" && GONE_FOR_GOOD.has(name)) {
+        // Nothing will ever reach this check run again: say so on the run instead of trying every pass.
+        await setRunProblem(env.DB, run.id, `repoflow: the check run could not be completed: ${(error as Error).message}`);
+        await markCheckClosed(env.DB, run.id);
+        return;
+      }
+      closeFailures++;
+      // To the back of the line, so one check run GitHub keeps refusing cannot hold up the others.
+      await touchRun(env.DB, run.id);
+      throw error;
+    }
+    await markCheckClosed(env.DB, run.id);
+    report.closed.push(run.id);
+  });
+
   // Rows an earlier pass (or an older version of this code) marked gone while the engine still runs them.
   await each(await listRunsFailedWith(env.DB, INSTANCE_GONE, new Date(now.getTime() - 7 * 86_400_000)), async (run) => {
     const lookup = await lookUpInstance(env.WORKFLOWS, run.id);
@@ -159,4 +221,10 @@ async function isOrphaned(env: RecoveryEnv, run: RunRecord, orphanedBefore: numb
   const ingest = await lookUpInstance(env.INGEST, delivery.instanceId);
   if (ingest.state === "unknown") return false;
   return ingest.state === "missing" || !LIVE_STATUSES.has(ingest.status);
+}
+
+function outcomeOf(run: RunRecord): { conclusion: "success" | "cancelled" } | { conclusion: "failure"; error: { message: string } } {
+  if (run.status === "succeeded") return { conclusion: "success" };
+  if (run.status === "cancelled") return { conclusion: "cancelled" };
+  return { conclusion: "failure", error: { message: run.error ?? "The run failed." } };
 }

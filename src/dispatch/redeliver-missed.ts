@@ -62,7 +62,8 @@ async function readLog(octokit: GitHubClient, now: number): Promise<HookDelivery
 function appClient(env: RedeliveryEnv): GitHubClient | null {
   const config = readConfig(env);
   if (config.appId === undefined || config.privateKey === undefined) return null;
-  return createGitHubClient(config, { as: { type: "app" } });
+  // Short retries: the next pass asks again, and a pass must not sit out an outage.
+  return createGitHubClient(config, { as: { type: "app" }, retryUnitMs: 50 });
 }
 
 /** Asks GitHub to send one delivery again by its GUID; false when its log no longer has it (past 3 days). */

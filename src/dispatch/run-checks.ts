@@ -13,7 +13,7 @@
 import { readConfig, type ConfigEnv } from "../config";
 import { createGitHubClient, renderCheckRunOutput, updateCheckRun, upsertCheckRun, type GitHubClient } from "../github";
 import type { RunStepReport } from "../github";
-import { recordCheckRunId, setRunProblem, type StepRecord } from "../store";
+import { markCheckClosed, recordCheckRunId, setRunProblem, type RunRecord, type StepRecord } from "../store";
 import type { ProgressSink } from "./run-observer";
 
 export interface CheckRunTarget {
@@ -55,20 +55,40 @@ export async function closeOrRecord(db: D1Database, ctx: unknown, runId: string,
     const message = error instanceof Error ? error.message : String(error);
     await setRunProblem(db, runId, `repoflow: the check run could not be completed after ${attempt} attempts: ${message}`);
   }
+  await markCheckClosed(db, runId);
 }
 
 /** The identifier of the "Cancel" button on an in-progress check run (check_run.requested_action). */
 export const CANCEL_ACTION = "cancel";
 const CANCEL_BUTTON = { label: "Cancel", description: "Stop this run", identifier: CANCEL_ACTION };
 
+/** Where a run's check run lives, from its row. */
+export function checkTargetOf(run: RunRecord): CheckRunTarget {
+  return {
+    runId: run.id,
+    installationId: run.installationId,
+    repository: run.repository,
+    headSha: run.headSha,
+    workflowName: run.workflowName,
+    deliveryId: run.deliveryId,
+  };
+}
+
 export function checkRunName(workflowName: string): string {
   return `repoflow: ${workflowName}`;
 }
 
-function client(env: ConfigEnv, target: CheckRunTarget): GitHubClient {
+/** How patient one call is: a step retries on its own, recovery tries again next pass and wants short calls. */
+export interface CallPatience {
+  /** The unit of Octokit's retry waits (1 s by default: 1, 4 and 9 s). */
+  retryUnitMs?: number;
+}
+
+function client(env: ConfigEnv, target: CheckRunTarget, patience: CallPatience = {}): GitHubClient {
   return createGitHubClient(readConfig(env), {
     as: { type: "installation", installationId: target.installationId, repository: target.repository },
     deliveryId: target.deliveryId,
+    ...(patience.retryUnitMs === undefined ? {} : { retryUnitMs: patience.retryUnitMs }),
   });
 }
 
@@ -99,9 +119,9 @@ function refusal(error: unknown): string | null {
 }
 
 /** Creates (or finds, on a replayed step) the run's check run. Never throws: the run goes on without it. */
-export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget): Promise<CheckRunOpening> {
+export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget, patience: CallPatience = {}): Promise<CheckRunOpening> {
   try {
-    const { id } = await upsertCheckRun(client(env, target), {
+    const { id } = await upsertCheckRun(client(env, target, patience), {
       ...repoRef(target),
       headSha: target.headSha,
       name: checkRunName(target.workflowName),
@@ -167,11 +187,12 @@ export async function closeCheckRun(
   checkRunId: number | null,
   outcome: { conclusion: "success" | "cancelled" } | { conclusion: "failure"; error: FailureDetail },
   steps: readonly StepRecord[],
+  patience: CallPatience = {},
 ): Promise<void> {
-  const octokit = client(env, target);
+  const octokit = client(env, target, patience);
   let id = checkRunId;
   if (id === null) {
-    const opening = await openCheckRun(env, target);
+    const opening = await openCheckRun(env, target, patience);
     await recordOpening(env.DB, target.runId, opening);
     if ("refused" in opening) return;
     if ("failed" in opening) throw new Error(`repoflow: GitHub did not take the check run for ${target.runId} yet: ${opening.failed}`);

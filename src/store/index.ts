@@ -8,6 +8,8 @@ export {
   markRunStarted,
   finishRun,
   touchRun,
+  markCheckClosed,
+  listUnclosedRuns,
   recordCheckRunId,
   setRunProblem,
   requestCancel,

@@ -149,6 +149,10 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE deliveries ADD COLUMN last_error TEXT`,
       // Failed attempts per step: the author's retry budget, which a process death must not use up.
       `ALTER TABLE run_steps ADD COLUMN failures INTEGER NOT NULL DEFAULT 0`,
+      // Whether the check run says the row's outcome yet: a finished row whose close was cut short is
+      // what recovery looks for. Rows from before this column count as closed.
+      `ALTER TABLE runs ADD COLUMN check_closed INTEGER NOT NULL DEFAULT 1`,
+      `CREATE INDEX runs_unclosed ON runs(check_closed, updated_at)`,
     ],
   },
 ];

@@ -14,8 +14,8 @@ export async function insertRun(db: D1Database, run: NewRun): Promise<void> {
   await db
     .prepare(
       `INSERT INTO runs (id, installation_id, repository, workflow_file, workflow_name, event, action, delivery_id, bundle_hash,
-         commit_sha, head_sha, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (id) DO NOTHING`,
+         commit_sha, head_sha, status, check_closed, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) ON CONFLICT (id) DO NOTHING`,
     )
     .bind(run.id, run.installationId, run.repository, run.workflowFile, run.workflowName, run.event, run.action, run.deliveryId,
       run.bundleHash, run.commitSha, run.headSha, now, now)
@@ -91,6 +91,22 @@ export async function requestCancel(db: D1Database, id: string): Promise<boolean
 export async function clearCancelRequest(db: D1Database, id: string): Promise<void> {
   await ensureSchema(db);
   await db.prepare("UPDATE runs SET cancel_requested_at = NULL, updated_at = ? WHERE id = ?").bind(new Date().toISOString(), id).run();
+}
+
+/** The check run now says the row's outcome (or why it cannot). */
+export async function markCheckClosed(db: D1Database, id: string): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE runs SET check_closed = 1 WHERE id = ?").bind(id).run();
+}
+
+/** Finished rows whose check run was not closed yet, quiet since `quietSince`: a close a process death cut short. */
+export async function listUnclosedRuns(db: D1Database, quietSince: Date, limit = 100): Promise<RunRecord[]> {
+  await ensureSchema(db);
+  const { results } = await db
+    .prepare("SELECT * FROM runs WHERE check_closed = 0 AND status IN ('succeeded', 'failed', 'cancelled') AND updated_at < ? ORDER BY updated_at LIMIT ?")
+    .bind(quietSince.toISOString(), limit)
+    .all<Record<string, unknown>>();
+  return results.map(toRun);
 }
 
 export async function touchRun(db: D1Database, id: string): Promise<void> {

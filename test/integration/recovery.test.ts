@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { INSTANCE_GONE, ORPHAN_AFTER_MS, recoverStranded, recoverNow, recoveryCoordinator, recoveryDue } from "../../src/dispatch";
 import worker from "../../src/index";
-import { finishRun, getRun, insertRun, markRunStarted, recordDelivery } from "../../src/store";
+import { finishRun, getRun, insertRun, markCheckClosed, markRunStarted, recordDelivery } from "../../src/store";
 import { fakeEngine, type FakeEngine } from "./fake-engine";
 
 const later = (ms: number) => new Date(Date.now() + ms);
@@ -36,6 +36,8 @@ async function seedRun(id: string, status: "queued" | "running") {
     repository: "recovery-org/repo",
   });
   if (status === "running") await markRunStarted(env.DB, id, 77);
+  // These tests are about the run rows; recovery closing check runs has its own (test/unit/recovery-checks).
+  await markCheckClosed(env.DB, id);
 }
 
 function recover(runs: FakeEngine, ingest: FakeEngine, now: Date, kick = false) {
