@@ -14,6 +14,7 @@ import { deliver, type SentDelivery } from "../../test/support/deliver.ts";
 import { pullRequestOpened, pushTo, type Target } from "../../test/support/payloads.ts";
 import type { Stack } from "../../test/support/stack.ts";
 import { WEBHOOK_SECRET } from "../../test/support/stack.ts";
+import { mulberry32 } from "../../test/emulator/faults.ts";
 
 export const REPO: Target = { fullName: "chaos-org/chaos", installationId: 9100, defaultBranch: "main" };
 
@@ -71,17 +72,8 @@ export default workflow({
 });
 `;
 
-/** mulberry32 (Tommy Ettinger), uniform in [0, 1): the emulator's fault draws use the same generator. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The emulator's seeded generator (mulberry32), so a plan and its fault draws replay from one seed. */
+export const prng = mulberry32;
 
 export type RoundKind = "pull_request" | "redeliver" | "push";
 

@@ -143,8 +143,8 @@ export function describeFault(fault: Fault): Record<string, unknown> {
   return { id: fault.id, ...rest, ...target, hits: fault.hits, remaining: Number.isFinite(fault.remaining) ? fault.remaining : null };
 }
 
-/** A small, fast, seedable PRNG (Tommy Ettinger's mulberry32); uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
+/** A small, fast, seedable PRNG (Tommy Ettinger's mulberry32); uniform in [0, 1). The chaos harness draws its plan from it too. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
