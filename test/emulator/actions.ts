@@ -10,6 +10,7 @@ import {
   checkRunChanged,
   checkSuiteIfCompleted,
   commentCreated,
+  commentEdited,
   issueOrPull,
   labelChanged,
   reviewRequested,
@@ -28,6 +29,7 @@ import {
   requireIssue,
   requireRepo,
   timestamp,
+  UnknownCheckRunActionError,
   type Comment,
   type CommitStatus,
   type Issue,
@@ -68,6 +70,16 @@ export function addComment(site: Site, repo: Repo, target: Issue, text: string, 
   target.updatedAt = now;
   commentCreated(site, repo, actor, target, comment);
   return comment;
+}
+
+/** A comment's new body: `issue_comment.edited` with the old body in `changes`; the issue counts it as activity. */
+export function editComment(site: Site, repo: Repo, target: Issue, comment: Comment, text: string, actor: Actor): void {
+  const previous = comment.body;
+  const now = timestamp(Date.now());
+  comment.body = text;
+  comment.updatedAt = now;
+  target.updatedAt = now;
+  commentEdited(site, repo, actor, target, comment, previous);
 }
 
 /** Adds the labels the issue does not have yet (creating unknown ones, as GitHub does); one `labeled` event per added label. */
@@ -142,7 +154,9 @@ export function submitReview(site: Site, repo: Repo, target: Issue, fields: { bo
   };
   repo.reviews.set(value.id, value);
   // A pending review is a draft only its author sees: GitHub sends nothing until it is submitted.
-  if (value.state !== "PENDING") reviewSubmitted(site, repo, actor, target, value);
+  if (value.submittedAt === null) return value;
+  target.updatedAt = value.submittedAt;
+  reviewSubmitted(site, repo, actor, target, value);
   return value;
 }
 
@@ -175,6 +189,29 @@ export function checkRunUpdated(site: Site, repo: Repo, run: CheckRunState, wasC
     checkRunChanged(site, repo, actor, run, "completed");
     checkSuiteIfCompleted(site, repo, actor, run.head_sha);
   }
+}
+
+/** A person clicked one of the check run's buttons: `check_run.requested_action` names it; nothing else changes, the App reacts. */
+export function requestCheckRunAction(site: Site, repo: Repo, run: CheckRunState, identifier: string, actor: Actor): void {
+  if (!run.actions.some((action) => action.identifier === identifier)) throw new UnknownCheckRunActionError(run.id, identifier, run.actions.map((action) => action.identifier));
+  checkRunChanged(site, repo, actor, run, "requested_action", { requested_action: { identifier } });
+}
+
+/** A person asked to run a check again: `check_run.rerequested`; GitHub leaves the old run as it is and expects the App to create a new one. */
+export function rerequestCheckRun(site: Site, repo: Repo, run: CheckRunState, actor: Actor): void {
+  checkRunChanged(site, repo, actor, run, "rerequested");
+}
+
+/**
+ * Points a branch at `sha` (a new branch when it has none): `push` (`forced` when
+ * the new head does not contain the old one) and `pull_request.synchronize` for
+ * the open pull requests from it, as a commit to it sends them.
+ */
+export function moveBranch(site: Site, repo: Repo, branch: string, sha: string, forced: boolean, actor: Actor): void {
+  const before = repo.branches.get(branch) ?? null;
+  const since = before ?? repo.branches.get(repo.defaultBranch) ?? null;
+  repo.branches.set(branch, sha);
+  branchMoved(site, repo, actor, branch, before, sha, since, forced);
 }
 
 export function addStatus(site: Site, repo: Repo, fields: Omit<CommitStatus, "id" | "createdAt" | "creator">, actor: Actor): CommitStatus {

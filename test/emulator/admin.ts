@@ -3,7 +3,8 @@
  * CLI under `npm run dev`, a chaos harness, an e2e driver): load a directory as
  * a repository's default branch, open pull requests and issues, make a person
  * comment, label or review, turn faults on and off, read the webhook delivery
- * log and redeliver. Served under `/_emulator/`, a prefix GitHub's API does
+ * log and redeliver, click a check run's button, give a person a role, age an
+ * issue. Served under `/_emulator/`, a prefix GitHub's API does
  * not have, and answered before the OpenAPI pipeline so these calls are never
  * recorded as requests or violations. The emulator binds 127.0.0.1 only, so
  * nothing off the machine reaches these routes.
@@ -14,12 +15,13 @@
  * can still update their check runs.
  */
 import { resolve } from "node:path";
-import { addComment, addLabels, removeLabel, submitReview } from "./actions.ts";
+import { addComment, addLabels, removeLabel, requestCheckRunAction, submitReview } from "./actions.ts";
 import { branchMoved, pullRange } from "./events.ts";
 import { addFault, describeFault, removeFaults, type FaultSpec } from "./faults.ts";
 import { readDirectory } from "./git.ts";
 import type { Site } from "./shapes.ts";
-import { addRepo, author, DEFAULT_USER, findRepo, headSha, openIssue, openPullRequest, type Repo, type World } from "./state.ts";
+import { addRepo, ageIssue, author, DEFAULT_USER, findRepo, headSha, openIssue, openPullRequest, setPermission, type Repo, type World } from "./state.ts";
+import type { Role } from "./types.ts";
 import { redeliver } from "./webhooks.ts";
 
 export const ADMIN_PREFIX = "/_emulator/";
@@ -32,7 +34,7 @@ export interface AdminReply {
 type Input = Record<string, unknown>;
 
 const ROUTES =
-  "POST /_emulator/repos, GET /_emulator/repos/:owner/:repo, POST …/pulls, POST …/issues, POST …/issues/:n/comments, POST …/issues/:n/labels, DELETE …/issues/:n/labels/:name, POST …/pulls/:n/reviews, GET|POST|DELETE /_emulator/faults, DELETE /_emulator/faults/:id, GET /_emulator/deliveries, POST /_emulator/deliveries/:id/attempts";
+  "POST /_emulator/repos, GET /_emulator/repos/:owner/:repo, POST …/pulls, POST …/issues, POST …/issues/:n/comments, POST …/issues/:n/labels, DELETE …/issues/:n/labels/:name, POST …/pulls/:n/reviews, POST …/issues/:n/age, POST …/check-runs/:id/actions, PUT …/collaborators/:login, GET|POST|DELETE /_emulator/faults, DELETE /_emulator/faults/:id, GET /_emulator/deliveries, POST /_emulator/deliveries/:id/attempts";
 
 export function handleAdmin(site: Site, method: string, url: URL, body: unknown): AdminReply {
   const { world } = site;
@@ -46,18 +48,46 @@ export function handleAdmin(site: Site, method: string, url: URL, body: unknown)
     if (attempt && method === "POST") {
       return redeliver(world.hooks, Number(attempt[1])) ? { status: 202, body: {} } : refuse(404, `no delivery ${attempt[1]} (or webhooks are off).`);
     }
-    const match = /^\/_emulator\/repos\/([^/]+)\/([^/]+)(?:\/(pulls|issues)(?:\/(\d+)\/(comments|labels|reviews)(?:\/(.+))?)?)?$/.exec(path);
+    const match = /^\/_emulator\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
     if (!match) return refuse(404, `no admin route ${method} ${path}; the routes are ${ROUTES}.`);
-    const [, owner = "", name = "", sub, number, action, rest] = match;
+    const [, owner = "", name = "", rest = ""] = match;
     const repo = findRepo(world, owner, name);
     if (!repo) return refuse(404, `no repository ${owner}/${name}; load one with POST /_emulator/repos { fullName, dir }.`);
-    if (!sub && method === "GET") return { status: 200, body: describe(world, repo) };
-    if (sub && !number && method === "POST") return sub === "pulls" ? ensurePullRequest(site, repo, input) : ensureIssue(site, repo, input);
-    if (sub && number && action) return act(site, repo, method, Number(number), action, rest, input);
-    return refuse(405, `${method} is not supported on ${path}.`);
+    return repoRoute(site, repo, method, path, rest, input);
   } catch (error) {
     return refuse(422, error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The routes under `/_emulator/repos/:owner/:repo`; `rest` is what follows the repository. */
+function repoRoute(site: Site, repo: Repo, method: string, path: string, rest: string, input: Input): AdminReply {
+  const wrongMethod = () => refuse(405, `${method} is not supported on ${path}.`);
+  if (rest === "") return method === "GET" ? { status: 200, body: describe(site.world, repo) } : wrongMethod();
+  const open = /^\/(pulls|issues)$/.exec(rest);
+  if (open) return method !== "POST" ? wrongMethod() : open[1] === "pulls" ? ensurePullRequest(site, repo, input) : ensureIssue(site, repo, input);
+  const acting = /^\/(?:pulls|issues)\/(\d+)\/(comments|labels|reviews|age)(?:\/(.+))?$/.exec(rest);
+  if (acting) return act(site, repo, method, Number(acting[1]), acting[2] ?? "", acting[3], input);
+  const click = /^\/check-runs\/(\d+)\/actions$/.exec(rest);
+  if (click) return method === "POST" ? clickAction(site, repo, Number(click[1]), input) : wrongMethod();
+  const collaborator = /^\/collaborators\/([^/]+)$/.exec(rest);
+  if (collaborator) return method === "PUT" ? giveRole(site.world, repo, collaborator[1] ?? "", input) : wrongMethod();
+  return refuse(404, `no admin route ${method} ${path}; the routes are ${ROUTES}.`);
+}
+
+/** `{ identifier, user? }`: a person clicks the check run's button (`check_run.requested_action`). */
+function clickAction(site: Site, repo: Repo, checkRunId: number, input: Input): AdminReply {
+  if (typeof input.identifier !== "string") return refuse(422, "send { identifier, user? }, the identifier of one of the check run's actions.");
+  const run = repo.checkRuns.get(checkRunId);
+  if (!run) return refuse(404, `no check run ${checkRunId} in ${repo.fullName}.`);
+  requestCheckRunAction(site, repo, run, input.identifier, { login: typeof input.user === "string" ? input.user : DEFAULT_USER });
+  return { status: 202, body: {} };
+}
+
+/** `{ role }`: the person's role on the repository, as `setPermission()` gives it. */
+function giveRole(world: World, repo: Repo, login: string, input: Input): AdminReply {
+  if (typeof input.role !== "string") return refuse(422, "send { role: read|triage|write|maintain|admin }.");
+  setPermission(world, repo.fullName, login, input.role as Role);
+  return { status: 200, body: { login, role: input.role } };
 }
 
 function describe(world: World, repo: Repo) {
@@ -124,10 +154,14 @@ function ensureIssue(site: Site, repo: Repo, input: Input): AdminReply {
   return { status: 201, body: { number } };
 }
 
-/** A person acting on an issue or pull request: `{ body, user? }` comments, `{ name, user? }` labels, `{ state, body?, user? }` reviews. */
+/** A person acting on an issue or pull request: `{ body, user? }` comments, `{ name, user? }` labels, `{ state, body?, user? }` reviews; `{ days }` ages it. */
 function act(site: Site, repo: Repo, method: string, number: number, action: string, rest: string | undefined, input: Input): AdminReply {
   const target = repo.issues.get(number);
   if (!target) return refuse(404, `no issue or pull request #${number} in ${repo.fullName}; open it first with POST …/issues or …/pulls.`);
+  if (action === "age" && method === "POST" && typeof input.days === "number") {
+    ageIssue(site.world, repo.fullName, number, input.days);
+    return { status: 200, body: { number, createdAt: target.createdAt, updatedAt: target.updatedAt } };
+  }
   const actor = { login: typeof input.user === "string" ? input.user : DEFAULT_USER };
   if (action === "comments" && method === "POST" && typeof input.body === "string") {
     return { status: 201, body: { id: addComment(site, repo, target, input.body, actor, false).id } };
@@ -144,7 +178,7 @@ function act(site: Site, repo: Repo, method: string, number: number, action: str
     const created = submitReview(site, repo, target, { body: typeof input.body === "string" ? input.body : "", state, commitId: pullRange(repo, target).headSha }, actor);
     return { status: 201, body: { id: created.id } };
   }
-  return refuse(422, `send comments { body, user? }, labels { name, user? }, DELETE labels/:name, or (pull requests) reviews { state: APPROVED|CHANGES_REQUESTED|COMMENTED, body?, user? }.`);
+  return refuse(422, `send comments { body, user? }, labels { name, user? }, DELETE labels/:name, age { days }, or (pull requests) reviews { state: APPROVED|CHANGES_REQUESTED|COMMENTED, body?, user? }.`);
 }
 
 /**

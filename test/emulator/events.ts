@@ -35,7 +35,7 @@ import {
   userId,
   type Site,
 } from "./shapes.ts";
-import type { Comment, CommitStatus, Issue, Label, Repo, Review, World } from "./state.ts";
+import { timestamp, type Comment, type CommitStatus, type Issue, type Label, type Repo, type Review, type World } from "./state.ts";
 import type { CheckRunState } from "./types.ts";
 import { fillPayload, validatePayload } from "./webhook-schema.ts";
 import { enqueue, subscribed } from "./webhooks.ts";
@@ -114,6 +114,11 @@ export function commentCreated(site: Site, repo: Repo, actor: Actor, target: Iss
   emit(site, repo, actor, "issue_comment", "created", { issue: issue(site, repo, target), comment: issueComment(site, repo, comment) });
 }
 
+/** `issue_comment.edited`: the comment as it is now, and its body before in `changes.body.from`. */
+export function commentEdited(site: Site, repo: Repo, actor: Actor, target: Issue, comment: Comment, previousBody: string): void {
+  emit(site, repo, actor, "issue_comment", "edited", { issue: issue(site, repo, target), comment: issueComment(site, repo, comment), changes: { body: { from: previousBody } } });
+}
+
 export function labelChanged(site: Site, repo: Repo, actor: Actor, target: Issue, value: Label, action: "labeled" | "unlabeled"): void {
   issueOrPull(site, repo, actor, target, action, { label: label(site, repo, value) });
 }
@@ -136,10 +141,11 @@ function headBranchOf(repo: Repo, sha: string): string | null {
   return null;
 }
 
-export function checkRunChanged(site: Site, repo: Repo, actor: Actor, run: CheckRunState, action: "created" | "completed"): void {
+/** `extra`: what the action adds, such as `requested_action: { identifier }` for a button a person clicked. */
+export function checkRunChanged(site: Site, repo: Repo, actor: Actor, run: CheckRunState, action: "created" | "completed" | "rerequested" | "requested_action", extra: Json = {}): void {
   const runs = [...repo.checkRuns.values()].filter((other) => other.head_sha === run.head_sha);
   const suite = checkSuite(site, repo, run.head_sha, runs, headBranchOf(repo, run.head_sha));
-  emit(site, repo, actor, "check_run", action, { check_run: { ...checkRun(site, repo, run), check_suite: suite } });
+  emit(site, repo, actor, "check_run", action, { check_run: { ...checkRun(site, repo, run), check_suite: suite }, ...extra });
 }
 
 /** `check_suite.completed` once every check run of the commit's suite has completed. */
@@ -169,8 +175,11 @@ export function statusCreated(site: Site, repo: Repo, actor: Actor, value: Commi
   });
 }
 
-/** `push` for a branch that moved from `before` (null: created) to `after`; `commits` lists what `since` lacks (a new branch: what its starting point lacks). */
-export function pushed(site: Site, repo: Repo, actor: Actor, branch: string, before: string | null, after: string, since: string | null = before): void {
+/**
+ * `push` for a branch that moved from `before` (null: created) to `after`; `commits` lists what `since` lacks
+ * (a new branch: what its starting point lacks); `forced` when `after` does not contain `before`.
+ */
+export function pushed(site: Site, repo: Repo, actor: Actor, branch: string, before: string | null, after: string, since: string | null = before, forced = false): void {
   const commits = commitsBetween(repo, since ?? undefined, after);
   const shown = commits.map((commit) => pushCommit(site, repo, commit, filesTouched(repo, commit)));
   const zero = "0".repeat(40);
@@ -181,7 +190,7 @@ export function pushed(site: Site, repo: Repo, actor: Actor, branch: string, bef
     after,
     created: before === null,
     deleted: false,
-    forced: false,
+    forced,
     base_ref: null,
     compare: `${site.url}/${repo.fullName}/compare/${(before ?? zero).slice(0, 12)}...${after.slice(0, 12)}`,
     commits: shown,
@@ -208,10 +217,11 @@ function filesTouched(repo: Repo, commit: Extract<GitObject, { type: "commit" }>
 
 
 /** A branch moved: `push`, then `pull_request.synchronize` for each open pull request whose head it is, as GitHub sends them. */
-export function branchMoved(site: Site, repo: Repo, actor: Actor, branch: string, before: string | null, after: string, since: string | null = before): void {
-  pushed(site, repo, actor, branch, before, after, since);
+export function branchMoved(site: Site, repo: Repo, actor: Actor, branch: string, before: string | null, after: string, since: string | null = before, forced = false): void {
+  pushed(site, repo, actor, branch, before, after, since, forced);
   for (const target of repo.issues.values()) {
     if (target.pull && target.state === "open" && target.pull.head === branch) {
+      target.updatedAt = timestamp(Date.now());
       issueOrPull(site, repo, actor, target, "synchronize", { before: before ?? "0".repeat(40), after });
     }
   }

@@ -31,6 +31,8 @@ export interface Signature {
   email: string;
   /** Seconds since the epoch, UTC. */
   time: number;
+  /** The time zone git records beside the time, `+hhmm` or `-hhmm`; "+0000" when absent. It is part of the object, so it changes the sha. */
+  offset?: string;
 }
 
 export type GitObject =
@@ -73,12 +75,13 @@ export class ObjectStore {
     return this.writeDir(root);
   }
 
-  writeCommit(tree: string, parents: string[], message: string, author: Signature): string {
+  /** The committer defaults to the author, as `git commit-tree` with only the author set would record it. */
+  writeCommit(tree: string, parents: string[], message: string, author: Signature, committer: Signature = author): string {
     const text = message.endsWith("\n") ? message : `${message}\n`;
-    const signature = `${author.name} <${author.email}> ${author.time} +0000`;
-    const body = [`tree ${tree}`, ...parents.map((parent) => `parent ${parent}`), `author ${signature}`, `committer ${signature}`, "", text].join("\n");
+    const line = (who: Signature) => `${who.name} <${who.email}> ${who.time} ${who.offset ?? "+0000"}`;
+    const body = [`tree ${tree}`, ...parents.map((parent) => `parent ${parent}`), `author ${line(author)}`, `committer ${line(committer)}`, "", text].join("\n");
     const sha = hashObject("commit", encoder.encode(body));
-    this.objects.set(sha, { type: "commit", sha, tree, parents, author, committer: author, message: text });
+    this.objects.set(sha, { type: "commit", sha, tree, parents, author, committer, message: text });
     return sha;
   }
 

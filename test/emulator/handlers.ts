@@ -13,14 +13,17 @@
  */
 import type { InstallationToken, Permissions } from "./auth.ts";
 import { excessPermissions, newTokenValue, TOKEN_LIFETIME_MS } from "./auth.ts";
-import type { FileEntry, TreeEntry } from "./git.ts";
+import type { FileEntry, Signature, TreeEntry } from "./git.ts";
 import {
   app,
   botLogin,
   checkRun,
   checkSuite,
+  collaboratorPermission,
   commitObject,
   commitStatus,
+  gitCommit,
+  gitRef,
   installation,
   installationAccounts,
   issue,
@@ -33,14 +36,30 @@ import {
   team,
   treeEntry,
   user,
+  userId,
   wrappedBase64,
   type Site,
 } from "./shapes.ts";
-import { changedFiles, encodePath, lookupCommit, mergeTrees, pullDiff, resolveCommit } from "./history.ts";
-import { addComment, addLabels, addStatus, checkRunUpdated, merged, opened, removeLabel, removeReviewers, requestReviewers, setLabels, setState, submitReview } from "./actions.ts";
+import { changedFiles, commitsBetween, encodePath, isAncestor, lookupCommit, mergeBase, mergeTrees, pullDiff, resolveCommit } from "./history.ts";
+import {
+  addComment,
+  addLabels,
+  addStatus,
+  checkRunUpdated,
+  editComment,
+  merged,
+  moveBranch,
+  opened,
+  removeLabel,
+  removeReviewers,
+  requestReviewers,
+  setLabels,
+  setState,
+  submitReview,
+} from "./actions.ts";
 import { redeliver, type Delivery } from "./webhooks.ts";
 import { pullRange, pullRequestView, type Actor } from "./events.ts";
-import { author, nextId, openIssue, timestamp, type CommitStatus, type Issue, type Repo, type World } from "./state.ts";
+import { author, nextId, openIssue, openPullRequest, timestamp, type CommitStatus, type Issue, type Repo, type World } from "./state.ts";
 import type { AnnotationState, CheckRunState } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -83,6 +102,12 @@ export function errorReply(context: { documentationUrl: string }, status: number
 }
 
 const notFound = (context: HandlerContext) => errorReply(context, 404, "Not Found");
+
+/** GitHub's 422 "Validation Failed" with one entry in `errors` saying what failed. */
+function validationFailed(context: HandlerContext, error: Json, violation?: string): Reply {
+  const reply = errorReply(context, 422, "Validation Failed", violation);
+  return { ...reply, body: { ...(reply.body as Json), errors: [error] } };
+}
 
 function repoOf(context: HandlerContext): Repo {
   if (!context.repo) throw new Error("repoflow: a /repos handler ran without its repository; route it through handle() in pipeline.ts.");
@@ -205,6 +230,8 @@ const listReposForInstallation: Handler = (context) => {
 
 const getRepo: Handler = (context) => ({ status: 200, body: repository(context.site, repoOf(context)) });
 
+const getCollaboratorPermission: Handler = (context) => ({ status: 200, body: collaboratorPermission(context.site, repoOf(context), context.params.username ?? "") });
+
 const getBranch: Handler = (context) => {
   const repo = repoOf(context);
   const name = context.params.branch ?? "";
@@ -240,16 +267,8 @@ const getRef: Handler = (context) => {
   const ref = context.params.ref ?? "";
   const branch = /^heads\/(.+)$/.exec(ref)?.[1];
   const sha = branch === undefined ? undefined : repo.branches.get(branch);
-  if (!sha) return notFound(context);
-  return {
-    status: 200,
-    body: {
-      ref: `refs/${ref}`,
-      node_id: Buffer.from(`0:Ref${repo.id}:refs/${ref}`).toString("base64"),
-      url: `${repoUrl(context.site, repo)}/git/refs/${ref}`,
-      object: { type: "commit", sha, url: `${repoUrl(context.site, repo)}/git/commits/${sha}` },
-    },
-  };
+  if (branch === undefined || !sha) return notFound(context);
+  return { status: 200, body: gitRef(context.site, repo, branch, sha) };
 };
 
 const getTree: Handler = (context) => {
@@ -289,6 +308,212 @@ const getBlob: Handler = (context) => {
       encoding: "base64",
     },
   };
+};
+
+// ── git data: refs, commits, trees; comparing commits ────────────────────────
+
+/** The parts of a ref name `git check-ref-format` refuses: `..`, control characters, ` ~^:?*[\`, `@{`, a component starting with "." or ending in ".lock", a trailing "/" or ".". */
+function validRefName(ref: string): boolean {
+  if (/\.\.|[\x00-\x20~^:?*[\\\x7f]|@\{|\/\/|[/.]$/.test(ref) || ref === "@") return false;
+  return ref.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
+}
+
+/** The emulator keeps branches only: this names the gap instead of pretending a tag was made. */
+const BRANCHES_ONLY = "the emulator keeps branches only (refs/heads/…); tags and other refs are not emulated";
+
+const createRef: Handler = (context) => {
+  const repo = repoOf(context);
+  const request = body(context);
+  const ref = String(request.ref);
+  const sha = String(request.sha);
+  // GitHub: "If it doesn't start with 'refs' and have at least two slashes, it will be rejected."
+  if (!/^refs\/[^/]+\/./.test(ref) || !validRefName(ref)) {
+    return errorReply(context, 422, `${ref} is not a valid ref name.`, `body.ref "${ref}" must be a full, valid ref name such as refs/heads/feature`);
+  }
+  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+  if (branch === undefined) return errorReply(context, 422, "Reference update failed", BRANCHES_ONLY);
+  if (!lookupCommit(repo, sha)) return errorReply(context, 422, "Object does not exist", `body.sha ${sha} is not a commit of ${repo.fullName} (a branch needs the full 40-digit sha of a commit)`);
+  // Not a violation: a client that creates a branch it may have made before meets this.
+  if (repo.branches.has(branch)) return errorReply(context, 422, "Reference already exists");
+  moveBranch(context.site, repo, branch, sha, false, actor(context));
+  return { status: 201, body: gitRef(context.site, repo, branch, sha), headers: { location: `${repoUrl(context.site, repo)}/git/${ref}` } };
+};
+
+const updateRef: Handler = (context) => {
+  const repo = repoOf(context);
+  const ref = context.params.ref ?? "";
+  const request = body(context);
+  const sha = String(request.sha);
+  const branch = /^(?:refs\/)?heads\/(.+)$/.exec(ref)?.[1];
+  if (branch === undefined) return errorReply(context, 422, "Reference does not exist", BRANCHES_ONLY);
+  const before = repo.branches.get(branch);
+  if (before === undefined) return errorReply(context, 422, "Reference does not exist");
+  if (!lookupCommit(repo, sha)) return errorReply(context, 422, "Object does not exist", `body.sha ${sha} is not a commit of ${repo.fullName}`);
+  const fastForward = isAncestor(repo, before, sha);
+  // Not a violation: the branch moving under a client is what this answer is for.
+  if (!fastForward && request.force !== true) return errorReply(context, 422, "Update is not a fast forward");
+  if (sha !== before) moveBranch(context.site, repo, branch, sha, !fastForward, actor(context));
+  return { status: 200, body: gitRef(context.site, repo, branch, sha) };
+};
+
+/** A commit's author or committer from the request: its time and zone from `date` (now, UTC, without one); the fields it lacks from `fallback`. */
+function signatureOf(value: unknown, fallback: Signature, now: number): Signature {
+  const given = value !== null && typeof value === "object" ? (value as Json) : {};
+  const date = typeof given.date === "string" ? given.date : undefined;
+  const zone = date === undefined ? null : /([+-])(\d{2}):?(\d{2})$/.exec(date);
+  return {
+    name: typeof given.name === "string" ? given.name : fallback.name,
+    email: typeof given.email === "string" ? given.email : fallback.email,
+    time: date === undefined ? now : Math.floor(Date.parse(date) / 1000),
+    offset: zone ? `${zone[1]}${zone[2]}${zone[3]}` : "+0000",
+  };
+}
+
+const createGitCommit: Handler = (context) => {
+  const repo = repoOf(context);
+  const request = body(context);
+  if (request.signature !== undefined) return errorReply(context, 422, "Signed commits are not supported by the emulator", "the emulator does not store signed commits (body.signature); leave it out");
+  const treeSha = String(request.tree);
+  if (repo.store.get(treeSha)?.type !== "tree") return errorReply(context, 422, "Tree SHA does not exist", `body.tree ${treeSha} is not a tree of ${repo.fullName}; create it with POST …/git/trees first`);
+  const parents = (request.parents ?? []) as string[];
+  const missing = parents.filter((parent) => !lookupCommit(repo, parent));
+  if (missing.length > 0) return errorReply(context, 422, "Parent SHA does not exist or is not a commit object", `body.parents ${missing.join(", ")} are not commits of ${repo.fullName}`);
+  const now = Math.floor(Date.now() / 1000);
+  // GitHub: the author defaults to the authenticated user and the current date, the committer to the author.
+  const login = callerLogin(context);
+  // GitHub's no-reply address is `<id>+<login>@users.noreply.github.com`; a bot's brackets are left out, since the webhook schema's email format refuses them.
+  const email = `${userId(login)}+${login.replace(/\[bot\]$/, "")}@users.noreply.invalid`;
+  const authorSignature = signatureOf(request.author, { name: login, email, time: now }, now);
+  const committerSignature = request.committer === undefined ? authorSignature : signatureOf(request.committer, authorSignature, now);
+  const sha = repo.store.writeCommit(treeSha, parents, String(request.message), authorSignature, committerSignature);
+  const created = lookupCommit(repo, sha);
+  if (!created) throw new Error("repoflow: writeCommit() did not store the commit it wrote.");
+  return { status: 201, body: gitCommit(context.site, repo, created), headers: { location: `${repoUrl(context.site, repo)}/git/commits/${sha}` } };
+};
+
+const getGitCommit: Handler = (context) => {
+  const repo = repoOf(context);
+  const found = lookupCommit(repo, context.params.commit_sha ?? "");
+  return found ? { status: 200, body: gitCommit(context.site, repo, found) } : notFound(context);
+};
+
+interface TreeInput {
+  path?: string;
+  mode?: "100644" | "100755" | "040000" | "160000" | "120000";
+  type?: "blob" | "tree" | "commit";
+  sha?: string | null;
+  content?: string;
+}
+
+/** Puts `entry` at `path`, replacing a file or directory that was there and any file where its directories go. */
+function place(files: Map<string, FileEntry>, path: string, entry: FileEntry | Map<string, FileEntry>): void {
+  removePath(files, path);
+  const parts = path.split("/");
+  for (let i = 1; i < parts.length; i++) files.delete(parts.slice(0, i).join("/"));
+  if (entry instanceof Map) for (const [inner, value] of entry) files.set(`${path}/${inner}`, value);
+  else files.set(path, entry);
+}
+
+/** Removes the file at `path` or everything under the directory `path`; false when neither was there. */
+function removePath(files: Map<string, FileEntry>, path: string): boolean {
+  let removed = files.delete(path);
+  for (const key of [...files.keys()]) if (key.startsWith(`${path}/`)) removed = files.delete(key) || removed;
+  return removed;
+}
+
+const createTree: Handler = (context) => {
+  const repo = repoOf(context);
+  const request = body(context);
+  const files = new Map<string, FileEntry>();
+  if (typeof request.base_tree === "string") {
+    const base = repo.store.get(request.base_tree);
+    if (base?.type !== "tree") return errorReply(context, 422, "Invalid tree info", `body.base_tree ${request.base_tree} is not a tree of ${repo.fullName}`);
+    repo.store.readFiles(base.sha, "", files);
+  }
+  const entries = (request.tree ?? []) as TreeInput[];
+  for (const [index, item] of entries.entries()) {
+    const at = `body.tree[${index}]`;
+    const path = item.path ?? "";
+    if (path.split("/").some((part) => part === "" || part === "." || part === ".." || part === ".git")) {
+      return errorReply(context, 422, "Invalid tree info", `${at}.path "${path}" must be a relative path without empty, ".", ".." or ".git" parts`);
+    }
+    const type = item.type ?? (item.mode === "040000" ? "tree" : item.mode === "160000" ? "commit" : "blob");
+    const mode = item.mode ?? (type === "tree" ? "040000" : type === "commit" ? "160000" : "100644");
+    if ((mode === "040000") !== (type === "tree") || (mode === "160000") !== (type === "commit")) {
+      return errorReply(context, 422, "Invalid tree info", `${at}: mode ${mode} does not go with type ${type} (040000 is a tree, 160000 a commit, the others blobs)`);
+    }
+    const hasSha = item.sha !== undefined;
+    if (hasSha && item.content !== undefined) return errorReply(context, 422, "Invalid tree info", `${at} has both sha and content; GitHub takes one of them`);
+    if (item.sha === null) {
+      // GitHub: "Returns an error if you try to delete a file that does not exist."
+      if (!removePath(files, path)) return errorReply(context, 422, "Invalid tree info", `${at} deletes "${path}", which the tree does not have`);
+      continue;
+    }
+    if (item.content !== undefined) {
+      if (type !== "blob") return errorReply(context, 422, "Invalid tree info", `${at}: content makes a blob, not a ${type}`);
+      place(files, path, { mode: mode as "100644" | "100755" | "120000", content: new TextEncoder().encode(item.content) });
+      continue;
+    }
+    if (!hasSha) return errorReply(context, 422, "Invalid tree info", `${at} needs sha (null deletes) or content`);
+    const sha = item.sha as string;
+    if (type === "commit") {
+      if (!/^[0-9a-f]{40}$/.test(sha)) return errorReply(context, 422, "Invalid tree info", `${at}.sha must be the submodule's 40-digit commit sha`);
+      place(files, path, { mode: "160000", sha });
+      continue;
+    }
+    const object = repo.store.get(sha);
+    if (object?.type !== type) return errorReply(context, 422, "Invalid tree info", `${at}.sha ${sha} is not a ${type} of ${repo.fullName}`);
+    if (object.type === "tree") place(files, path, repo.store.readFiles(object.sha));
+    else if (object.type === "blob") place(files, path, { mode: mode as "100644" | "100755" | "120000", content: object.content });
+  }
+  const sha = repo.store.writeTree(files);
+  const tree = repo.store.get(sha);
+  const shown = tree?.type === "tree" ? tree.entries.map((entry) => treeEntry(context.site, repo, entry, entry.name)) : [];
+  const url = `${repoUrl(context.site, repo)}/git/trees/${sha}`;
+  return { status: 201, body: { sha, url, tree: shown, truncated: false }, headers: { location: url } };
+};
+
+/** GitHub: without paging parameters the comparison lists at most 250 commits, the most recent last. */
+const COMPARE_COMMIT_LIMIT = 250;
+
+const compareCommits: Handler = (context) => {
+  const repo = repoOf(context);
+  const basehead = context.params.basehead ?? "";
+  const split = basehead.indexOf("...");
+  if (split === -1) return notFound(context);
+  // `owner:branch` names a branch of a repository in the same network; the emulator has no forks, so only the owner's own.
+  const side = (spec: string) => resolveCommit(repo, spec.toLowerCase().startsWith(`${repo.owner.toLowerCase()}:`) ? spec.slice(repo.owner.length + 1) : spec);
+  const baseSpec = basehead.slice(0, split);
+  const headSpec = basehead.slice(split + 3);
+  const base = side(baseSpec);
+  const head = side(headSpec);
+  if (!base || !head) return notFound(context);
+  const ancestor = mergeBase(repo, base.sha, head.sha);
+  const ancestorCommit = ancestor === undefined ? undefined : lookupCommit(repo, ancestor);
+  if (!ancestorCommit) return errorReply(context, 404, `No common ancestor between ${baseSpec} and ${headSpec}.`);
+  const ahead = commitsBetween(repo, base.sha, head.sha);
+  const behind = commitsBetween(repo, head.sha, base.sha);
+  const status = ahead.length === 0 ? (behind.length === 0 ? "identical" : "behind") : behind.length === 0 ? "ahead" : "diverged";
+  const paged = "page" in context.query || "per_page" in context.query;
+  const { items, headers } = paged ? page(context, ahead) : { items: ahead.slice(-COMPARE_COMMIT_LIMIT), headers: {} };
+  const html = `${context.site.url}/${repo.fullName}/compare/${basehead}`;
+  const known: Json = {
+    url: `${repoUrl(context.site, repo)}/compare/${basehead}`,
+    html_url: html,
+    permalink_url: `${context.site.url}/${repo.fullName}/compare/${repo.owner}:${base.sha.slice(0, 7)}...${repo.owner}:${head.sha.slice(0, 7)}`,
+    diff_url: `${html}.diff`,
+    patch_url: `${html}.patch`,
+    base_commit: commitObject(context.site, repo, base),
+    merge_base_commit: commitObject(context.site, repo, ancestorCommit),
+    status,
+    ahead_by: ahead.length,
+    behind_by: behind.length,
+    total_commits: ahead.length,
+    commits: items.map((commit) => commitObject(context.site, repo, commit)),
+  };
+  // GitHub: "When using paging, the list of changed files is only returned with page 1".
+  if (!paged || Number(context.query.page ?? 1) <= 1) known.files = pullDiff(context.site, repo, base.sha, head.sha).files;
+  return { status: 200, headers, body: known };
 };
 
 /** GitHub serves file content inline only up to 1 MB; larger files come with encoding "none" and empty content. */
@@ -508,9 +733,9 @@ const listComments: Handler = (context) => {
 const updateComment: Handler = (context) => {
   const repo = repoOf(context);
   const comment = repo.comments.get(Number(context.params.comment_id));
-  if (!comment) return notFound(context);
-  comment.body = String(body(context).body);
-  comment.updatedAt = timestamp(Date.now());
+  const target = comment ? repo.issues.get(comment.issueNumber) : undefined;
+  if (!comment || !target) return notFound(context);
+  editComment(context.site, repo, target, comment, String(body(context).body), actor(context));
   return { status: 200, body: issueComment(context.site, repo, comment) };
 };
 
@@ -577,12 +802,93 @@ const getIssue: Handler = (context) => {
   return target ? { status: 200, body: issue(context.site, repoOf(context), target) } : notFound(context);
 };
 
+/** Nobody is assigned and no issue has a milestone or a type in the emulator: `none` (or no filter) keeps every issue, `*` or a name keeps none. */
+function unsetMatches(filter: string | undefined): boolean {
+  return filter === undefined || filter === "none";
+}
+
+/** `@login` in the issue's body or one of its comments, as GitHub's `mentioned` filter reads it. */
+function mentions(repo: Repo, target: Issue, login: string): boolean {
+  const escaped = login.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`@${escaped}(?![\\w-])`, "i");
+  return pattern.test(target.body ?? "") || [...repo.comments.values()].some((comment) => comment.issueNumber === target.number && pattern.test(comment.body));
+}
+
+const listIssuesForRepo: Handler = (context) => {
+  const repo = repoOf(context);
+  const { state = "open", labels, sort = "created", direction = "desc", since, creator, assignee, milestone, type, mentioned } = context.query;
+  // GitHub: a comma-separated list of names; an issue must carry every one of them.
+  const wanted = (labels ?? "").split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "");
+  const after = since === undefined ? undefined : Date.parse(since);
+  const commentCount = (target: Issue) => [...repo.comments.values()].filter((comment) => comment.issueNumber === target.number).length;
+  const chosen = [...repo.issues.values()].filter(
+    (target) =>
+      (state === "all" || target.state === state) &&
+      wanted.every((name) => target.labels.some((label) => label.toLowerCase() === name)) &&
+      (after === undefined || Date.parse(target.updatedAt) >= after) &&
+      (creator === undefined || target.user.toLowerCase() === creator.toLowerCase()) &&
+      unsetMatches(assignee) &&
+      unsetMatches(milestone) &&
+      unsetMatches(type) &&
+      (mentioned === undefined || mentions(repo, target, mentioned)),
+  );
+  const key = (target: Issue) => (sort === "updated" ? Date.parse(target.updatedAt) : sort === "comments" ? commentCount(target) : Date.parse(target.createdAt));
+  // Timestamps are whole seconds, so ties are common: the number breaks them, in the same direction.
+  chosen.sort((a, b) => key(a) - key(b) || a.number - b.number);
+  if (direction === "desc") chosen.reverse();
+  const { items, headers } = page(context, chosen);
+  return { status: 200, headers, body: items.map((target) => issue(context.site, repo, target)) };
+};
+
 // ── pull requests ────────────────────────────────────────────────────────────
 
 function pullOf(context: HandlerContext): Issue | undefined {
   const found = repoOf(context).issues.get(Number(context.params.pull_number));
   return found?.pull ? found : undefined;
 }
+
+/** Issues and pull requests share one number space; a new one takes the next number. */
+function nextNumber(repo: Repo): number {
+  return Math.max(0, ...repo.issues.keys()) + 1;
+}
+
+const createPull: Handler = (context) => {
+  const repo = repoOf(context);
+  const request = body(context);
+  if (request.issue !== undefined) {
+    return errorReply(context, 422, "Converting an issue is not supported by the emulator", "the emulator does not convert issues into pull requests (body.issue); send a title instead");
+  }
+  const title = typeof request.title === "string" ? request.title : "";
+  if (title === "") return validationFailed(context, { resource: "PullRequest", field: "title", code: "missing_field" }, "body.title is required (unless body.issue names an issue to convert)");
+  const headSpec = String(request.head);
+  // `owner:branch` names a branch of a repository in the same network; the emulator has no forks, so only the owner's own.
+  const head = headSpec.includes(":") ? (headSpec.toLowerCase().startsWith(`${repo.owner.toLowerCase()}:`) ? headSpec.slice(repo.owner.length + 1) : null) : headSpec;
+  const base = String(request.base);
+  const baseSha = repo.branches.get(base);
+  if (baseSha === undefined) return validationFailed(context, { resource: "PullRequest", field: "base", code: "invalid" }, `body.base: ${repo.fullName} has no branch "${base}"`);
+  const headSha = head === null ? undefined : repo.branches.get(head);
+  if (head === null || headSha === undefined) {
+    return validationFailed(context, { resource: "PullRequest", field: "head", code: "invalid" }, `body.head: ${repo.fullName} has no branch "${headSpec}"; push it (or POST …/git/refs) first`);
+  }
+  // Not violations: a client that opens a pull request it may have opened before, or for a branch with nothing new, meets these.
+  const existing = [...repo.issues.values()].some((other) => other.pull && other.state === "open" && other.pull.head === head && other.pull.base === base);
+  if (existing) return validationFailed(context, { resource: "PullRequest", code: "custom", message: `A pull request already exists for ${repo.owner}:${head}.` });
+  if (commitsBetween(repo, baseSha, headSha).length === 0) return validationFailed(context, { resource: "PullRequest", code: "custom", message: `No commits between ${base} and ${head}` });
+  const number = nextNumber(repo);
+  openPullRequest(context.world, repo.fullName, {
+    number,
+    title,
+    head,
+    base,
+    draft: request.draft === true,
+    user: callerLogin(context),
+    ...(typeof request.body === "string" ? { body: request.body } : {}),
+  });
+  const target = repo.issues.get(number);
+  if (!target) throw new Error("repoflow: openPullRequest() did not store the pull request it opened.");
+  opened(context.site, repo, target, actor(context));
+  return { status: 201, body: pullRequestView(context.site, repo, target), headers: { location: `${repoUrl(context.site, repo)}/pulls/${number}` } };
+};
 
 const getPull: Handler = (context) => {
   const repo = repoOf(context);
@@ -620,7 +926,7 @@ const mergePull: Handler = (context) => {
 const createIssue: Handler = (context) => {
   const repo = repoOf(context);
   const request = body(context);
-  const number = Math.max(0, ...repo.issues.keys()) + 1;
+  const number = nextNumber(repo);
   const login = callerLogin(context);
   openIssue(context.world, repo.fullName, { number, title: String(request.title), user: login, ...(typeof request.body === "string" ? { body: request.body } : {}) });
   const target = repo.issues.get(number);
@@ -650,9 +956,7 @@ const createRepoLabel: Handler = (context) => {
   const repo = repoOf(context);
   const request = body(context);
   const name = String(request.name);
-  if (repo.labels.has(name.toLowerCase())) {
-    return { status: 422, body: { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists", field: "name" }], documentation_url: context.documentationUrl } };
-  }
+  if (repo.labels.has(name.toLowerCase())) return validationFailed(context, { resource: "Label", code: "already_exists", field: "name" });
   const created = { id: nextId(context.world), name, color: typeof request.color === "string" ? request.color.replace(/^#/, "") : "ededed", description: typeof request.description === "string" ? request.description : null };
   repo.labels.set(name.toLowerCase(), created);
   return { status: 201, body: label(context.site, repo, created), headers: { location: `${repoUrl(context.site, repo)}/labels/${encodeURIComponent(name)}` } };
@@ -867,11 +1171,18 @@ export const HANDLERS: Record<string, Handler> = {
   "apps/create-installation-access-token": createInstallationAccessToken,
   "apps/list-repos-accessible-to-installation": listReposForInstallation,
   "repos/get": getRepo,
+  "repos/get-collaborator-permission-level": getCollaboratorPermission,
   "repos/get-branch": getBranch,
   "repos/get-commit": getCommit,
   "git/get-ref": getRef,
+  "git/create-ref": createRef,
+  "git/update-ref": updateRef,
+  "git/get-commit": getGitCommit,
+  "git/create-commit": createGitCommit,
   "git/get-tree": getTree,
+  "git/create-tree": createTree,
   "git/get-blob": getBlob,
+  "repos/compare-commits-with-basehead": compareCommits,
   "repos/get-content": getContent,
   "checks/create": createCheckRun,
   "checks/update": updateCheckRun,
@@ -886,6 +1197,8 @@ export const HANDLERS: Record<string, Handler> = {
   "reactions/create-for-issue-comment": reactToComment,
   "reactions/create-for-issue": reactToIssue,
   "issues/get": getIssue,
+  "issues/list-for-repo": listIssuesForRepo,
+  "pulls/create": createPull,
   "pulls/get": getPull,
   "pulls/merge": mergePull,
   "issues/create": createIssue,
@@ -909,11 +1222,18 @@ export const HANDLERS: Record<string, Handler> = {
 /** The permission an operation needs; any one of the alternatives suffices. */
 export const REQUIRED_PERMISSIONS: Record<string, [string, "read" | "write"][]> = {
   "repos/get": [["metadata", "read"]],
+  "repos/get-collaborator-permission-level": [["metadata", "read"]],
   "repos/get-branch": [["contents", "read"]],
   "repos/get-commit": [["contents", "read"]],
   "git/get-ref": [["contents", "read"]],
+  "git/create-ref": [["contents", "write"]],
+  "git/update-ref": [["contents", "write"]],
+  "git/get-commit": [["contents", "read"]],
+  "git/create-commit": [["contents", "write"]],
   "git/get-tree": [["contents", "read"]],
+  "git/create-tree": [["contents", "write"]],
   "git/get-blob": [["contents", "read"]],
+  "repos/compare-commits-with-basehead": [["contents", "read"]],
   "repos/get-content": [["contents", "read"]],
   "checks/create": [["checks", "write"]],
   "checks/update": [["checks", "write"]],
@@ -929,6 +1249,8 @@ export const REQUIRED_PERMISSIONS: Record<string, [string, "read" | "write"][]> 
   "reactions/create-for-issue-comment": [["issues", "write"], ["pull_requests", "write"]],
   "reactions/create-for-issue": [["issues", "write"], ["pull_requests", "write"]],
   "issues/get": [["issues", "read"], ["pull_requests", "read"]],
+  "issues/list-for-repo": [["issues", "read"]],
+  "pulls/create": [["pull_requests", "write"]],
   "pulls/get": [["pull_requests", "read"]],
   "pulls/merge": [["contents", "write"]],
   "issues/create": [["issues", "write"]],

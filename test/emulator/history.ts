@@ -132,6 +132,20 @@ export function mergeBase(repo: Repo, a: string, b: string): string | undefined 
   return undefined;
 }
 
+/** True when `descendant` contains `ancestor` (or is it): moving a branch from one to the other is a fast-forward. */
+export function isAncestor(repo: Repo, ancestor: string, descendant: string): boolean {
+  const seen = new Set<string>();
+  const pending = [descendant];
+  while (pending.length > 0) {
+    const sha = pending.pop() ?? "";
+    if (sha === ancestor) return true;
+    if (seen.has(sha)) continue;
+    seen.add(sha);
+    pending.push(...(lookupCommit(repo, sha)?.parents ?? []));
+  }
+  return false;
+}
+
 function filesAt(repo: Repo, sha: string | undefined): Map<string, FileEntry> {
   const commit = sha ? lookupCommit(repo, sha) : undefined;
   return commit ? repo.store.readFiles(commit.tree) : new Map<string, FileEntry>();

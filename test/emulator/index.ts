@@ -15,7 +15,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { addComment, addLabels, pushFiles, removeLabel, seedIssue, seedPullRequest, setState, submitReview } from "./actions.ts";
+import { addComment, addLabels, editComment, pushFiles, removeLabel, requestCheckRunAction, rerequestCheckRun, seedIssue, seedPullRequest, setState, submitReview } from "./actions.ts";
 import { parsePublicKey } from "./auth.ts";
 import { ADMIN_PREFIX, handleAdmin } from "./admin.ts";
 import { addFault, createFaultTable, removeFaults, takeFault } from "./faults.ts";
@@ -23,7 +23,7 @@ import { pullRange } from "./events.ts";
 import { readManifest } from "./manifest.ts";
 import { handle, recordReset, requestPath, type IncomingRequest } from "./pipeline.ts";
 import type { Site } from "./shapes.ts";
-import { addRepo, createWorld, DEFAULT_USER, headSha, requireIssue, requireRepo, UnknownIssueError } from "./state.ts";
+import { addRepo, ageIssue, createWorld, DEFAULT_USER, headSha, requireCheckRun, requireComment, requireIssue, requireRepo, setPermission, UnknownIssueError } from "./state.ts";
 import type { ActingUser, Emulator, EmulatorOptions } from "./types.ts";
 import { createHooks, settled } from "./webhooks.ts";
 
@@ -40,9 +40,18 @@ export type {
   PullRequestSeed,
   RecordedRequest,
   RepoSeed,
+  Role,
   WebhookOptions,
 } from "./types.ts";
-export { InvalidSeedError, UnknownBranchError, UnknownIssueError, UnknownRepoError } from "./state.ts";
+export {
+  InvalidSeedError,
+  UnknownBranchError,
+  UnknownCheckRunActionError,
+  UnknownCheckRunError,
+  UnknownCommentError,
+  UnknownIssueError,
+  UnknownRepoError,
+} from "./state.ts";
 export { InvalidFaultError } from "./faults.ts";
 export { readManifest } from "./manifest.ts";
 export { validateResponse } from "./openapi.ts";
@@ -166,6 +175,20 @@ function emulatorFor(site: Site, server: ReturnType<typeof createServer>, delays
       const { repo, issue } = target(fullName, issueNumber);
       setState(site, repo, issue, "open", null, person(as));
     },
+    editComment: (fullName, commentId, body, as) => {
+      const comment = requireComment(world, fullName, commentId);
+      const { repo, issue } = target(fullName, comment.issueNumber);
+      // Whoever wrote a comment is who usually edits it.
+      editComment(site, repo, issue, comment, body, { login: as?.user ?? comment.user });
+    },
+    clickCheckRunAction: (fullName, checkRunId, identifier, as) => {
+      requestCheckRunAction(site, requireRepo(world, fullName), requireCheckRun(world, fullName, checkRunId), identifier, person(as));
+    },
+    rerequestCheckRun: (fullName, checkRunId, as) => {
+      rerequestCheckRun(site, requireRepo(world, fullName), requireCheckRun(world, fullName, checkRunId), person(as));
+    },
+    setPermission: (fullName, login, role) => setPermission(world, fullName, login, role),
+    ageIssue: (fullName, issueNumber, age) => ageIssue(world, fullName, issueNumber, age.days),
     failNext: (match, response, times = 1) => {
       addFault(world.faults, { kind: "status", ...response, ...(match.method === undefined ? {} : { method: match.method }), path: match.path, times });
     },

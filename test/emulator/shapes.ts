@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import type { GitObject, TreeEntry } from "./git.ts";
 import { createFiller, type Schema } from "./fill.ts";
 import { componentSchema, resolveRef } from "./openapi.ts";
-import { DEFAULT_USER, timestamp, type Comment, type CommitStatus, type Issue, type Label, type Reaction, type Repo, type Review, type World } from "./state.ts";
+import { DEFAULT_USER, roleOf, ROLES, timestamp, type Comment, type CommitStatus, type Issue, type Label, type Reaction, type Repo, type Review, type World } from "./state.ts";
 import type { CheckRunState } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -122,7 +122,8 @@ export function app(site: Site): Json {
       created_at: world.createdAt,
       updated_at: world.createdAt,
       permissions: world.installationPermissions,
-      events: ["check_run", "issue_comment", "issues", "pull_request", "push"],
+      // What the App subscribes to: app.yml's default_events, or the `webhooks.events` option.
+      events: world.hooks.events,
     },
     `${site.url}/app`,
   );
@@ -154,7 +155,7 @@ export function installation(site: Site, id: number, owner: string): Json {
       target_id: userId(owner),
       target_type: "User",
       permissions: world.installationPermissions,
-      events: ["check_run", "issue_comment", "issues", "pull_request", "push"],
+      events: world.hooks.events,
       created_at: world.createdAt,
       updated_at: world.createdAt,
       single_file_name: null,
@@ -394,6 +395,52 @@ export function commitObject(site: Site, repo: Repo, commit: Extract<GitObject, 
     known.stats = { additions, deletions, total: additions + deletions };
   }
   return fill("commit", known, url);
+}
+
+/** A commit as the git data API shows it (`GET …/git/commits/{sha}`): the object itself, without the statistics and users of `…/commits/{ref}`. */
+export function gitCommit(site: Site, repo: Repo, commit: Extract<GitObject, { type: "commit" }>): Json {
+  const { comment_count: _unused, ...parts } = gitCommitParts(site, repo, commit);
+  const url = `${repoUrl(site, repo)}/git/commits/${commit.sha}`;
+  return fill(
+    "git-commit",
+    {
+      ...parts,
+      sha: commit.sha,
+      node_id: nodeId("Commit", commit.sha),
+      html_url: `${site.url}/${repo.fullName}/commit/${commit.sha}`,
+      parents: commit.parents.map((sha) => ({ sha, url: `${repoUrl(site, repo)}/git/commits/${sha}`, html_url: `${site.url}/${repo.fullName}/commit/${sha}` })),
+    },
+    url,
+  );
+}
+
+/** A branch as a git reference (`refs/heads/<branch>`). */
+export function gitRef(site: Site, repo: Repo, branch: string, sha: string): Json {
+  const ref = `refs/heads/${branch}`;
+  return fill(
+    "git-ref",
+    {
+      ref,
+      node_id: Buffer.from(`0:Ref${repo.id}:${ref}`).toString("base64"),
+      url: `${repoUrl(site, repo)}/git/${ref}`,
+      object: { type: "commit", sha, url: `${repoUrl(site, repo)}/git/commits/${sha}` },
+    },
+    `${repoUrl(site, repo)}/git/${ref}`,
+  );
+}
+
+/**
+ * `GET …/collaborators/{username}/permission`: `role_name` is the role itself,
+ * `permission` the legacy base role GitHub maps it to ("maintain" → "write",
+ * "triage" → "read"), and the user carries the booleans of every role up to theirs.
+ */
+export function collaboratorPermission(site: Site, repo: Repo, login: string): Json {
+  const role = roleOf(repo, login);
+  const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
+  const rank = role === "none" ? -1 : ROLES.indexOf(role);
+  const permissions = { pull: rank >= 0, triage: rank >= 1, push: rank >= 2, maintain: rank >= 3, admin: rank >= 4 };
+  const shown = repo.collaborators.get(login.toLowerCase())?.login ?? login;
+  return fill("repository-collaborator-permission", { permission, role_name: role, user: { ...user(site, shown), permissions, role_name: role } }, `${repoUrl(site, repo)}/collaborators/${encodeURIComponent(shown)}`);
 }
 
 export function treeEntry(site: Site, repo: Repo, entry: TreeEntry, path: string): Json {

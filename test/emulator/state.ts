@@ -3,7 +3,10 @@
  * objects and branches, check runs, issues and pull requests (one number
  * space per repository, as on GitHub), comments, labels, reactions, tokens.
  * Plain data and functions; the HTTP layer and the handlers read and change
- * it, tests seed it through the `Emulator` methods.
+ * it, tests seed it through the `Emulator` methods. People's roles on a
+ * repository follow GitHub's: the owner is admin, a collaborator has the role
+ * given, and anybody else may read a public repository and nothing of a
+ * private one.
  *
  * Owner and repository names are matched case-insensitively, as GitHub does.
  */
@@ -11,7 +14,7 @@ import type { InstallationToken, Permissions } from "./auth.ts";
 import type { FaultTable } from "./faults.ts";
 import type { Hooks } from "./webhooks.ts";
 import { ObjectStore, readDirectory, type FileEntry, type Signature } from "./git.ts";
-import type { CheckRunState, IssueSeed, PullRequestSeed, RecordedRequest, RepoSeed } from "./types.ts";
+import type { CheckRunState, IssueSeed, PullRequestSeed, RecordedRequest, RepoSeed, Role } from "./types.ts";
 
 export interface Comment {
   id: number;
@@ -106,6 +109,8 @@ export interface Repo {
   reactions: Reaction[];
   reviews: Map<number, Review>;
   statuses: CommitStatus[];
+  /** Lowercased login → the login as given and its role; the owner is not listed (always admin). */
+  collaborators: Map<string, { login: string; role: Role }>;
 }
 
 export interface World {
@@ -163,6 +168,31 @@ export class UnknownIssueError extends Error {
     super(`repoflow: the emulated repository ${fullName} has no issue or pull request #${issueNumber}; create it first with openIssue() or openPullRequest().`);
   }
 }
+
+export class UnknownCommentError extends Error {
+  override readonly name = "UnknownCommentError";
+  constructor(fullName: string, commentId: number) {
+    super(`repoflow: the emulated repository ${fullName} has no issue comment ${commentId}; use the id comment() returned or the API answered.`);
+  }
+}
+
+export class UnknownCheckRunError extends Error {
+  override readonly name = "UnknownCheckRunError";
+  constructor(fullName: string, checkRunId: number) {
+    super(`repoflow: the emulated repository ${fullName} has no check run ${checkRunId}; use an id from checkRuns("${fullName}").`);
+  }
+}
+
+export class UnknownCheckRunActionError extends Error {
+  override readonly name = "UnknownCheckRunActionError";
+  constructor(checkRunId: number, identifier: string, offered: string[]) {
+    super(
+      `repoflow: check run ${checkRunId} offers no button "${identifier}" (it has ${offered.length > 0 ? offered.map((id) => `"${id}"`).join(", ") : "none"}); a person can only click what the App put in the check run's actions.`,
+    );
+  }
+}
+
+export const ROLES: readonly Role[] = ["read", "triage", "write", "maintain", "admin"];
 
 export function createWorld(
   appId: string,
@@ -237,6 +267,11 @@ export function addRepo(world: World, seed: RepoSeed): { sha: string } {
     if (!(seed.files && path in seed.files)) throw new InvalidSeedError(`modes names "${path}", which is not in files; add it to files too.`);
   }
   const defaultBranch = seed.defaultBranch ?? "main";
+  const collaborators = new Map<string, { login: string; role: Role }>();
+  for (const [login, role] of Object.entries(seed.collaborators ?? {})) {
+    if (login.toLowerCase() === owner.toLowerCase()) throw new InvalidSeedError(`collaborators names ${login}, who owns ${seed.fullName} and is always admin there; leave the owner out.`);
+    collaborators.set(login.toLowerCase(), { login, role: checkedRole(role, login) });
+  }
   const repo: Repo = {
     id,
     owner,
@@ -256,6 +291,7 @@ export function addRepo(world: World, seed: RepoSeed): { sha: string } {
     reactions: [],
     reviews: new Map(),
     statuses: [],
+    collaborators,
   };
   const tree = repo.store.writeTree(files);
   const sha = repo.store.writeCommit(tree, [], "Initial commit", author());
@@ -320,6 +356,57 @@ export function requireIssue(world: World, fullName: string, issueNumber: number
   const issue = requireRepo(world, fullName).issues.get(issueNumber);
   if (!issue) throw new UnknownIssueError(fullName, issueNumber);
   return issue;
+}
+
+/** Gives `login` this role on the repository (the owner stays admin, as on GitHub). */
+export function setPermission(world: World, fullName: string, login: string, role: Role): void {
+  const repo = requireRepo(world, fullName);
+  if (login.toLowerCase() === repo.owner.toLowerCase()) throw new InvalidSeedError(`${login} owns ${fullName} and is always admin there; give another login a role.`);
+  repo.collaborators.set(login.toLowerCase(), { login, role: checkedRole(role, login) });
+}
+
+/** What `login` may do in the repository: admin for the owner, a collaborator's role, else read on a public repository and none on a private one. */
+export function roleOf(repo: Repo, login: string): Role | "none" {
+  if (login.toLowerCase() === repo.owner.toLowerCase()) return "admin";
+  return repo.collaborators.get(login.toLowerCase())?.role ?? (repo.private ? "none" : "read");
+}
+
+function checkedRole(role: string, login: string): Role {
+  if (!(ROLES as readonly string[]).includes(role)) throw new InvalidSeedError(`the role of ${login} must be one of ${ROLES.join(", ")}, got "${role}".`);
+  return role as Role;
+}
+
+/**
+ * Moves an issue or pull request `days` into the past: its creation, last
+ * update, closing and merge times, and those of its comments, so tests of
+ * "stale after N days" need not wait. Whole seconds, as GitHub's timestamps.
+ */
+export function ageIssue(world: World, fullName: string, issueNumber: number, days: number): void {
+  if (!Number.isFinite(days) || days <= 0) throw new InvalidSeedError(`ageIssue needs a positive number of days, got ${days}.`);
+  const repo = requireRepo(world, fullName);
+  const target = requireIssue(world, fullName, issueNumber);
+  const shift = (value: string) => timestamp(Date.parse(value) - days * 24 * 60 * 60 * 1000);
+  target.createdAt = shift(target.createdAt);
+  target.updatedAt = shift(target.updatedAt);
+  if (target.closedAt !== null) target.closedAt = shift(target.closedAt);
+  if (target.pull?.mergedAt) target.pull.mergedAt = shift(target.pull.mergedAt);
+  for (const comment of repo.comments.values()) {
+    if (comment.issueNumber !== issueNumber) continue;
+    comment.createdAt = shift(comment.createdAt);
+    comment.updatedAt = shift(comment.updatedAt);
+  }
+}
+
+export function requireCheckRun(world: World, fullName: string, checkRunId: number): CheckRunState {
+  const run = requireRepo(world, fullName).checkRuns.get(checkRunId);
+  if (!run) throw new UnknownCheckRunError(fullName, checkRunId);
+  return run;
+}
+
+export function requireComment(world: World, fullName: string, commentId: number): Comment {
+  const comment = requireRepo(world, fullName).comments.get(commentId);
+  if (!comment) throw new UnknownCommentError(fullName, commentId);
+  return comment;
 }
 
 /** Adds labels to the repository (creating unknown ones, as GitHub does) and returns their canonical names. */

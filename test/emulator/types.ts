@@ -50,7 +50,12 @@ export interface RepoSeed {
   private?: boolean;
   /** Default "User". An organization's repositories carry `organization` in their webhook payloads. */
   ownerType?: "User" | "Organization";
+  /** People's roles on the repository (login → role). The owner is admin without being listed; anybody else unlisted may read a public repository and nothing of a private one. */
+  collaborators?: Record<string, Role>;
 }
+
+/** GitHub's repository roles, weakest first. */
+export type Role = "read" | "triage" | "write" | "maintain" | "admin";
 
 export interface RecordedRequest {
   method: string;
@@ -163,6 +168,16 @@ export interface Emulator {
   closeIssue(fullName: string, issueNumber: number, as?: ActingUser & { reason?: "completed" | "not_planned" }): void;
   /** A person reopens it (`…reopened`). */
   reopenIssue(fullName: string, issueNumber: number, as?: ActingUser): void;
+  /** A person edits a comment (`issue_comment.edited` with `changes.body.from`); by default its author. */
+  editComment(fullName: string, commentId: number, body: string, as?: ActingUser): void;
+  /** A person clicks a button the App put on a check run with `actions` (`check_run.requested_action`); the identifier must be one of them. */
+  clickCheckRunAction(fullName: string, checkRunId: number, identifier: string, as?: ActingUser): void;
+  /** A person clicks "Re-run" on a check run (`check_run.rerequested`); the App is expected to create a new one. */
+  rerequestCheckRun(fullName: string, checkRunId: number, as?: ActingUser): void;
+  /** Gives a person a role on the repository (what `GET …/collaborators/{username}/permission` answers); no webhook. */
+  setPermission(fullName: string, login: string, role: Role): void;
+  /** Moves an issue or pull request and its comments `days` into the past (created_at, updated_at, closed_at, merged_at); no webhook. */
+  ageIssue(fullName: string, issueNumber: number, age: { days: number }): void;
   /** Forget requests and violations (keeps repos). */
   reset(): void;
   close(): Promise<void>;

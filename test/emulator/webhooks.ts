@@ -56,7 +56,9 @@ export interface Outgoing {
 }
 
 export interface Hooks {
-  config: Required<Omit<WebhookOptions, "secret">> & { secret: string | undefined } | null;
+  config: Required<Omit<WebhookOptions, "secret" | "events">> & { secret: string | undefined } | null;
+  /** The events the App subscribes to, kept with webhooks off too: `GET /app` lists them either way. */
+  events: string[];
   /** The App's hook id (`X-GitHub-Hook-ID`), and the App id as the hook's target. */
   hookId: number;
   appId: string;
@@ -73,9 +75,8 @@ const USER_AGENT = "GitHub-Hookshot/emulator";
 
 export function createHooks(appId: string, config: WebhookOptions | undefined, defaultEvents: string[], onDelivery?: (delivery: Delivery) => void): Hooks {
   return {
-    config: config
-      ? { url: config.url, secret: config.secret, timeoutMs: config.timeoutMs ?? GITHUB_TIMEOUT_MS, events: config.events ?? defaultEvents }
-      : null,
+    config: config ? { url: config.url, secret: config.secret, timeoutMs: config.timeoutMs ?? GITHUB_TIMEOUT_MS } : null,
+    events: config?.events ?? defaultEvents,
     // A stable number per app; GitHub's hook ids are opaque integers.
     hookId: 100_000 + (Number(appId) || 0),
     appId,
@@ -89,7 +90,7 @@ export function createHooks(appId: string, config: WebhookOptions | undefined, d
 
 /** True when an event of this name would be delivered at all. */
 export function subscribed(hooks: Hooks, event: string): boolean {
-  return hooks.config !== null && hooks.config.events.includes(event);
+  return hooks.config !== null && hooks.events.includes(event);
 }
 
 /** Queues one delivery with a new GUID; returns immediately. */
