@@ -369,7 +369,6 @@ function gitCommitParts(site: Site, repo: Repo, commit: Extract<GitObject, { typ
     author: person(commit.author),
     committer: person(commit.committer),
     message: commit.message.replace(/\n$/, ""),
-    comment_count: 0,
     tree: { sha: commit.tree, url: `${repoUrl(site, repo)}/git/trees/${commit.tree}` },
     verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
   };
@@ -383,7 +382,7 @@ export function commitObject(site: Site, repo: Repo, commit: Extract<GitObject, 
     node_id: nodeId("Commit", commit.sha),
     html_url: `${site.url}/${repo.fullName}/commit/${commit.sha}`,
     comments_url: `${url}/comments`,
-    commit: gitCommitParts(site, repo, commit),
+    commit: { ...gitCommitParts(site, repo, commit), comment_count: 0 },
     author: null,
     committer: null,
     parents: commit.parents.map((sha) => ({ sha, url: `${repoUrl(site, repo)}/commits/${sha}`, html_url: `${site.url}/${repo.fullName}/commit/${sha}` })),
@@ -399,12 +398,11 @@ export function commitObject(site: Site, repo: Repo, commit: Extract<GitObject, 
 
 /** A commit as the git data API shows it (`GET …/git/commits/{sha}`): the object itself, without the statistics and users of `…/commits/{ref}`. */
 export function gitCommit(site: Site, repo: Repo, commit: Extract<GitObject, { type: "commit" }>): Json {
-  const { comment_count: _unused, ...parts } = gitCommitParts(site, repo, commit);
   const url = `${repoUrl(site, repo)}/git/commits/${commit.sha}`;
   return fill(
     "git-commit",
     {
-      ...parts,
+      ...gitCommitParts(site, repo, commit),
       sha: commit.sha,
       node_id: nodeId("Commit", commit.sha),
       html_url: `${site.url}/${repo.fullName}/commit/${commit.sha}`,
