@@ -22,6 +22,7 @@ declare namespace Cloudflare {
     INGEST: Workflow<import("./dispatch/types").IngestParams>;
     INBOX: DurableObjectNamespace<import("./index").DeliveryInbox>;
     RECOVERY: DurableObjectNamespace<import("./index").RecoveryCoordinator>;
+    WAITS: DurableObjectNamespace<import("./index").WaitRegistry>;
     WORKFLOWS: Workflow;
     CONTROLS: Workflow<import("./dispatch/types").ControlParams>;
   }

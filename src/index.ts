@@ -25,6 +25,18 @@ import {
   type RunEvent,
   type RecoveryReport,
   type RunMetadata,
+  createWaitSchema,
+  offerEvent,
+  claimWaits,
+  registerWait,
+  forgetRun,
+  pruneWaits,
+  PRUNE_EVERY_MS,
+  type EventFacts,
+  type WaitCandidate,
+  type Claimed,
+  type Registration,
+  type Registered,
 } from "./dispatch";
 
 export { DynamicWorkflowBinding };
@@ -56,6 +68,46 @@ export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
 export class RecoveryCoordinator extends DurableObject<Cloudflare.Env> {
   pass(): Promise<RecoveryReport> {
     return recoverNow(this.env);
+  }
+}
+
+/**
+ * The waits of one repository (named by its full name) and the recent events
+ * they may take; being one object per repository is what serialises an event
+ * and a wait registering at the same moment (src/dispatch/wait-registry.ts).
+ */
+export class WaitRegistry extends DurableObject<Cloudflare.Env> {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    createWaitSchema(ctx.storage.sql);
+  }
+
+  async offer(facts: EventFacts, payloadJson: string | null): Promise<WaitCandidate[]> {
+    const candidates = offerEvent(this.ctx.storage.sql, facts, payloadJson);
+    await this.#armPrune();
+    return candidates;
+  }
+
+  claim(deliveryId: string, waitIds: string[]): Claimed[] {
+    return claimWaits(this.ctx.storage.sql, deliveryId, waitIds);
+  }
+
+  async register(registration: Registration): Promise<Registered> {
+    const registered = registerWait(this.ctx.storage.sql, registration);
+    await this.#armPrune();
+    return registered;
+  }
+
+  forget(runId: string): void {
+    forgetRun(this.ctx.storage.sql, runId);
+  }
+
+  override async alarm(): Promise<void> {
+    if (pruneWaits(this.ctx.storage.sql)) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
+  }
+
+  async #armPrune(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
   }
 }
 

@@ -12,6 +12,7 @@
  */
 import type { WorkflowStep } from "cloudflare:workers";
 import { readConfig, type ConfigEnv } from "../config";
+import { createGitHubClient } from "../github";
 import { mapStackLocation } from "../compiler";
 import { STACK_MARKER, type RunParams } from "../runtime";
 import { readArtifact } from "./artifacts";
@@ -30,9 +31,11 @@ import {
   type FailureDetail,
 } from "./run-checks";
 import { RunObserver } from "./run-observer";
+import { roleLookup, RunWaits, waitRegistry, type WaitsEnv } from "./waits";
+import { reactToComment } from "./command-runs";
 import type { RunMetadata } from "./types";
 
-export type RunEnv = LoaderEnv & ConfigEnv & { DB: D1Database };
+export type RunEnv = LoaderEnv & ConfigEnv & WaitsEnv & { DB: D1Database };
 
 export interface RunEvent {
   payload: RunParams;
@@ -57,6 +60,7 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
       headSha: params.headSha,
       workflowName: record?.workflowName ?? params.workflow,
       deliveryId: params.event.deliveryId,
+      ...commandCommentOf(params),
     };
     const opening = await openCheckRun(env, target);
     await markRunStarted(env.DB, params.runId, opening.id);
@@ -65,11 +69,17 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
   });
 
   // Every entry into run() (each wake, each replay) reads the row: a check run opened after the start step is known there.
-  const known = (await getRun(env.DB, params.runId))?.checkRunId ?? null;
-  const opening: CheckRunOpening = known !== null ? { id: known } : target.opening;
-  const observer = new RunObserver(env.DB, params.runId, new CheckRunProgress(env, target, opening));
+  const row = await getRun(env.DB, params.runId);
+  const known = row?.checkRunId ?? null;
+  const opening: CheckRunOpening = known !== null ? { id: known } : row?.checkParked ? { id: null, parked: true } : target.opening;
+  const observer = new RunObserver(env.DB, params.runId, new CheckRunProgress(env, target, opening, metadata.check === "gate" ? "gate" : "report"));
   const skipSleeps = metadata.skipSleeps === true && readConfig(env).mode === "local";
-  const reporting = new ReportingStep(step as unknown as EngineStep, observer, { ...DEFAULT_STEP_LIMITS, skipSleeps });
+  const github = () =>
+    createGitHubClient(readConfig(env), { as: { type: "installation", installationId: metadata.installationId, repository: metadata.repository } });
+  // A wait sees the events accepted after the one that started the run (the run's creation time for older runs).
+  const origin = { at: Date.parse(params.event.receivedAt ?? "") || new Date(event.timestamp).getTime(), exclude: params.event.deliveryId };
+  const waits = new RunWaits(env, metadata.repository, params.runId, origin, roleLookup(github, metadata.repository));
+  const reporting = new ReportingStep(step as unknown as EngineStep, observer, { ...DEFAULT_STEP_LIMITS, skipSleeps }, waits);
   const tenant = loadTenant(env, metadata).getEntrypoint("TenantWorkflow") as unknown as TenantRunner;
 
   let result: unknown;
@@ -97,9 +107,25 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
  */
 export async function settle(env: RunEnv, target: CheckRunTarget, ctx: unknown, status: "succeeded" | "failed", outcome: Outcome): Promise<void> {
   await finishRun(env.DB, target.runId, status, outcome.conclusion === "failure" ? outcome.error.message : undefined);
+  // The registry prunes what this leaves behind; a finished run must not fail over its bookkeeping.
+  await waitRegistry(env, target.repository)
+    .forget(target.runId)
+    .catch((error: unknown) => console.warn(`repoflow: could not drop the waits of ${target.runId}:`, error));
   const row = await getRun(env.DB, target.runId);
   if (row?.status !== status) return;
   await closeOrRecord(env.DB, ctx, target.runId, async () => closeCheckRun(env, target, row.checkRunId, outcome, await listSteps(env.DB, target.runId)));
+  if (target.commandComment !== undefined) {
+    const github = createGitHubClient(readConfig(env), { as: { type: "installation", installationId: target.installationId, repository: target.repository }, deliveryId: target.deliveryId });
+    // The check run says the outcome; the reaction is a courtesy on the comment, and never fails the run's close.
+    await reactToComment(github, target.repository, target.commandComment, outcome.conclusion === "success" ? "rocket" : "confused").catch((error: unknown) =>
+      console.warn(`repoflow: could not react to the command of ${target.runId}:`, error),
+    );
+  }
+}
+
+function commandCommentOf(params: RunParams): { commandComment?: number } {
+  const id = (params.event.payload as { comment?: { id?: unknown } } | null)?.comment?.id;
+  return params.command && typeof id === "number" ? { commandComment: id } : {};
 }
 
 /**

@@ -31,3 +31,6 @@ export type { ControlStep, CancelOutcome } from "./controls";
 export type { ControlEnv } from "./controls";
 export { applyRetention } from "./retention";
 export type { RetentionReport } from "./retention";
+export { createWaitSchema, offerEvent, claimWaits, registerWait, forgetRun, pruneWaits, PRUNE_EVERY_MS } from "./wait-registry";
+export type { WaitCandidate, Claimed, Registration, Registered } from "./wait-registry";
+export type { EventFacts } from "./event-facts";

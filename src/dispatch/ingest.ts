@@ -18,14 +18,17 @@ import { payloadKey } from "./delivery";
 import { CANCEL_ACTION } from "./run-checks";
 import { prepareBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
-import { evaluateIf, forwardToWaitingRuns, startRun, type RunSource, type StartEnv } from "./start-runs";
+import { evaluateIf, startRun, type RunSource, type StartEnv } from "./start-runs";
+import { roleLookup, wakeWaits, type WaitsEnv } from "./waits";
 import { failIfCheck } from "./if-failure";
 import { causedBySelf, sentByABot } from "./self-events";
 import { patientSteps, type EngineIngestStep, type StepLike } from "./ingest-retries";
-import { headShaOf, matchesTrigger, pushTouchesWorkflows } from "./triggers";
+import { headShaOf, matchWorkflow, pushTouchesWorkflows } from "./triggers";
+import { eventFacts } from "./event-facts";
+import { authorizeCommand, reactToComment, replyToCommand } from "./command-runs";
 import type { ControlParams, Delivery, IngestParams } from "./types";
 
-export interface IngestEnv extends StartEnv, ConfigEnv {
+export interface IngestEnv extends StartEnv, ConfigEnv, WaitsEnv {
   BLOBS: R2Bucket;
   INGEST: Workflow<IngestParams>;
   CONTROLS: Workflow<ControlParams>;
@@ -98,7 +101,7 @@ async function dispatchRepositoryEvent(
 
   const ownEcho = !delivery.rerunOf && (await isOwnEcho(env, step, delivery, payload));
   if (!delivery.rerunOf && !ownEcho) {
-    await step.do("forward to waiting runs", () => forwardToWaitingRuns(env, delivery.repository, delivery, payload));
+    await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleLookup(github, delivery.repository)));
     if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload))) return { started: [] };
   }
   // A push repoflow made still compiles what it pushed (below); any other echo needs nothing more.
@@ -128,21 +131,44 @@ async function dispatchRepositoryEvent(
     headSha: headShaOf(delivery.event, payload) ?? head.sha,
   };
   const rerun = delivery.rerunOf;
+  const facts = eventFacts(delivery, payload);
+  // A re-run replays the original event: its command, if it had one, is read from it again.
   const chosen = rerun
-    ? bundle.workflows.filter((w) => w.file === rerun.workflow)
-    : bundle.workflows.filter((w) => matchesTrigger(w.on, delivery.event, delivery.action));
+    ? bundle.workflows.filter((w) => w.file === rerun.workflow).map((workflow) => ({ workflow, match: matchWorkflow(workflow, facts) ?? { via: "event" as const } }))
+    : bundle.workflows.flatMap((workflow) => {
+        const match = matchWorkflow(workflow, facts);
+        return match ? [{ workflow, match }] : [];
+      });
   if (chosen.length === 0) return { started: [] };
   // Kept for re-runs and the dashboard: a re-run replays the event that started the original run.
   await step.do("keep the event", () => keepPayload(env.BLOBS, delivery.id, payload));
 
+  const roleOf = roleLookup(github, delivery.repository);
   const started: string[] = [];
-  for (const workflow of chosen) {
+  for (const { workflow, match } of chosen) {
+    const command = match.via === "command" ? match.command : undefined;
+    // Who may give a command is decided before anything else; a re-run is asked for by a person who may.
+    if (command && workflow.command && !rerun) {
+      const manifest = workflow.command;
+      const decision = await step.do(`authorize ${command.name} for ${workflow.file}`, () => authorizeCommand(manifest, command, facts, roleOf));
+      if (!decision.ok) {
+        await step.do(`refuse ${command.name} for ${workflow.file}`, () => replyToCommand(github(), delivery.repository, commentOf(payload), decision.reason));
+        continue;
+      }
+    }
     // A re-run is asked for by a person: it starts whatever the workflow's `if` would say.
-    if (!rerun && !(await shouldStart(env, step, source, workflow))) continue;
-    const run = await step.do(`start ${workflow.file}`, () => startRun(env, source, workflow));
+    if (!rerun && !(await shouldStart(env, step, { ...source, command }, workflow))) continue;
+    if (command && !rerun) await step.do(`acknowledge ${command.name} for ${workflow.file}`, () => reactToComment(github(), delivery.repository, commentOf(payload).id, "eyes"));
+    const run = await step.do(`start ${workflow.file}`, () => startRun(env, { ...source, command }, workflow));
     started.push(run.runId);
   }
   return { started };
+}
+
+/** The comment of an issue_comment payload, as a command trigger needs it. */
+function commentOf(payload: unknown): { issueNumber: number; id: number; createdAt: string } {
+  const p = payload as { issue?: { number?: number }; comment?: { id?: number; created_at?: string } };
+  return { issueNumber: p.issue?.number ?? 0, id: p.comment?.id ?? 0, createdAt: p.comment?.created_at ?? new Date(0).toISOString() };
 }
 
 /** The App id is known from config; the bot's login costs a lookup, made only when a bot sent the event. */

@@ -180,7 +180,8 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
       return;
     }
     // No check run was ever opened (a run that never started): none shows in progress, so none lies.
-    if (run.checkRunId === null) {
+    // A parked check run (neutral while the run waited) is not this outcome: a new one is opened to say it.
+    if (run.checkRunId === null && !run.checkParked) {
       await markCheckClosed(env.DB, run.id);
       return;
     }

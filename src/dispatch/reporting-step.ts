@@ -14,7 +14,9 @@
  */
 import { RpcTarget } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
+import type { DeliveredEvent, WaitRequest } from "../runtime";
 import { durationMs } from "./durations";
+import { describeWait, normalizeWait, WaitSpecError, type WaitSpec } from "./wait-spec";
 
 export interface StepLimits {
   maxSleepMs: number;
@@ -81,13 +83,29 @@ export interface EngineStep {
   waitForEvent<T>(name: string, options: { type: string; timeout?: number | string }): Promise<T>;
 }
 
+/** The dispatcher's side of correlated waits (RunWaits; tests give their own). */
+export interface WaitBoard {
+  register(name: string, attempt: number, spec: WaitSpec, timeoutMs: number): Promise<{ waitId: string; deadline: number; event: DeliveredEvent | null }>;
+}
+
+/** Filing a wait is one Durable Object call: transient failures are retried briefly. */
+const REGISTER_CONFIG = { retries: { limit: 8, delay: "1 second", backoff: "exponential" }, timeout: "1 minute" } as const;
+
+/** How often a tenant's `match` may turn down events of one wait before the wait is a usage error. */
+export const MAX_WAIT_ATTEMPTS = 500;
+
+/** The engine's answer when a wait's timeout passes: WorkflowTimeoutError ("Execution timed out after …"). */
+export function isWaitTimeout(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === "WorkflowTimeoutError" || /^Execution timed out after/.test(errorMessage(error));
+}
+
 export class StepUsageError extends Error {
   override readonly name = "StepUsageError";
 }
 
 // Names starting with "repoflow:" are the dispatcher's own bookkeeping steps.
 const RESERVED_PREFIX = "repoflow:";
-const EVENT_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** The engine aborts a live run by throwing these into it (pause, terminate, restart); they are not the workflow's failure. */
 export function isEngineAbort(error: unknown): boolean {
@@ -105,12 +123,14 @@ export class ReportingStep extends RpcTarget {
   readonly #step: EngineStep;
   readonly #observer: StepObserver;
   readonly #limits: StepLimits;
+  readonly #waits: WaitBoard | undefined;
 
-  constructor(step: EngineStep, observer: StepObserver, limits: StepLimits = DEFAULT_STEP_LIMITS) {
+  constructor(step: EngineStep, observer: StepObserver, limits: StepLimits = DEFAULT_STEP_LIMITS, waits?: WaitBoard) {
     super();
     this.#step = step;
     this.#observer = observer;
     this.#limits = limits;
+    this.#waits = waits;
   }
 
   async do(name: string, configOrCallback: unknown, maybeCallback?: unknown): Promise<unknown> {
@@ -168,27 +188,58 @@ export class ReportingStep extends RpcTarget {
     await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
   }
 
-  async waitForEvent(name: string, options: { type: string; timeout?: number | string }): Promise<unknown> {
+  /**
+   * A correlated wait (invariant 10): filed with the repository's registry in
+   * a memoized step, which also takes an event that arrived before the wait
+   * did; otherwise the run waits on an event type of its own, which only a
+   * matching event is sent to. The deadline is fixed at the first attempt and
+   * kept by later ones (the tenant's `match` said no), and the dashboard shows
+   * one step for all of them.
+   */
+  async waitFor(name: string, request: WaitRequest, attempt: number = 1): Promise<DeliveredEvent | null> {
     checkName(name);
-    if (!options || typeof options.type !== "string" || !EVENT_TYPE.test(options.type)) {
-      throw new StepUsageError(
-        `repoflow: step.waitForEvent("${name}") needs { type } naming a GitHub event, such as "issue_comment" or "pull_request_review".`,
-      );
+    const where = `step.waitFor("${name}")`;
+    if (!Number.isSafeInteger(attempt) || attempt < 1 || attempt > MAX_WAIT_ATTEMPTS) {
+      throw new StepUsageError(`repoflow: ${where} was retried by its \`match\` ${MAX_WAIT_ATTEMPTS} times; make the wait's events, \`for\` or \`command\` narrower.`);
     }
-    const timeout = options.timeout ?? "1 day";
-    const timeoutMs = durationMs(timeout);
-    if (timeoutMs > this.#limits.maxWaitMs) {
-      throw new StepUsageError(`repoflow: step.waitForEvent("${name}") waits longer than the ${this.#limits.maxWaitMs / 86_400_000}-day cap; use a shorter timeout.`);
-    }
-    await this.#observer.started({ name, kind: "wait", status: "waiting", waitFor: options.type, wakeAt: new Date(Date.now() + timeoutMs) });
+    let spec: WaitSpec;
     try {
-      const event = await this.#step.waitForEvent(name, { type: options.type, timeout: this.#limits.skipSleeps ? 1 : timeout });
-      await this.#observer.finished(name, { status: "succeeded", outputBytes: byteSize(event) });
-      return event;
+      spec = normalizeWait(where, request);
     } catch (error) {
-      if (!isEngineAbort(error)) await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
-      throw error;
+      throw error instanceof WaitSpecError ? new StepUsageError(error.message) : error;
     }
+    const timeoutMs = durationMs(request.timeout ?? "1 day");
+    if (timeoutMs > this.#limits.maxWaitMs) {
+      throw new StepUsageError(`repoflow: ${where} waits longer than the ${this.#limits.maxWaitMs / 86_400_000}-day cap; use a shorter timeout.`);
+    }
+    const waits = this.#waits;
+    if (!waits) throw new StepUsageError(`repoflow: ${where}: this run has no wait registry.`);
+    const filed = await this.#step.do(`${RESERVED_PREFIX} wait ${name} #${attempt}`, REGISTER_CONFIG, () => waits.register(name, attempt, spec, timeoutMs));
+    await this.#observer.started({ name, kind: "wait", status: "waiting", waitFor: describeWait(spec), wakeAt: new Date(filed.deadline) });
+    let event = filed.event;
+    if (event === null) {
+      try {
+        const timeout = this.#limits.skipSleeps ? 1 : Math.max(1, filed.deadline - Date.now());
+        const received = await this.#step.waitForEvent<{ payload: DeliveredEvent }>(`${RESERVED_PREFIX} await ${name} #${attempt}`, { type: filed.waitId, timeout });
+        event = received.payload;
+      } catch (error) {
+        if (isEngineAbort(error)) throw error;
+        if (isWaitTimeout(error)) {
+          await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
+          return null;
+        }
+        await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
+        throw error;
+      }
+    }
+    if (!request.filtered) await this.#observer.finished(name, { status: "succeeded", outputBytes: byteSize(event) });
+    return event;
+  }
+
+  /** The tenant's `match` took the event of a filtered wait: the step is done. */
+  async settleWait(name: string, outputBytes: number): Promise<void> {
+    checkName(name);
+    await this.#observer.finished(name, { status: "succeeded", outputBytes: Number.isSafeInteger(outputBytes) && outputBytes >= 0 ? outputBytes : 0 });
   }
 
   /** Console output the tenant host captured; shapes are checked because the caller is tenant code. */

@@ -13,7 +13,7 @@
 import { readConfig, type ConfigEnv } from "../config";
 import { createGitHubClient, renderCheckRunOutput, updateCheckRun, upsertCheckRun, type GitHubClient } from "../github";
 import type { RunStepReport } from "../github";
-import { markCheckClosed, recordCheckRunId, setRunProblem, type RunRecord, type StepRecord } from "../store";
+import { markCheckClosed, parkCheckRun, recordCheckRunId, setRunProblem, type RunRecord, type StepRecord } from "../store";
 import type { ProgressSink } from "./run-observer";
 
 export interface CheckRunTarget {
@@ -23,6 +23,8 @@ export interface CheckRunTarget {
   headSha: string;
   workflowName: string;
   deliveryId: string;
+  /** The comment whose slash command started the run: it gets 🚀 or 😕 when the run ends. */
+  commandComment?: number;
 }
 
 export interface FailureDetail {
@@ -107,8 +109,11 @@ export function stepReports(steps: readonly StepRecord[], now = Date.now()): Run
   });
 }
 
-/** What opening a check run came to: its id, GitHub's refusal (final), or a failure worth retrying. */
-export type CheckRunOpening = { id: number } | { id: null; refused: string } | { id: null; failed: string };
+/**
+ * What opening a check run came to: its id, GitHub's refusal (final), a failure worth retrying, or
+ * parked (completed as neutral while the run sleeps or waits; a new one opens when it resumes).
+ */
+export type CheckRunOpening = { id: number } | { id: null; refused: string } | { id: null; failed: string } | { id: null; parked: true };
 
 /** GitHub's answers that will not change on a retry: 422 (unknown commit, invalid request), 403 without a rate limit, 404. */
 function refusal(error: unknown): string | null {
@@ -130,6 +135,7 @@ export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget, patie
       startedAt: new Date().toISOString(),
       output: renderCheckRunOutput({ title: "Running", steps: [] }),
       actions: [CANCEL_BUTTON],
+      reuse: "open",
     });
     return { id };
   } catch (error) {
@@ -146,10 +152,31 @@ export async function recordOpening(db: D1Database, runId: string, opening: Chec
   else if ("refused" in opening) await setRunProblem(db, runId, opening.refused);
 }
 
+/** What a run's check run means to the pull request (WorkflowDefinition.check). */
+export type CheckMode = "report" | "gate";
+
+/** Shorter sleeps and waits keep the check run open: parking one costs two requests and a new check run. */
+export const PARK_AFTER_MS = 60_000;
+
+/** The sleep or wait a run is parked on, when it is parked long enough to release the pull request. */
+export function parkingStep(steps: readonly StepRecord[], now = Date.now()): StepRecord | null {
+  if (steps.some((step) => step.status === "running")) return null;
+  const parked = steps.filter((step) => step.status === "sleeping" || step.status === "waiting");
+  const step = parked.at(-1);
+  if (!step) return null;
+  return step.wakeAt === null || Date.parse(step.wakeAt) - now > PARK_AFTER_MS ? step : null;
+}
+
 /**
  * The check run's live summary. Starts from what the run's start step got; an
  * id still missing is asked for again on each update, so a brief outage at the
  * start does not hide the check run for the whole run.
+ *
+ * In "report" mode a run that sleeps or waits for longer than a minute
+ * completes its check run as neutral: branch protection counts neutral as
+ * passing, so the wait never holds the pull request. GitHub never lets a
+ * completed check run change again, so the run opens a new one (same name
+ * and external id) when it resumes, and that one carries the outcome.
  */
 export class CheckRunProgress implements ProgressSink {
   #opening: CheckRunOpening;
@@ -158,12 +185,18 @@ export class CheckRunProgress implements ProgressSink {
     private readonly env: ConfigEnv & { DB: D1Database },
     private readonly target: CheckRunTarget,
     opening: CheckRunOpening,
+    private readonly mode: CheckMode = "report",
   ) {
     this.#opening = opening;
   }
 
   async progress(steps: StepRecord[]): Promise<void> {
-    if (this.#opening.id === null && "failed" in this.#opening) {
+    const parking = this.mode === "report" ? parkingStep(steps) : null;
+    if (parking !== null) {
+      if (this.#opening.id !== null) await this.#park(this.#opening.id, parking, steps);
+      return;
+    }
+    if (this.#opening.id === null && ("failed" in this.#opening || "parked" in this.#opening)) {
       this.#opening = await openCheckRun(this.env, this.target);
       await recordOpening(this.env.DB, this.target.runId, this.#opening);
     }
@@ -173,6 +206,23 @@ export class CheckRunProgress implements ProgressSink {
       checkRunId: this.#opening.id,
       output: renderCheckRunOutput({ title: "Running", steps: stepReports(steps) }),
     });
+  }
+
+  async #park(checkRunId: number, step: StepRecord, steps: StepRecord[]): Promise<void> {
+    const until = step.wakeAt ? ` until ${step.wakeAt.replace("T", " ").slice(0, 16)} UTC` : "";
+    const what = step.status === "waiting" ? `Waiting for ${step.waitFor ?? step.name}` : `Sleeping (${step.name})`;
+    await updateCheckRun(client(this.env, this.target), {
+      ...repoRef(this.target),
+      checkRunId,
+      state: { status: "completed", conclusion: "neutral" },
+      output: renderCheckRunOutput({
+        title: `${what}${until}`.slice(0, 250),
+        note: "This run is still going. It does not hold the pull request while it waits: its outcome appears as a new check run of the same name when it resumes.",
+        steps: stepReports(steps),
+      }),
+    });
+    await parkCheckRun(this.env.DB, this.target.runId, checkRunId);
+    this.#opening = { id: null, parked: true };
   }
 }
 
@@ -195,7 +245,7 @@ export async function closeCheckRun(
     const opening = await openCheckRun(env, target, patience);
     await recordOpening(env.DB, target.runId, opening);
     if ("refused" in opening) return;
-    if ("failed" in opening) throw new Error(`repoflow: GitHub did not take the check run for ${target.runId} yet: ${opening.failed}`);
+    if (opening.id === null) throw new Error(`repoflow: GitHub did not take the check run for ${target.runId} yet: ${"failed" in opening ? opening.failed : "parked"}`);
     id = opening.id;
   }
   const title = { success: "Succeeded", failure: "Failed", cancelled: "Cancelled" }[outcome.conclusion];

@@ -1,5 +1,5 @@
 /**
- * Starting runs for one delivery, and forwarding it to runs waiting for it.
+ * Starting runs for one delivery (waits are woken in waits.ts).
  *
  * Runs are created through the wrapped binding of @cloudflare/dynamic-workflows,
  * so the engine stores the metadata needed to rebuild the pinned Dynamic Worker
@@ -10,7 +10,7 @@
  */
 import { wrapWorkflowBinding } from "@cloudflare/dynamic-workflows";
 import type { RunParams, TriggerContext, WorkflowManifestEntry } from "../runtime";
-import { getRun, insertRun, listRunsWaitingFor } from "../store";
+import { getRun, insertRun } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
 import { runInstanceId } from "./triggers";
 import type { Delivery, RunMetadata } from "./types";
@@ -28,6 +28,8 @@ export interface RunSource {
   bundleHash: string;
   commitSha: string;
   headSha: string;
+  /** The slash command that triggered the workflow, when on.command did. */
+  command?: { name: string; args: string[] } | undefined;
 }
 
 export type IfDecision = { run: true } | { run: false } | { error: { message: string; stack?: string } };
@@ -49,6 +51,7 @@ export async function evaluateIf(env: LoaderEnv, source: RunSource, workflow: Wo
       event: { name: source.delivery.event, action: source.delivery.action, deliveryId: source.delivery.id, payload: source.payload },
       repo: repoParts(source.repository),
       headSha: source.headSha,
+      ...(source.command ? { command: source.command } : {}),
     });
   } catch (error) {
     return { error: { message: error instanceof Error ? error.message : String(error) } };
@@ -60,11 +63,12 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
   const params: RunParams = {
     runId,
     workflow: workflow.file,
-    event: { name: source.delivery.event, action: source.delivery.action, deliveryId: source.delivery.id, payload: source.payload },
+    event: { name: source.delivery.event, action: source.delivery.action, deliveryId: source.delivery.id, payload: source.payload, receivedAt: source.delivery.receivedAt },
     repo: repoParts(source.repository),
     installationId: source.installationId,
     headSha: source.headSha,
     bundleHash: source.bundleHash,
+    ...(source.command ? { command: { name: source.command.name, args: source.command.args } } : {}),
   };
   await insertRun(env.DB, {
     id: runId,
@@ -85,6 +89,7 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     bundleHash: source.bundleHash,
     workflow: workflow.file,
     ...(source.delivery.skipSleeps ? { skipSleeps: true } : {}),
+    ...(workflow.check === "gate" ? { check: "gate" as const } : {}),
   };
   // Cancelled before its instance existed (a cancel racing a slow start): it must not start afterwards.
   if ((await getRun(env.DB, runId))?.status === "cancelled") return { runId, created: false };
@@ -97,17 +102,4 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     if (existing) return { runId, created: false };
     throw error;
   }
-}
-
-/** Hands the event to every run of the repository waiting for this event type (step.waitForEvent). */
-export async function forwardToWaitingRuns(env: StartEnv, repository: string, delivery: Delivery, payload: unknown): Promise<string[]> {
-  const waiting = await listRunsWaitingFor(env.DB, repository, delivery.event);
-  const forwarded: string[] = [];
-  for (const runId of waiting) {
-    const instance = await env.WORKFLOWS.get(runId).catch(() => null);
-    if (!instance) continue;
-    await instance.sendEvent({ type: delivery.event, payload: { action: delivery.action, deliveryId: delivery.id, payload } });
-    forwarded.push(runId);
-  }
-  return forwarded;
 }

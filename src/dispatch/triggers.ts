@@ -3,6 +3,9 @@
  * run belongs on, and the deterministic run id that makes redelivery harmless.
  */
 
+import type { WorkflowManifestEntry } from "../runtime";
+import type { ParsedCommand } from "./commands";
+
 /** `on` as the tenant's describe() reports it: event name to action list, or "*" for every action. */
 export type Triggers = Record<string, readonly string[] | "*">;
 
@@ -11,6 +14,24 @@ export function matchesTrigger(on: Triggers, event: string, action: string | nul
   if (actions === undefined) return false;
   if (actions === "*" || actions.length === 0) return true;
   return action !== null && actions.includes(action);
+}
+
+/** Why a workflow starts for an event: its `on` names the event, or the comment gave its command, or its label was added. */
+export type TriggerMatch = { via: "event" } | { via: "command"; command: ParsedCommand } | { via: "labeled"; label: string };
+
+export function matchWorkflow(
+  workflow: Pick<WorkflowManifestEntry, "on" | "command" | "labeled">,
+  facts: { event: string; action: string | null; commands: ParsedCommand[]; label: string | null },
+): TriggerMatch | null {
+  if (matchesTrigger(workflow.on, facts.event, facts.action)) return { via: "event" };
+  const command = workflow.command && facts.commands.find((c) => c.name === workflow.command!.name);
+  if (command) return { via: "command", command };
+  const label = facts.label;
+  if (workflow.labeled && label !== null && facts.action === "labeled" && (facts.event === "issues" || facts.event === "pull_request")) {
+    // GitHub compares label names without regard to case.
+    if (workflow.labeled.some((name) => name.toLowerCase() === label.toLowerCase())) return { via: "labeled", label };
+  }
+  return null;
 }
 
 /**

@@ -40,6 +40,8 @@ export interface RunMetadata {
   workflow: string;
   /** See Delivery.skipSleeps. */
   skipSleeps?: boolean;
+  /** The workflow's check mode when it is "gate" (absent: "report"). */
+  check?: "gate";
   [key: string]: unknown;
 }
 

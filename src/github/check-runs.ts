@@ -33,6 +33,7 @@ const STATUS_ICON: Record<StepStatus, string> = {
 
 export function renderCheckRunOutput(run: RunReport, limits: CheckRunLimits = CHECK_RUN_LIMITS): CheckRunOutput {
   const lines: string[] = [headline(run), ""];
+  if (run.note) lines.push(run.note, "");
   if (run.error) lines.push(`**Error:** ${oneLine(run.error.message)}${location(run.error) ? ` (${location(run.error)})` : ""}`, "");
   if (run.steps.length > 0) {
     lines.push("| | Step | Status | Duration | Attempts |", "|---|---|---|---|---|");
@@ -139,12 +140,18 @@ export interface NewCheckRun extends CheckRunRef {
   detailsUrl?: string;
   startedAt?: string;
   output?: CheckRunOutput;
+  /**
+   * "open": only a check run not completed yet counts as existing. GitHub never lets a completed check
+   * run change its status or conclusion again, so a run that resumes after a parked (neutral) check run
+   * needs a new one with the same external id.
+   */
+  reuse?: "any" | "open";
 }
 
 /** Returns the check run for (commit, name, externalId), creating it only if GitHub has none. An existing one is left as it is. */
 export async function upsertCheckRun(octokit: GitHubClient, run: NewCheckRun, limits: CheckRunLimits = CHECK_RUN_LIMITS): Promise<{ id: number; created: boolean }> {
   const { owner, repo } = run;
-  const existing = await findCheckRun(octokit, run);
+  const existing = await findCheckRun(octokit, run, run.reuse === "open");
   if (existing !== undefined) return { id: existing, created: false };
 
   const { data } = await octokit.rest.checks.create({
@@ -165,7 +172,7 @@ export async function upsertCheckRun(octokit: GitHubClient, run: NewCheckRun, li
   return { id: data.id, created: true };
 }
 
-async function findCheckRun(octokit: GitHubClient, run: CheckRunRef): Promise<number | undefined> {
+async function findCheckRun(octokit: GitHubClient, run: CheckRunRef, openOnly = false): Promise<number | undefined> {
   const runs = await octokit.paginate(octokit.rest.checks.listForRef, {
     owner: run.owner,
     repo: run.repo,
@@ -175,7 +182,7 @@ async function findCheckRun(octokit: GitHubClient, run: CheckRunRef): Promise<nu
     filter: "all",
     per_page: 100,
   });
-  return runs.find((candidate) => candidate.external_id === run.externalId)?.id;
+  return runs.find((candidate) => candidate.external_id === run.externalId && !(openOnly && candidate.status === "completed"))?.id;
 }
 
 export type CheckRunState = { status: "in_progress" } | { status: "completed"; conclusion: CheckRunConclusion; completedAt?: string };

@@ -6,6 +6,8 @@ export type { AppJwt } from "./jwt.ts";
 export { InstallationToken, InstallationTokenCache, TOKEN_REFRESH_MARGIN_MS } from "./tokens.ts";
 export type { TokenScope } from "./tokens.ts";
 export { appIdentity } from "./app-identity.ts";
+export { repositoryRole } from "./roles.ts";
+export type { RepositoryRole } from "./roles.ts";
 export type { AppIdentity } from "./app-identity.ts";
 export { createGitHubClient, getInstallationToken, MAX_RATE_LIMIT_RETRIES, MAX_RETRIES, MAX_WAIT_SECONDS } from "./client.ts";
 export type { GitHubClient, GitHubClientParams, GitHubConfig, GitHubIdentity } from "./client.ts";

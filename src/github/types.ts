@@ -53,6 +53,8 @@ export interface RunErrorReport {
 /** What the reporter knows about a run when it renders the check run. */
 export interface RunReport {
   title: string;
+  /** A sentence under the headline, for what the steps do not say (a parked run goes on). */
+  note?: string;
   steps: RunStepReport[];
   error?: RunErrorReport;
 }
@@ -83,4 +85,4 @@ export interface CheckRunLimits {
   annotationsPerRequest: number;
 }
 
-export type CheckRunConclusion = "success" | "failure" | "cancelled" | "skipped";
+export type CheckRunConclusion = "success" | "failure" | "cancelled" | "skipped" | "neutral";

@@ -9,20 +9,25 @@
  *
  * The `step` a run receives is an RPC stub (the dispatcher's ReportingStep
  * over Cloudflare's WorkflowStep): only `do`, `sleep`, `sleepUntil`,
- * `waitForEvent` and `log` are called on it, and each step function crosses
+ * `waitFor`, `settleWait` and `log` are called on it, and each step function crosses
  * back as a stub the engine calls, outside run()'s async context.
  */
 import { WorkerEntrypoint, WorkflowEntrypoint } from "cloudflare:workers";
 import { RunLog, withRunLog, type LogSink } from "./console-capture.ts";
 import { describeWorkflows } from "./manifest.ts";
 import { errorReport, portable, type ErrorReport } from "./portable.ts";
-import { createGitHub, isWorkflow, type Duration, type ReceivedEvent, type Step, type StepAttempt, type StepConfig, type Workflow } from "./sdk.ts";
+import { createGitHub, isWorkflow, type Duration, type ReceivedEvent, type Step, type StepAttempt, type StepConfig, type WaitedEvent, type Workflow } from "./sdk.ts";
 import { storableStepResult } from "./step-result.ts";
-import type { DescribeResult, RunParams, TriggerContext } from "./types.ts";
+import type { DeliveredEvent, DescribeResult, RunParams, TriggerContext, WaitRequest } from "./types.ts";
 
 /** A run was pinned to a bundle without the workflow it names: only a dispatcher bug or a hand-made bundle gets here. */
 export class UnknownWorkflowError extends Error {
   override readonly name = "UnknownWorkflowError";
+}
+
+/** step.waitForEvent's documented answer to a timeout (step.waitFor returns null instead). */
+export class WaitTimeoutError extends Error {
+  override readonly name = "WaitTimeoutError";
 }
 
 /**
@@ -45,14 +50,35 @@ async function definitionOf(file: string): Promise<Workflow> {
   return definition;
 }
 
-/** What Cloudflare's waitForEvent resolves to, carrying the dispatcher's `{ action, deliveryId, payload }`. */
-interface EngineEvent {
-  type: string;
-  payload: { action: string | null; deliveryId: string; payload: unknown };
+/** The dispatcher's step stub: the author's Step, plus the wire form of waits (src/dispatch/reporting-step.ts). */
+interface HostStep {
+  do: Step["do"];
+  sleep(name: string, duration: Duration): Promise<void>;
+  sleepUntil(name: string, until: number): Promise<void>;
+  waitFor(name: string, request: WaitRequest, attempt: number): Promise<DeliveredEvent | null>;
+  settleWait(name: string, outputBytes: number): Promise<void>;
+}
+
+type WaitOptionsOnWire = Omit<WaitRequest, "filtered"> & { match?: (event: WaitedEvent) => boolean };
+
+/** Runs a wait through the dispatcher; a `match` that says no asks for the next event under the same deadline. */
+async function waitFor(step: HostStep, name: string, options: WaitOptionsOnWire): Promise<WaitedEvent | null> {
+  const { match, ...rest } = options ?? ({} as WaitOptionsOnWire);
+  const request: WaitRequest = { ...rest, events: typeof rest.events === "string" ? [rest.events] : [...(rest.events ?? [])], filtered: typeof match === "function" };
+  for (let attempt = 1; ; attempt++) {
+    const delivered = await step.waitFor(name, request, attempt);
+    if (delivered === null) return null;
+    const event = { ...delivered } as unknown as WaitedEvent;
+    if (typeof match !== "function") return event;
+    if (match(event)) {
+      await step.settleWait(name, new TextEncoder().encode(JSON.stringify(delivered)).byteLength);
+      return event;
+    }
+  }
 }
 
 /** The author-facing step over the dispatcher's step stub. */
-function authorStep(step: Step, log: RunLog): Step {
+function authorStep(step: HostStep, log: RunLog): Step {
   return {
     do(name: string, configOrFn: StepConfig | ((ctx: StepAttempt) => unknown), maybeFn?: (ctx: StepAttempt) => unknown) {
       const fn = typeof configOrFn === "function" ? configOrFn : maybeFn;
@@ -72,16 +98,12 @@ function authorStep(step: Step, log: RunLog): Step {
     },
     sleep: (name: string, duration: Duration) => step.sleep(name, duration),
     sleepUntil: (name: string, until: Date | number) => step.sleepUntil(name, until instanceof Date ? until.getTime() : until),
+    waitFor: (name: string, options: WaitOptionsOnWire) => waitFor(step, name, options),
     async waitForEvent(name: string, options: { type: string; timeout?: Duration; match?: (event: ReceivedEvent) => boolean }) {
-      // A non-matching event used up this wait: wait again under a new name, so each wait stays memoized.
-      for (let attempt = 1; ; attempt++) {
-        const received = (await step.waitForEvent(attempt === 1 ? name : `${name} #${attempt}`, {
-          type: options.type as never,
-          ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-        })) as unknown as EngineEvent;
-        const event = { type: received.type, action: received.payload.action, deliveryId: received.payload.deliveryId, payload: received.payload.payload } as ReceivedEvent;
-        if (!options.match || options.match(event)) return event;
-      }
+      const { type, timeout, match } = options ?? ({} as { type: string });
+      const event = await waitFor(step, name, { events: [type], ...(timeout === undefined ? {} : { timeout }), ...(match ? { match } : {}) });
+      if (event === null) throw new WaitTimeoutError(`repoflow: step.waitForEvent("${name}") timed out after ${String(timeout ?? "1 day")} without a matching ${type} event.`);
+      return event;
     },
   } as Step;
 }
@@ -107,6 +129,7 @@ export class TenantControl extends WorkerEntrypoint {
         eventName: trigger.event.name as never,
         action: trigger.event.action as never,
         deliveryId: trigger.event.deliveryId,
+        command: trigger.command ?? null,
         sha: trigger.headSha,
         repo: trigger.repo,
       });
@@ -129,11 +152,12 @@ export class TenantWorkflow extends WorkflowEntrypoint<unknown, RunParams> {
           eventName: params.event.name as never,
           action: params.event.action as never,
           deliveryId: params.event.deliveryId,
+          command: params.command ?? null,
           sha: params.headSha,
           runId: params.runId,
           repo: params.repo,
           github: createGitHub(params.runId),
-          step: authorStep(step as Step, log),
+          step: authorStep(step as HostStep, log),
         });
         return result === undefined ? null : result;
       } catch (error) {

@@ -6,7 +6,7 @@
  * bundle's `workflows` export.
  */
 import { isWorkflow, WEBHOOK_EVENTS, type Workflow } from "./sdk.ts";
-import type { DescribeResult } from "./types.ts";
+import type { CommandManifest, DescribeResult, RepositoryRole, WorkflowManifestEntry } from "./types.ts";
 
 const EVENTS: Readonly<Record<string, readonly string[]>> = WEBHOOK_EVENTS;
 
@@ -36,7 +36,7 @@ export function describeWorkflows(entries: Record<string, unknown>): DescribeRes
       continue;
     }
     byName.set(value.name, file);
-    result.workflows.push({ file, name: value.name, on: normalizeOn(value.on), hasIf: typeof value.if === "function" });
+    result.workflows.push(manifestEntry(file, value));
   }
   return result;
 }
@@ -48,12 +48,20 @@ function definitionProblems(file: string, definition: Workflow): string[] {
   }
   if (typeof definition.run !== "function") problems.push(`${file}: \`run\` must be a function.`);
   if (definition.if !== undefined && typeof definition.if !== "function") problems.push(`${file}: \`if\` must be a function when given.`);
+  if (definition.check !== undefined && definition.check !== "report" && definition.check !== "gate") {
+    problems.push(`${file}: \`check\` must be "report" or "gate".`);
+  }
   const on = definition.on as unknown;
   if (typeof on !== "object" || on === null || Array.isArray(on) || Object.keys(on).length === 0) {
     problems.push(`${file}: \`on\` must name at least one event, e.g. { pull_request: ["opened"] }.`);
     return problems;
   }
-  for (const [event, actions] of Object.entries(on)) {
+  const { command, labeled, ...events } = on as Record<string, unknown>;
+  if (command !== undefined) problems.push(...commandProblems(file, command));
+  if (labeled !== undefined && !labelList(labeled)) {
+    problems.push(`${file}: on.labeled must be a label name or a list of them, e.g. "automerge".`);
+  }
+  for (const [event, actions] of Object.entries(events)) {
     const known = Object.hasOwn(EVENTS, event) ? EVENTS[event] : undefined;
     if (known === undefined) {
       problems.push(`${file}: "${event}" is not a GitHub webhook event repoflow handles (see https://docs.github.com/webhooks/webhook-events-and-payloads).`);
@@ -74,6 +82,51 @@ function definitionProblems(file: string, definition: Workflow): string[] {
     }
   }
   return problems;
+}
+
+const ROLES: readonly string[] = ["read", "triage", "write", "maintain", "admin"];
+const COMMAND_NAME = /^\/[a-z][a-z0-9_-]{0,49}$/i;
+const LOGIN = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/;
+
+function commandProblems(file: string, command: unknown): string[] {
+  const spec = typeof command === "string" ? { name: command } : command;
+  if (typeof spec !== "object" || spec === null) return [`${file}: on.command must be "/name" or { name: "/name", from?, args? }.`];
+  const { name, from, args, usage } = spec as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof name !== "string" || !COMMAND_NAME.test(name)) problems.push(`${file}: on.command needs a name like "/backport" (a slash, then a letter, then letters, digits, "-" or "_").`);
+  if (from !== undefined && !(typeof from === "string" ? ROLES.includes(from) : Array.isArray(from) && from.length > 0 && from.every((l) => typeof l === "string" && LOGIN.test(l)))) {
+    problems.push(`${file}: on.command.from must be one of ${ROLES.map((r) => `"${r}"`).join(", ")}, or a list of GitHub logins.`);
+  }
+  if (args !== undefined) {
+    const { min = 0, max = 20 } = (typeof args === "object" && args !== null ? args : { min: -1 }) as { min?: unknown; max?: unknown };
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || (min as number) < 0 || (max as number) > 20 || (min as number) > (max as number)) {
+      problems.push(`${file}: on.command.args must be { min, max } with 0 ≤ min ≤ max ≤ 20.`);
+    }
+  }
+  if (usage !== undefined && (typeof usage !== "string" || usage.length > 500)) problems.push(`${file}: on.command.usage must be a string of at most 500 characters.`);
+  return problems;
+}
+
+function labelList(labeled: unknown): string[] | null {
+  const list = typeof labeled === "string" ? [labeled] : labeled;
+  if (!Array.isArray(list) || list.length === 0 || list.length > 50) return null;
+  return list.every((name) => typeof name === "string" && name.length > 0 && name.length <= 100) ? (list as string[]) : null;
+}
+
+function manifestEntry(file: string, definition: Workflow): WorkflowManifestEntry {
+  const { command, labeled, ...events } = definition.on as Record<string, unknown>;
+  const entry: WorkflowManifestEntry = { file, name: definition.name, on: normalizeOn(events), hasIf: typeof definition.if === "function" };
+  if (command !== undefined) entry.command = commandManifest(command);
+  const labels = labeled === undefined ? null : labelList(labeled);
+  if (labels) entry.labeled = labels;
+  if (definition.check === "gate") entry.check = "gate";
+  return entry;
+}
+
+function commandManifest(command: unknown): CommandManifest {
+  const spec = (typeof command === "string" ? { name: command } : command) as { name: string; from?: string | string[]; args?: { min?: number; max?: number }; usage?: string };
+  const from: CommandManifest["from"] = Array.isArray(spec.from) ? { logins: spec.from.map((l) => l.toLowerCase()) } : { role: (spec.from ?? "write") as RepositoryRole };
+  return { name: spec.name.toLowerCase(), from, args: { min: spec.args?.min ?? 0, max: spec.args?.max ?? 20 }, usage: spec.usage ?? null };
 }
 
 /** `"*"` and `[]` both mean every action; the manifest says `"*"` for both. */

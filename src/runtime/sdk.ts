@@ -47,18 +47,47 @@ type EventPayloadMap = {
 /** The payload of an event, for the given actions (all of them by default). */
 export type WebhookPayload<E extends EventName, A extends ActionOf<E> = ActionOf<E>> = ActionOf<E> extends A ? EventPayloadMap[E] : ActionPayloadMap[E][A];
 
-/** Which events start a workflow: each event with the actions that count, `"*"` or `[]` for all of them. */
-export type Triggers = { [E in EventName]?: readonly ActionOf<E>[] | "*" };
+/**
+ * A slash command in a new issue or pull request comment: `"/backport"`, or with who may give it
+ * (default: people with write access) and how many arguments it takes (a wrong count gets `usage` as a reply).
+ */
+export type CommandTrigger =
+  | `/${string}`
+  | { name: `/${string}`; from?: RepositoryRole | readonly string[]; args?: { min?: number; max?: number }; usage?: string };
+
+/**
+ * Which events start a workflow: each event with the actions that count (`"*"` or `[]` for all of them);
+ * `command` for a slash command in a comment, `labeled` for a label being added to an issue or pull request.
+ */
+export type Triggers = { [E in EventName]?: readonly ActionOf<E>[] | "*" } & {
+  command?: CommandTrigger;
+  labeled?: string | readonly string[];
+};
+
+type CommandPayload<On> = On extends { command: CommandTrigger } ? ActionPayloadMap["issue_comment"]["created"] : never;
+type LabeledPayload<On> = On extends { labeled: string | readonly string[] } ? ActionPayloadMap["issues"]["labeled"] | ActionPayloadMap["pull_request"]["labeled"] : never;
 
 /** The payload type an `on` block admits: the union over its events and listed actions. */
-export type EventPayload<On extends Triggers> = {
-  [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? ActionPayloadMap[E][On[E][number]] : EventPayloadMap[E];
-}[keyof On & EventName];
+export type EventPayload<On extends Triggers> =
+  | {
+      [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? ActionPayloadMap[E][On[E][number]] : EventPayloadMap[E];
+    }[keyof On & EventName]
+  | CommandPayload<On>
+  | LabeledPayload<On>;
+
+/** The event names an `on` block admits. */
+export type TriggerEvent<On extends Triggers> =
+  | (keyof On & EventName)
+  | (On extends { command: CommandTrigger } ? "issue_comment" : never)
+  | (On extends { labeled: string | readonly string[] } ? "issues" | "pull_request" : never);
 
 /** The actions an `on` block admits. */
-export type TriggerAction<On extends Triggers> = {
-  [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? On[E][number] : ActionOf<E>;
-}[keyof On & EventName];
+export type TriggerAction<On extends Triggers> =
+  | {
+      [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? On[E][number] : ActionOf<E>;
+    }[keyof On & EventName]
+  | (On extends { command: CommandTrigger } ? "created" : never)
+  | (On extends { labeled: string | readonly string[] } ? "labeled" : never);
 
 /** An @octokit/rest client (`github.rest.*`, `github.paginate`, `github.request`), with retries and throttling. */
 export type GitHub = Octokit;
@@ -103,9 +132,22 @@ export interface Step {
   sleep(name: string, duration: Duration): Promise<void>;
   sleepUntil(name: string, until: Date | number): Promise<void>;
   /**
-   * Waits for a GitHub event on this repository (e.g. "issue_comment"). With `match`, events that don't
-   * match are skipped and the wait goes on; each wait has its own `timeout` (default "1 day"), after
-   * which the step throws.
+   * Waits for a GitHub event about this repository, correlated by the dispatcher: only an event that
+   * matches `events`, `for`, `command` and `from` ever reaches the run, and one that arrived after the run
+   * started but before this wait was reached is not lost. Resolves to the event, or null once `timeout`
+   * (default "1 day") has passed: one absolute deadline, however many events `match` turns down.
+   *
+   * ```ts
+   * const approval = await step.waitFor("approval", {
+   *   events: ["issue_comment.created"], for: { number: pr.number }, command: "/approve", from: "write", timeout: "3 days",
+   * });
+   * if (approval === null) return { approved: false };
+   * ```
+   */
+  waitFor<const S extends EventSelector>(name: string, options: WaitOptions<S>): Promise<WaitedEventOf<S> | null>;
+  /**
+   * Waits for any event of one type on this repository, and throws once `timeout` (default "1 day") passes.
+   * Prefer `waitFor`, which correlates by issue, pull request or commit and returns null on timeout.
    */
   waitForEvent<E extends EventName>(
     name: string,
@@ -113,12 +155,47 @@ export interface Step {
   ): Promise<ReceivedEvent<E>>;
 }
 
+/** An event, or one action of it: "pull_request", "issue_comment.created", … */
+export type EventSelector = { [E in EventName]: E | `${E}.${ActionOf<E>}` }[EventName];
+
+/** The event names a list of selectors admits. */
+type SelectedEvent<S extends string> = S extends `${infer E}.${string}` ? E & EventName : S & EventName;
+
+/** A repository role, lowest first; `from: "write"` admits write, maintain and admin. */
+export type RepositoryRole = "read" | "triage" | "write" | "maintain" | "admin";
+
+export interface WaitOptions<S extends EventSelector> {
+  /** Any of these events (a bare name admits all its actions). */
+  events: S | readonly S[];
+  /** Only events about this issue or pull request number, or this commit (check runs and suites, statuses). */
+  for?: { number?: number; sha?: string };
+  /** Only new comments that give this slash command on a line of its own, outside code blocks and quotes. */
+  command?: `/${string}`;
+  /** Only events by someone with at least this role on the repository, or by one of these logins. */
+  from?: RepositoryRole | readonly string[];
+  /** The wait's one deadline. Default "1 day". */
+  timeout?: Duration;
+  /** A last filter, run in your code: an event it turns down is skipped and the wait goes on (same deadline). */
+  match?: (event: WaitedEventOf<S>) => boolean;
+}
+
+/** An event a wait received: who acted, and the command they gave when the wait asked for one. */
+export interface WaitedEvent<in out E extends EventName = EventName> extends ReceivedEvent<E> {
+  actor: string | null;
+  command: { name: string; args: string[] } | null;
+}
+
+/** One WaitedEvent per admitted event, so checking `type` narrows `payload`. */
+export type WaitedEventOf<S extends EventSelector> = SelectedEvent<S> extends infer E ? (E extends EventName ? WaitedEvent<E> : never) : never;
+
 export interface IfContext<in out On extends Triggers = Triggers> {
   /** The webhook payload that would start the run. */
   event: EventPayload<On>;
-  eventName: keyof On & EventName;
+  eventName: TriggerEvent<On>;
   action: TriggerAction<On> | null;
   deliveryId: string;
+  /** The slash command that started the run (`on.command`), with its arguments: `/backport 1.x` gives `{ name: "/backport", args: ["1.x"] }`. */
+  command: { name: string; args: string[] } | null;
   /** The commit the run would report on (the event's head SHA, or the default branch HEAD). */
   sha: string;
   repo: { owner: string; repo: string };
@@ -137,6 +214,13 @@ export interface WorkflowDefinition<On extends Triggers> {
   on: On;
   /** Decides, before a run starts, whether this event should start one. */
   if?: (context: IfContext<On>) => boolean | Promise<boolean>;
+  /**
+   * What the run's check run means to the pull request. "report" (the default): while the run sleeps or
+   * waits, its check run is completed as neutral, so it never holds a merge; it says the final outcome
+   * when the run ends. "gate": the check run stays in progress until the run ends, so branch protection
+   * that requires it waits for the run.
+   */
+  check?: "report" | "gate";
   /** The run. Its return value (plain JSON) is the run's output. */
   run: (context: RunContext<On>) => Promise<unknown> | unknown;
 }
@@ -148,8 +232,8 @@ export interface Workflow<On extends Triggers = Triggers> extends WorkflowDefini
   readonly [WORKFLOW]: true;
 }
 
-/** `on` may name only GitHub's events: a misspelt one is a type error, not a workflow that never runs. */
-type OnlyEvents<On> = { [K in Exclude<keyof On, EventName>]: never };
+/** `on` may name only GitHub's events (and command, labeled): a misspelt one is a type error, not a workflow that never runs. */
+type OnlyEvents<On> = { [K in Exclude<keyof On, EventName | "command" | "labeled">]: never };
 
 export function workflow<const On extends Triggers>(definition: WorkflowDefinition<On> & { on: OnlyEvents<On> }): Workflow<On> {
   return Object.freeze({ ...definition, [WORKFLOW]: true as const });

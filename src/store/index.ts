@@ -11,6 +11,7 @@ export {
   markCheckClosed,
   listUnclosedRuns,
   recordCheckRunId,
+  parkCheckRun,
   setRunProblem,
   requestCancel,
   clearCancelRequest,
@@ -25,7 +26,6 @@ export {
   countFailedAttempt,
   finishStep,
   listSteps,
-  listRunsWaitingFor,
 } from "./runs";
 export type { RunFilter } from "./runs";
 export { expireBefore } from "./retention";

@@ -155,4 +155,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX runs_unclosed ON runs(check_closed, updated_at)`,
     ],
   },
+  {
+    version: 6,
+    name: "parked check runs",
+    statements: [
+      // A "report" run that sleeps or waits completes its check run as neutral (so it never holds a merge)
+      // and opens a new one when it resumes: while parked, the row has no open check run.
+      `ALTER TABLE runs ADD COLUMN check_parked INTEGER NOT NULL DEFAULT 0`,
+    ],
+  },
 ];

@@ -6,7 +6,7 @@
 import { ensureSchema } from "./schema";
 import type { RunRecord, RunStatus, StepKind, StepRecord, StepStatus } from "./types";
 
-type NewRun = Omit<RunRecord, "status" | "checkRunId" | "error" | "problem" | "cancelRequestedAt" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt">;
+type NewRun = Omit<RunRecord, "status" | "checkRunId" | "checkParked" | "error" | "problem" | "cancelRequestedAt" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt">;
 
 export async function insertRun(db: D1Database, run: NewRun): Promise<void> {
   await ensureSchema(db);
@@ -68,7 +68,13 @@ export async function reviveRun(db: D1Database, id: string, error: string): Prom
 /** The check run's id once GitHub gave one, whenever that was (an open retried after the run started). */
 export async function recordCheckRunId(db: D1Database, id: string, checkRunId: number): Promise<void> {
   await ensureSchema(db);
-  await db.prepare("UPDATE runs SET check_run_id = COALESCE(check_run_id, ?) WHERE id = ?").bind(checkRunId, id).run();
+  await db.prepare("UPDATE runs SET check_run_id = COALESCE(check_run_id, ?), check_parked = 0 WHERE id = ?").bind(checkRunId, id).run();
+}
+
+/** The open check run was completed as neutral for a sleep or wait: the next one opens on resume. */
+export async function parkCheckRun(db: D1Database, id: string, checkRunId: number): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE runs SET check_run_id = NULL, check_parked = 1, updated_at = ? WHERE id = ? AND check_run_id = ?").bind(new Date().toISOString(), id, checkRunId).run();
 }
 
 /** Records (or clears, with null) what went wrong around a run. */
@@ -249,19 +255,6 @@ export async function listSteps(db: D1Database, runId: string): Promise<StepReco
   }));
 }
 
-/** Runs of a repository with a step waiting for this event type right now: where dispatch forwards the event. */
-export async function listRunsWaitingFor(db: D1Database, repository: string, eventType: string): Promise<string[]> {
-  await ensureSchema(db);
-  const { results } = await db
-    .prepare(
-      `SELECT DISTINCT r.id AS id FROM runs r JOIN run_steps s ON s.run_id = r.id
-       WHERE r.repository = ? AND r.status = 'running' AND s.status = 'waiting' AND s.wait_for = ?`,
-    )
-    .bind(repository, eventType)
-    .all<{ id: string }>();
-  return results.map((row) => row.id);
-}
-
 function toRun(row: Record<string, unknown>): RunRecord {
   const text = (key: string) => (row[key] as string | null) ?? null;
   return {
@@ -278,6 +271,7 @@ function toRun(row: Record<string, unknown>): RunRecord {
     headSha: String(row.head_sha),
     status: row.status as RunStatus,
     checkRunId: (row.check_run_id as number | null) ?? null,
+    checkParked: Number(row.check_parked ?? 0) === 1,
     error: text("error"),
     problem: text("problem"),
     cancelRequestedAt: text("cancel_requested_at"),

@@ -51,6 +51,8 @@ export interface RunRecord {
   headSha: string;
   status: RunStatus;
   checkRunId: number | null;
+  /** The run's last check run was completed as neutral while the run sleeps or waits; a new one opens when it resumes. */
+  checkParked: boolean;
   error: string | null;
   /** A problem around the run that is not its outcome (a check run GitHub refused, a cancel that failed). */
   problem: string | null;

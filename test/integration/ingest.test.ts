@@ -6,7 +6,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { INGEST_RETRY_LIMIT, ingestRetryDelayMs, OWN_ECHO, runIngest, type EngineIngestStep, type IngestParams } from "../../src/dispatch";
 import { getDelivery, recordDelivery } from "../../src/store";
-import { insertRun, markRunStarted, startStep } from "../../src/store";
+import { RunWaits } from "../../src/dispatch/waits";
+import { normalizeWait } from "../../src/dispatch/wait-spec";
 import { example, retarget } from "../support/payloads";
 import { fakeEngine } from "./fake-engine";
 
@@ -42,16 +43,11 @@ describe("runIngest: repoflow never triggers itself (invariant 9)", () => {
   it("starts nothing, wakes no waiting run and calls no GitHub API for repoflow's own check run completing", async () => {
     // A run waiting for check_run events in the same repository: an echo must not reach it.
     const waiting = `run-ingest-waiting-${crypto.randomUUID()}`;
-    await insertRun(env.DB, {
-      id: waiting, installationId: INSTALLATION, repository: REPO, workflowFile: ".workflows/gate.ts", workflowName: "Gate",
-      event: "pull_request", action: "opened", deliveryId: `delivery-${waiting}`, bundleHash: "ab".repeat(32), commitSha: "1".repeat(40), headSha: "2".repeat(40),
-    });
-    await markRunStarted(env.DB, waiting, 1);
-    await startStep(env.DB, waiting, { name: "wait for green", kind: "wait", status: "waiting", waitFor: "check_run", wakeAt: new Date(Date.now() + 86_400_000) });
-
     const payload = retarget(example("check_run", "completed"), { fullName: REPO, installationId: INSTALLATION });
     (payload.check_run as { app: { id: number } }).app.id = Number(env.APP_ID);
     const engine = fakeEngine({ [waiting]: { status: "waiting" } });
+    const waits = new RunWaits({ WAITS: env.WAITS, WORKFLOWS: engine.binding }, REPO, waiting, { at: Date.now() - 60_000, exclude: null }, async () => null);
+    await waits.register("green", 1, normalizeWait("w", { events: ["check_run"] }), 86_400_000);
     const step = new RecordingStep();
     // GITHUB_API_URL points at a closed port here: any GitHub call would fail the ingest.
     const outcome = await runIngest({ ...env, WORKFLOWS: engine.binding }, params("check_run", payload), step);
@@ -61,21 +57,19 @@ describe("runIngest: repoflow never triggers itself (invariant 9)", () => {
     expect(engine.calls.filter((call) => call.method === "sendEvent")).toEqual([]);
   });
 
-  it("still forwards another App's check run to the run waiting for it", async () => {
+  it("still wakes the run waiting for another App's check run on its commit", async () => {
     const waiting = `run-ingest-other-${crypto.randomUUID()}`;
-    await insertRun(env.DB, {
-      id: waiting, installationId: INSTALLATION, repository: "ingest-org/other", workflowFile: ".workflows/gate.ts", workflowName: "Gate",
-      event: "pull_request", action: "opened", deliveryId: `delivery-${waiting}`, bundleHash: "ab".repeat(32), commitSha: "1".repeat(40), headSha: "2".repeat(40),
-    });
-    await markRunStarted(env.DB, waiting, 1);
-    await startStep(env.DB, waiting, { name: "wait for green", kind: "wait", status: "waiting", waitFor: "check_run", wakeAt: new Date(Date.now() + 86_400_000) });
     const payload = retarget(example("check_run", "completed"), { fullName: "ingest-org/other", installationId: INSTALLATION });
+    const sha = (payload as { check_run: { head_sha: string } }).check_run.head_sha;
     const engine = fakeEngine({ [waiting]: { status: "waiting" } });
+    const waitsEnv = { WAITS: env.WAITS, WORKFLOWS: engine.binding };
+    const origin = { at: Date.now() - 60_000, exclude: null };
+    await new RunWaits(waitsEnv, "ingest-org/other", waiting, origin, async () => null).register("green", 1, normalizeWait("w", { events: ["check_run.completed"], for: { sha } }), 86_400_000);
     const step = new RecordingStep();
     const ingest = { ...params("check_run", payload), delivery: { ...params("check_run", payload).delivery, repository: "ingest-org/other" } };
-    // It goes on to resolve the default branch, which fails against the closed port: the forward came first.
+    // It goes on to resolve the default branch, which fails against the closed port: the wake came first.
     await expect(runIngest({ ...env, WORKFLOWS: engine.binding }, ingest, step)).rejects.toThrow();
-    expect(step.names.slice(0, 2)).toEqual(["forward to waiting runs", "handle check run controls"]);
+    expect(step.names.slice(0, 2)).toEqual(["wake waiting runs", "handle check run controls"]);
     expect(engine.calls).toContainEqual(expect.objectContaining({ id: waiting, method: "sendEvent" }));
   });
 });

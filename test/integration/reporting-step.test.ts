@@ -4,7 +4,8 @@
  * refuses.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_STEP_LIMITS, ReportingStep, type EngineStep, type StepObserver, type StepOutcome } from "../../src/dispatch/reporting-step";
+import { DEFAULT_STEP_LIMITS, ReportingStep, type EngineStep, type StepObserver, type StepOutcome, type WaitBoard } from "../../src/dispatch/reporting-step";
+import type { DeliveredEvent } from "../../src/runtime";
 import { RetryingStep } from "./retrying-step";
 
 class RecordingObserver implements StepObserver {
@@ -140,5 +141,89 @@ describe("ReportingStep", () => {
     const { step } = setUp();
     await expect(step.do("repoflow: start", async () => 1)).rejects.toThrow(/reserved for repoflow itself; rename/);
     await expect(step.do("slow", { timeout: "1 hour" }, async () => 1)).rejects.toThrow(/over the 15-minute cap/);
+  });
+});
+
+describe("ReportingStep.waitFor", () => {
+  type Filed = { waitId: string; deadline: number; event: DeliveredEvent | null };
+  const approval: DeliveredEvent = { type: "issue_comment", action: "created", deliveryId: "d-1", payload: { n: 1 }, actor: "mona", command: { name: "/approve", args: [] } };
+
+  function waiting(options: { filed: (attempt: number) => Filed; engineWait: (type: string, timeout: number) => Promise<unknown> }) {
+    const observer = new RecordingObserver();
+    const calls: string[] = [];
+    const engine: EngineStep = {
+      async do<T>(name: string, _config: object, callback: (ctx: unknown) => Promise<T>): Promise<T> {
+        calls.push(`do ${name}`);
+        return callback({ attempt: 1 });
+      },
+      sleep: async () => {},
+      sleepUntil: async () => {},
+      async waitForEvent<T>(name: string, { type, timeout }: { type: string; timeout?: number | string }): Promise<T> {
+        calls.push(`wait ${name} ${type}`);
+        return (await options.engineWait(type, Number(timeout))) as T;
+      },
+    };
+    const board: WaitBoard = {
+      async register(name, attempt, spec, timeoutMs) {
+        calls.push(`register ${name} #${attempt} ${spec.command} ${timeoutMs}`);
+        return options.filed(attempt);
+      },
+    };
+    return { observer, calls, step: new ReportingStep(engine, observer, DEFAULT_STEP_LIMITS, board) };
+  }
+
+  const request = { events: ["issue_comment.created"], for: { number: 7 }, command: "/approve", timeout: "3 days" };
+
+  it("files the wait in a reserved step, then waits on the wait's own event type until the absolute deadline", async () => {
+    const deadline = Date.now() + 3 * 86_400_000;
+    let waitedMs = 0;
+    const { observer, calls, step } = waiting({
+      filed: () => ({ waitId: "rfw-1", deadline, event: null }),
+      engineWait: async (_type, timeout) => {
+        waitedMs = timeout;
+        return { payload: approval };
+      },
+    });
+    expect(await step.waitFor("approval", request)).toEqual(approval);
+    expect(calls).toEqual(["do repoflow: wait approval #1", "register approval #1 /approve 259200000", "wait repoflow: await approval #1 rfw-1"]);
+    expect(waitedMs).toBeGreaterThan(deadline - Date.now() - 5_000);
+    expect(waitedMs).toBeLessThanOrEqual(deadline - Date.now() + 5_000);
+    expect(observer.events).toEqual(["started approval waiting", "finished approval succeeded"]);
+  });
+
+  it("takes an event that came before the wait without waiting at all", async () => {
+    const { calls, step } = waiting({ filed: () => ({ waitId: "rfw-1", deadline: Date.now() + 1000, event: approval }), engineWait: async () => { throw new Error("must not wait"); } });
+    expect(await step.waitFor("approval", request)).toEqual(approval);
+    expect(calls.some((c) => c.startsWith("wait "))).toBe(false);
+  });
+
+  it("answers null when the deadline passes, and shows the step done", async () => {
+    const { observer, step } = waiting({
+      filed: () => ({ waitId: "rfw-1", deadline: Date.now() + 1000, event: null }),
+      engineWait: async () => {
+        const error = new Error("Execution timed out after 1000ms");
+        error.name = "WorkflowTimeoutError";
+        throw error;
+      },
+    });
+    expect(await step.waitFor("approval", request)).toBeNull();
+    expect(observer.events).toEqual(["started approval waiting", "finished approval succeeded"]);
+  });
+
+  it("keeps a filtered wait open until the tenant takes an event", async () => {
+    const { observer, step } = waiting({ filed: () => ({ waitId: "rfw-1", deadline: Date.now() + 1000, event: approval }), engineWait: async () => null });
+    await step.waitFor("approval", { ...request, filtered: true }, 1);
+    await step.waitFor("approval", { ...request, filtered: true }, 2);
+    expect(observer.events).toEqual(["started approval waiting", "started approval waiting"]);
+    await step.settleWait("approval", 10);
+    expect(observer.events.at(-1)).toBe("finished approval succeeded");
+  });
+
+  it("refuses a malformed wait with the author's fix, before filing anything", async () => {
+    const { calls, step } = waiting({ filed: () => ({ waitId: "x", deadline: 0, event: null }), engineWait: async () => null });
+    await expect(step.waitFor("approval", { events: ["issue_coment.created"] })).rejects.toThrow(/"issue_coment.created" is not a GitHub webhook event/);
+    await expect(step.waitFor("approval", { events: ["issues"], timeout: "100 days" })).rejects.toThrow(/longer than the 90-day cap/);
+    await expect(step.waitFor("repoflow: x", { events: ["issues"] })).rejects.toThrow(/reserved/);
+    expect(calls).toEqual([]);
   });
 });

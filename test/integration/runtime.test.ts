@@ -21,8 +21,9 @@ export const workflows = {
       const first = await step.do("first", async () => ({ n: 1 }));
       await step.sleep("pause", "1 hour");
       const second = await step.do("second", { retries: { limit: 0, delay: 0 } }, async ({ attempt }) => ({ n: first.n + 1, attempt }));
-      const approval = await step.waitForEvent("approval", { type: "issue_comment", timeout: "1 day", match: (e) => e.payload.comment.body === "/approve" });
-      return { first, second, approvedBy: approval.payload.comment.user.login, approvalDelivery: approval.deliveryId, context: { eventName, action, deliveryId, sha, runId, repo } };
+      const approval = await step.waitFor("approval", { events: ["issue_comment.created"], for: { number: event.issue.number }, match: (e) => e.payload.comment.body === "/approve" });
+      if (approval === null) return { approved: false };
+      return { first, second, approvedBy: approval.actor, approvalDelivery: approval.deliveryId, context: { eventName, action, deliveryId, sha, runId, repo } };
     },
   }),
   ".workflows/broken-if.ts": workflow({
@@ -133,11 +134,13 @@ class FakeStep extends RpcTarget {
     this.calls.push(`sleepUntil ${name} ${at}`);
   }
 
-  async waitForEvent(name: string, options: { type: string; timeout?: string }): Promise<unknown> {
-    this.calls.push(`wait ${name} ${options.type} ${options.timeout}`);
-    const next = this.#events.shift();
-    if (next === undefined) throw new Error(`no event queued for ${name}`);
-    return next;
+  async waitFor(name: string, request: { events: string[]; for?: object; timeout?: string; filtered?: boolean }, attempt: number): Promise<unknown> {
+    this.calls.push(`wait ${name} #${attempt} ${request.events.join(",")} ${JSON.stringify(request.for)} ${request.timeout}${request.filtered ? " filtered" : ""}`);
+    return this.#events.shift() ?? null;
+  }
+
+  async settleWait(name: string): Promise<void> {
+    this.calls.push(`settle ${name}`);
   }
 
   async log(lines: { level: string; message: string; step: string | null }[]): Promise<void> {
@@ -146,7 +149,7 @@ class FakeStep extends RpcTarget {
 }
 
 function comment(body: string, login: string, deliveryId: string) {
-  return { type: "issue_comment", timestamp: new Date(), payload: { action: "created", deliveryId, payload: { action: "created", comment: { body, user: { login } } } } };
+  return { type: "issue_comment", action: "created", deliveryId, actor: login, command: null, payload: { action: "created", comment: { body, user: { login } } } };
 }
 
 describe("TenantControl.describe", () => {
@@ -212,9 +215,10 @@ describe("TenantWorkflow.run", () => {
       "do first",
       "sleep pause 1 hour",
       `do second {"retries":{"limit":0,"delay":0}}`,
-      "wait approval issue_comment 1 day",
-      // The first comment did not match: the wait goes on under a new name, so each wait is memoized on its own.
-      "wait approval #2 issue_comment 1 day",
+      `wait approval #1 issue_comment.created {"number":7} undefined filtered`,
+      // The first comment did not match: the wait goes on as its next attempt (same deadline, kept by the dispatcher).
+      `wait approval #2 issue_comment.created {"number":7} undefined filtered`,
+      "settle approval",
     ]);
     expect(result).toEqual({
       first: { n: 1 },
