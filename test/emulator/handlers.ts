@@ -667,7 +667,11 @@ const updateCheckRun: Handler = (context) => {
   const run = repo.checkRuns.get(id);
   if (!run) return errorReply(context, 404, "Not Found", `check run ${id} does not exist in ${repo.fullName} (an id from another repository, or from before addRepo replaced it?)`);
   const wasCompleted = run.status === "completed";
-  applyCheckRunFields(run, body(context), timestamp(Date.now()));
+  // GitHub never moves a completed check run again: "Once a check run transitions from the in_progress state
+  // to completed state, it's not possible to modify its status nor its conclusion further" (GitHub community
+  // discussion 24761). The rest of the update (output, actions) applies.
+  const { status: _status, conclusion: _conclusion, completed_at: _completedAt, ...rest } = body(context);
+  applyCheckRunFields(run, wasCompleted ? rest : body(context), timestamp(Date.now()));
   checkRunUpdated(context.site, repo, run, wasCompleted, actor(context));
   return { status: 200, body: checkRun(context.site, repo, run) };
 };
