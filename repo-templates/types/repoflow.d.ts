@@ -221,6 +221,19 @@ declare module "repoflow" {
        */
       waitFor<const S extends EventSelector>(name: string, options: WaitOptions<S>): Promise<WaitedEventOf<S> | null>;
       /**
+       * Waits until every check run and commit status on `sha` is complete, and returns them with an overall
+       * conclusion ("success" when all passed; neutral and skipped pass). repoflow's own check runs are left
+       * out, and so are the names in `ignore` (a trailing `*` matches a prefix). It resolves only once at
+       * least `minimum` (default 1) checks exist, so a commit CI has not reached yet is not "green". Looks
+       * again only when GitHub reports a check or status on that commit. Null once `timeout` (default "1 day") passes.
+       */
+      waitForChecks(name: string, options: {
+          sha: string;
+          timeout?: Duration;
+          ignore?: string[];
+          minimum?: number;
+      }): Promise<ChecksResult | null>;
+      /**
        * Waits for any event of one type on this repository, and throws once `timeout` (default "1 day") passes.
        * Prefer `waitFor`, which correlates by issue, pull request or commit and returns null on timeout.
        */
@@ -229,6 +242,17 @@ declare module "repoflow" {
           timeout?: Duration;
           match?: (event: ReceivedEvent<E>) => boolean;
       }): Promise<ReceivedEvent<E>>;
+  }
+  /** What step.waitForChecks resolves to. */
+  export interface ChecksResult {
+      complete: true;
+      conclusion: "success" | "failure";
+      checks: {
+          kind: "check_run" | "status";
+          name: string;
+          status: "completed";
+          conclusion: string | null;
+      }[];
   }
   /** An event, or one action of it: "pull_request", "issue_comment.created", … */
   export type EventSelector = {

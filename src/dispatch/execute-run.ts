@@ -31,7 +31,8 @@ import {
   type FailureDetail,
 } from "./run-checks";
 import { RunObserver } from "./run-observer";
-import { roleLookup, RunWaits, waitRegistry, type WaitsEnv } from "./waits";
+import { roleLookup, RunWaits, waitRegistry, type LookAtChecks, type WaitsEnv } from "./waits";
+import { lookAtChecks } from "./commit-checks";
 import { reactToComment } from "./command-runs";
 import type { RunMetadata } from "./types";
 
@@ -78,7 +79,9 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
     createGitHubClient(readConfig(env), { as: { type: "installation", installationId: metadata.installationId, repository: metadata.repository } });
   // A wait sees the events accepted after the one that started the run (the run's creation time for older runs).
   const origin = { at: Date.parse(params.event.receivedAt ?? "") || new Date(event.timestamp).getTime(), exclude: params.event.deliveryId };
-  const waits = new RunWaits(env, metadata.repository, params.runId, origin, roleLookup(github, metadata.repository));
+  const appId = Number(readConfig(env).appId);
+  const look: LookAtChecks = (sha, options) => lookAtChecks(github(), metadata.repository, sha, { ...options, appId });
+  const waits = new RunWaits(env, metadata.repository, params.runId, origin, roleLookup(github, metadata.repository), look);
   const reporting = new ReportingStep(step as unknown as EngineStep, observer, { ...DEFAULT_STEP_LIMITS, skipSleeps }, waits);
   const tenant = loadTenant(env, metadata).getEntrypoint("TenantWorkflow") as unknown as TenantRunner;
 

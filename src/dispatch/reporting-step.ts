@@ -17,6 +17,7 @@ import { NonRetryableError } from "cloudflare:workflows";
 import type { DeliveredEvent, WaitRequest } from "../runtime";
 import { durationMs } from "./durations";
 import { describeWait, normalizeWait, WaitSpecError, type WaitSpec } from "./wait-spec";
+import type { ChecksSummary } from "./commit-checks";
 
 export interface StepLimits {
   maxSleepMs: number;
@@ -86,7 +87,20 @@ export interface EngineStep {
 /** The dispatcher's side of correlated waits (RunWaits; tests give their own). */
 export interface WaitBoard {
   register(name: string, attempt: number, spec: WaitSpec, timeoutMs: number): Promise<{ waitId: string; deadline: number; event: DeliveredEvent | null }>;
+  /** The check runs and statuses on a commit, repoflow's own left out. */
+  checks(sha: string, options: { ignore: readonly string[]; minimum: number }): Promise<ChecksSummary>;
 }
+
+/** What the tenant passes to step.waitForChecks. */
+export interface ChecksRequest {
+  sha: string;
+  timeout?: number | string;
+  ignore?: string[];
+  minimum?: number;
+}
+
+/** The events that can change what a commit's checks say. */
+const CHECK_EVENTS = ["check_run.completed", "check_run.created", "check_suite.completed", "status"];
 
 /** Filing a wait is one Durable Object call: transient failures are retried briefly. */
 const REGISTER_CONFIG = { retries: { limit: 8, delay: "1 second", backoff: "exponential" }, timeout: "1 minute" } as const;
@@ -234,6 +248,53 @@ export class ReportingStep extends RpcTarget {
     }
     if (!request.filtered) await this.#observer.finished(name, { status: "succeeded", outputBytes: byteSize(event) });
     return event;
+  }
+
+  /**
+   * Waits until every check run and status on a commit is complete (repoflow's
+   * own and the ignored names left out), looking again only when an event about
+   * that commit arrives: one step on the dashboard, one absolute deadline.
+   * Resolves to the checks' summary, or null when the deadline passes first.
+   */
+  async waitForChecks(name: string, request: ChecksRequest): Promise<ChecksSummary | null> {
+    checkName(name);
+    const where = `step.waitForChecks("${name}")`;
+    const sha = request?.sha;
+    if (typeof sha !== "string" || !/^[0-9a-f]{40}$/.test(sha)) throw new StepUsageError(`repoflow: ${where} needs { sha } with a full 40-character commit SHA, e.g. event.pull_request.head.sha.`);
+    const ignore = request.ignore ?? [];
+    if (!Array.isArray(ignore) || ignore.length > 100 || !ignore.every((pattern) => typeof pattern === "string" && pattern.length > 0 && pattern.length <= 200)) {
+      throw new StepUsageError(`repoflow: ${where}: ignore must be a list of check names (a trailing * matches a prefix).`);
+    }
+    const minimum = request.minimum ?? 1;
+    if (!Number.isSafeInteger(minimum) || minimum < 0 || minimum > 1000) throw new StepUsageError(`repoflow: ${where}: minimum must be a whole number from 0 to 1000.`);
+    const timeoutMs = durationMs(request.timeout ?? "1 day");
+    if (timeoutMs > this.#limits.maxWaitMs) throw new StepUsageError(`repoflow: ${where} waits longer than the ${this.#limits.maxWaitMs / 86_400_000}-day cap; use a shorter timeout.`);
+    const waits = this.#waits;
+    if (!waits) throw new StepUsageError(`repoflow: ${where}: this run has no wait registry.`);
+    const spec = normalizeWait(where, { events: CHECK_EVENTS, for: { sha } });
+    for (let attempt = 1; attempt <= MAX_WAIT_ATTEMPTS; attempt++) {
+      const summary = await this.#step.do(`${RESERVED_PREFIX} checks ${name} #${attempt}`, REGISTER_CONFIG, () => waits.checks(sha, { ignore, minimum }));
+      if (attempt === 1) await this.#observer.started({ name, kind: "wait", status: "waiting", waitFor: `checks on ${sha.slice(0, 7)}`, wakeAt: new Date(Date.now() + timeoutMs) });
+      if (summary.complete) {
+        await this.#observer.finished(name, { status: "succeeded", outputBytes: byteSize(summary) });
+        return summary;
+      }
+      const filed = await this.#step.do(`${RESERVED_PREFIX} wait ${name} #${attempt}`, REGISTER_CONFIG, () => waits.register(name, attempt, spec, timeoutMs));
+      if (filed.event !== null) continue;
+      try {
+        const timeout = this.#limits.skipSleeps ? 1 : Math.max(1, filed.deadline - Date.now());
+        await this.#step.waitForEvent(`${RESERVED_PREFIX} await ${name} #${attempt}`, { type: filed.waitId, timeout });
+      } catch (error) {
+        if (isEngineAbort(error)) throw error;
+        if (isWaitTimeout(error)) {
+          await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
+          return null;
+        }
+        await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
+        throw error;
+      }
+    }
+    throw new StepUsageError(`repoflow: ${where} looked at the checks ${MAX_WAIT_ATTEMPTS} times; a commit with that many check events needs a longer look.`);
   }
 
   /** The tenant's `match` took the event of a filtered wait: the step is done. */

@@ -8,6 +8,7 @@
  */
 import { repositoryRole, type GitHubClient, type RepositoryRole } from "../github";
 import type { DeliveredEvent } from "../runtime";
+import type { ChecksSummary } from "./commit-checks";
 import { lookUpInstance, LIVE_STATUSES } from "./engine";
 import { eventFacts, type EventFacts } from "./event-facts";
 import {
@@ -122,6 +123,8 @@ export interface WaitOrigin {
 }
 
 /** A run's side: file a wait, and take an event that arrived before it if one matches. */
+export type LookAtChecks = (sha: string, options: { ignore: readonly string[]; minimum: number }) => Promise<ChecksSummary>;
+
 export class RunWaits {
   constructor(
     private readonly env: WaitsEnv,
@@ -129,7 +132,14 @@ export class RunWaits {
     private readonly runId: string,
     private readonly origin: WaitOrigin,
     private readonly roleOf: RoleOf,
+    private readonly look: LookAtChecks = async () => {
+      throw new Error("repoflow: this run cannot look at checks");
+    },
   ) {}
+
+  checks(sha: string, options: { ignore: readonly string[]; minimum: number }): Promise<ChecksSummary> {
+    return this.look(sha, options);
+  }
 
   async register(name: string, attempt: number, spec: WaitSpec, timeoutMs: number): Promise<{ waitId: string; deadline: number; event: DeliveredEvent | null }> {
     const registry = waitRegistry(this.env, this.repository);

@@ -57,6 +57,7 @@ interface HostStep {
   sleepUntil(name: string, until: number): Promise<void>;
   waitFor(name: string, request: WaitRequest, attempt: number): Promise<DeliveredEvent | null>;
   settleWait(name: string, outputBytes: number): Promise<void>;
+  waitForChecks: Step["waitForChecks"];
 }
 
 type WaitOptionsOnWire = Omit<WaitRequest, "filtered"> & { match?: (event: WaitedEvent) => boolean };
@@ -99,6 +100,7 @@ function authorStep(step: HostStep, log: RunLog): Step {
     sleep: (name: string, duration: Duration) => step.sleep(name, duration),
     sleepUntil: (name: string, until: Date | number) => step.sleepUntil(name, until instanceof Date ? until.getTime() : until),
     waitFor: (name: string, options: WaitOptionsOnWire) => waitFor(step, name, options),
+    waitForChecks: (name: string, options: Parameters<Step["waitForChecks"]>[1]) => step.waitForChecks(name, options),
     async waitForEvent(name: string, options: { type: string; timeout?: Duration; match?: (event: ReceivedEvent) => boolean }) {
       const { type, timeout, match } = options ?? ({} as { type: string });
       const event = await waitFor(step, name, { events: [type], ...(timeout === undefined ? {} : { timeout }), ...(match ? { match } : {}) });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_STEP_LIMITS, ReportingStep, type EngineStep, type StepObserver, type StepOutcome, type WaitBoard } from "../../src/dispatch/reporting-step";
 import type { DeliveredEvent } from "../../src/runtime";
+import type { ChecksSummary } from "../../src/dispatch/commit-checks";
 import { RetryingStep } from "./retrying-step";
 
 class RecordingObserver implements StepObserver {
@@ -148,7 +149,7 @@ describe("ReportingStep.waitFor", () => {
   type Filed = { waitId: string; deadline: number; event: DeliveredEvent | null };
   const approval: DeliveredEvent = { type: "issue_comment", action: "created", deliveryId: "d-1", payload: { n: 1 }, actor: "mona", command: { name: "/approve", args: [] } };
 
-  function waiting(options: { filed: (attempt: number) => Filed; engineWait: (type: string, timeout: number) => Promise<unknown> }) {
+  function waiting(options: { filed: (attempt: number) => Filed; engineWait: (type: string, timeout: number) => Promise<unknown>; looks?: ChecksSummary[] }) {
     const observer = new RecordingObserver();
     const calls: string[] = [];
     const engine: EngineStep = {
@@ -167,6 +168,12 @@ describe("ReportingStep.waitFor", () => {
       async register(name, attempt, spec, timeoutMs) {
         calls.push(`register ${name} #${attempt} ${spec.command} ${timeoutMs}`);
         return options.filed(attempt);
+      },
+      async checks(sha) {
+        calls.push(`look ${sha.slice(0, 7)}`);
+        const next = options.looks?.shift();
+        if (!next) throw new Error("no look queued");
+        return next;
       },
     };
     return { observer, calls, step: new ReportingStep(engine, observer, DEFAULT_STEP_LIMITS, board) };
@@ -225,5 +232,33 @@ describe("ReportingStep.waitFor", () => {
     await expect(step.waitFor("approval", { events: ["issues"], timeout: "100 days" })).rejects.toThrow(/longer than the 90-day cap/);
     await expect(step.waitFor("repoflow: x", { events: ["issues"] })).rejects.toThrow(/reserved/);
     expect(calls).toEqual([]);
+  });
+
+  describe("waitForChecks", () => {
+    const sha = "c".repeat(40);
+    const pending: ChecksSummary = { complete: false, conclusion: null, checks: [{ kind: "check_run", name: "ci", status: "in_progress", conclusion: null }] };
+    const green: ChecksSummary = { complete: true, conclusion: "success", checks: [{ kind: "check_run", name: "ci", status: "completed", conclusion: "success" }] };
+
+    it("looks again only after an event about the commit, as one dashboard step", async () => {
+      const { observer, calls, step } = waiting({ filed: (attempt) => ({ waitId: `rfw-${attempt}`, deadline: Date.now() + 60_000, event: null }), engineWait: async () => ({ payload: approval }), looks: [pending, green] });
+      expect(await step.waitForChecks("green", { sha })).toEqual(green);
+      expect(calls).toEqual([
+        "do repoflow: checks green #1",
+        "look ccccccc",
+        "do repoflow: wait green #1",
+        "register green #1 null 86400000",
+        "wait repoflow: await green #1 rfw-1",
+        "do repoflow: checks green #2",
+        "look ccccccc",
+      ]);
+      expect(observer.events).toEqual(["started green waiting", "finished green succeeded"]);
+    });
+
+    it("answers null at the deadline, and refuses a short SHA", async () => {
+      const timedOut = Object.assign(new Error("Execution timed out after 5ms"), { name: "WorkflowTimeoutError" });
+      const { step } = waiting({ filed: () => ({ waitId: "rfw-1", deadline: Date.now() + 5, event: null }), engineWait: async () => { throw timedOut; }, looks: [pending] });
+      expect(await step.waitForChecks("green", { sha, timeout: "1 minute" })).toBeNull();
+      await expect(step.waitForChecks("green", { sha: "abc123" })).rejects.toThrow(/full 40-character commit SHA/);
+    });
   });
 });
