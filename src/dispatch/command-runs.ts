@@ -59,10 +59,10 @@ export async function replyToCommand(
 ): Promise<void> {
   const [owner = "", repo = ""] = repository.split("/");
   const marker = `<!-- repoflow:command-reply:${comment.id} -->`;
-  const commentId = comment.id;
+  // The reaction first: it is idempotent, so a step retried after the reply was posted still adds it.
+  await reactToComment(github, repository, comment.id, "-1");
   // Only comments since the command can be the reply: one page of them, however long the thread.
   const recent = await github.rest.issues.listComments({ owner, repo, issue_number: comment.issueNumber, since: comment.createdAt, per_page: 100 });
-  if (recent.data.some((comment) => comment.body?.includes(marker))) return;
+  if (recent.data.some((reply) => reply.body?.includes(marker))) return;
   await github.rest.issues.createComment({ owner, repo, issue_number: comment.issueNumber, body: `${text}\n\n${marker}` });
-  await reactToComment(github, repository, commentId, "-1");
 }

@@ -111,7 +111,8 @@ export const MAX_WAIT_ATTEMPTS = 500;
 /** The engine's answer when a wait's timeout passes: WorkflowTimeoutError ("Execution timed out after …"). */
 export function isWaitTimeout(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
-  return name === "WorkflowTimeoutError" || /^Execution timed out after/.test(errorMessage(error));
+  // Across the engine's RPC boundary the name arrives folded into the message: "WorkflowTimeoutError: Execution timed out after 14951ms".
+  return name === "WorkflowTimeoutError" || /^(WorkflowTimeoutError: )?Execution timed out after \d+ ?ms/.test(errorMessage(error));
 }
 
 export class StepUsageError extends Error {
@@ -229,7 +230,8 @@ export class ReportingStep extends RpcTarget {
     const waits = this.#waits;
     if (!waits) throw new StepUsageError(`repoflow: ${where}: this run has no wait registry.`);
     const filed = await this.#step.do(`${RESERVED_PREFIX} wait ${name} #${attempt}`, REGISTER_CONFIG, () => waits.register(name, attempt, spec, timeoutMs));
-    await this.#observer.started({ name, kind: "wait", status: "waiting", waitFor: describeWait(spec), wakeAt: new Date(filed.deadline) });
+    // An event that came first is taken at once: the step never shows as waiting (which would park the check run).
+    await this.#observer.started({ name, kind: "wait", status: filed.event ? "running" : "waiting", waitFor: describeWait(spec), wakeAt: new Date(filed.deadline) });
     let event = filed.event;
     if (event === null) {
       try {

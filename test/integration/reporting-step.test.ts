@@ -221,7 +221,7 @@ describe("ReportingStep.waitFor", () => {
     const { observer, step } = waiting({ filed: () => ({ waitId: "rfw-1", deadline: Date.now() + 1000, event: approval }), engineWait: async () => null });
     await step.waitFor("approval", { ...request, filtered: true }, 1);
     await step.waitFor("approval", { ...request, filtered: true }, 2);
-    expect(observer.events).toEqual(["started approval waiting", "started approval waiting"]);
+    expect(observer.events).toEqual(["started approval running", "started approval running"]);
     await step.settleWait("approval", 10);
     expect(observer.events.at(-1)).toBe("finished approval succeeded");
   });

@@ -1,0 +1,185 @@
+/**
+ * Correlated waits, commands and labels end to end: `wrangler dev` and the
+ * GitHub emulator, driven only by the webhooks GitHub would send after people
+ * act (invariant 10). People: "maintainer" has write access, "reader" read.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startStack, waitFor, type Stack } from "../support/stack.ts";
+
+let stack: Stack;
+let nextInstallation = 9400;
+
+beforeAll(async () => {
+  stack = await startStack({ webhooks: true, ...(process.env.WAITS_LOG ? { log: (line: string) => process.stderr.write(line + "\n") } : {}) });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+afterEach(() => {
+  expect(stack.emulator.violations, "requests the real GitHub API would reject").toEqual([]);
+});
+
+const PEOPLE = { maintainer: "write", reader: "read" } as const;
+
+function newRepo(name: string, workflow: string): string {
+  const fullName = `octo-org/${name}`;
+  stack.emulator.addRepo({ fullName, installationId: nextInstallation++, collaborators: PEOPLE, files: { "README.md": `# ${name}\n`, ".workflows/flow.ts": workflow } });
+  return fullName;
+}
+
+function openPr(repo: string, number: number): void {
+  stack.emulator.openPullRequest(repo, { number, title: `PR ${number}`, head: `feature-${number}`, base: "main", user: "reader" });
+}
+
+const checkRuns = (repo: string, name: string) => stack.emulator.checkRuns(repo).filter((run) => run.name === name);
+const comments = (repo: string, number: number) => stack.emulator.comments(repo, number).map((c) => c.body);
+
+interface RunView {
+  id: string;
+  status: string;
+  steps: { name: string; status: string; startedAt: string; finishedAt: string | null }[];
+}
+
+async function runOf(repo: string): Promise<RunView | null> {
+  const res = await fetch(`${stack.service.url}/api/runs?repo=${encodeURIComponent(repo)}`);
+  const { runs } = (await res.json()) as { runs: { id: string }[] };
+  if (runs.length === 0) return null;
+  const detail = (await (await fetch(`${stack.service.url}/api/runs/${runs[0]!.id}`)).json()) as { run: RunView; steps: RunView["steps"] } & RunView;
+  return { ...(detail.run ?? detail), steps: detail.steps ?? [] };
+}
+
+const approvalFlow = (options: { timeout: string; check?: "gate" }) => `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Approve",
+  on: { pull_request: ["opened"] },
+  ${options.check ? `check: "${options.check}",` : ""}
+  async run({ event, step, github, repo }) {
+    const number = event.pull_request.number;
+    const approval = await step.waitFor("approval", {
+      events: ["issue_comment.created"], for: { number }, command: "/approve", from: "write", timeout: "${options.timeout}",
+    });
+    const body = approval ? "approved by " + approval.actor : "no approval in time";
+    await step.do("answer", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: number, body });
+    });
+    return { approved: approval !== null };
+  },
+});
+`;
+
+describe("step.waitFor through GitHub's webhooks", () => {
+  it("delivers an /approve given the moment the pull request opens, before the wait exists, and ignores a reader's", async () => {
+    const repo = newRepo("wait-race", approvalFlow({ timeout: "1 hour" }));
+    openPr(repo, 1);
+    // Sent right behind pull_request.opened: the run is not even compiled yet, let alone waiting.
+    stack.emulator.comment(repo, 1, "/approve", { user: "reader" });
+    stack.emulator.comment(repo, 1, "/approve", { user: "maintainer" });
+    await waitFor("the run's answer", () => comments(repo, 1).find((body) => body.startsWith("approved by")), 60_000);
+    expect(comments(repo, 1).filter((body) => body.startsWith("approved"))).toEqual(["approved by maintainer"]);
+    const runs = await waitFor("the check run to complete", () => checkRuns(repo, "repoflow: Approve").find((run) => run.status === "completed"), 30_000);
+    expect(runs.conclusion).toBe("success");
+    // Taken at once from the buffer: the run never parked, so one check run.
+    expect(checkRuns(repo, "repoflow: Approve")).toHaveLength(1);
+  });
+
+  it("times out at its deadline while comments on other issues and other comments on its own keep coming", async () => {
+    const repo = newRepo("wait-deadline", approvalFlow({ timeout: "15 seconds" }));
+    openPr(repo, 1);
+    stack.emulator.openIssue(repo, { number: 2, title: "Elsewhere", user: "reader" });
+    const waiting = await waitFor("the run to wait", async () => {
+      const run = await runOf(repo);
+      return run?.steps.find((s) => s.name === "approval" && s.status === "waiting");
+    }, 60_000);
+    const started = Date.parse(waiting.startedAt);
+    for (const [number, body, user] of [[2, "/approve", "maintainer"], [1, "looks good", "maintainer"], [1, "/approve", "reader"]] as const) {
+      stack.emulator.comment(repo, number, body, { user });
+    }
+    await waitFor("the run's answer", () => comments(repo, 1).includes("no approval in time"), 60_000);
+    const run = (await runOf(repo))!;
+    const approval = run.steps.find((s) => s.name === "approval")!;
+    expect(run.steps.map((s) => s.name)).toEqual(["approval", "answer"]);
+    const waitedMs = Date.parse(approval.finishedAt!) - started;
+    expect(waitedMs).toBeGreaterThanOrEqual(14_000);
+    // The broadcast design restarted the timeout on every comment it woke the run for; the deadline holds here.
+    expect(waitedMs).toBeLessThan(40_000);
+    expect(comments(repo, 2)).toEqual(["/approve"]);
+  });
+
+  it("parks a waiting run's check run as neutral so the pull request is not held, and reports the outcome in a new one", async () => {
+    const repo = newRepo("wait-park", approvalFlow({ timeout: "1 hour" }));
+    openPr(repo, 1);
+    const parked = await waitFor("the check run to park", () => checkRuns(repo, "repoflow: Approve").find((run) => run.status === "completed"), 60_000);
+    expect(parked.conclusion).toBe("neutral");
+    expect(parked.output.title).toMatch(/^Waiting for issue_comment\.created #1 \/approve until /);
+    stack.emulator.comment(repo, 1, "/approve", { user: "maintainer" });
+    await waitFor("a second check run to complete", () => checkRuns(repo, "repoflow: Approve").filter((run) => run.status === "completed").length === 2, 60_000);
+    const [first, second] = checkRuns(repo, "repoflow: Approve").sort((a, b) => a.id - b.id);
+    expect(first!.conclusion).toBe("neutral");
+    expect(second!.conclusion).toBe("success");
+  });
+
+  it("keeps a gate's check run in progress for as long as it waits", async () => {
+    const repo = newRepo("wait-gate", approvalFlow({ timeout: "1 hour", check: "gate" }));
+    openPr(repo, 1);
+    await waitFor("the run to wait", async () => (await runOf(repo))?.steps.some((s) => s.name === "approval" && s.status === "waiting"), 60_000);
+    expect(checkRuns(repo, "repoflow: Approve").map((run) => run.status)).toEqual(["in_progress"]);
+    stack.emulator.comment(repo, 1, "/approve", { user: "maintainer" });
+    await waitFor("the gate to pass", () => checkRuns(repo, "repoflow: Approve").find((run) => run.status === "completed"), 60_000);
+    expect(checkRuns(repo, "repoflow: Approve").map((run) => run.conclusion)).toEqual(["success"]);
+  });
+});
+
+const GREET_COMMAND = `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Greet",
+  on: { command: { name: "/greet", args: { min: 1, max: 1 }, usage: "/greet <name>" } },
+  async run({ event, command, step, github, repo }) {
+    await step.do("greet", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: event.issue.number, body: "hello " + command!.args[0] });
+    });
+  },
+});
+`;
+
+describe("commands and labels", () => {
+  it("runs a command for a writer with 👀 then 🚀, and answers a reader or a wrong argument count without running", async () => {
+    const repo = newRepo("command-greet", GREET_COMMAND);
+    stack.emulator.openIssue(repo, { number: 1, title: "Hi", user: "reader" });
+    const byReader = stack.emulator.comment(repo, 1, "/greet bob", { user: "reader" });
+    await waitFor("the refusal", () => comments(repo, 1).find((body) => body.includes("needs write access")), 60_000);
+    const byWriter = stack.emulator.comment(repo, 1, "please\n/greet bob", { user: "maintainer" });
+    await waitFor("the greeting", () => comments(repo, 1).includes("hello bob"), 60_000);
+    await waitFor("the 🚀", () => stack.emulator.reactions(repo, { comment: byWriter.id }).includes("rocket"), 30_000);
+    expect(stack.emulator.reactions(repo, { comment: byWriter.id }).sort()).toEqual(["eyes", "rocket"]);
+    expect(stack.emulator.reactions(repo, { comment: byReader.id })).toEqual(["-1"]);
+    stack.emulator.comment(repo, 1, "/greet", { user: "maintainer" });
+    await waitFor("the usage", () => comments(repo, 1).find((body) => body.includes("Usage: /greet <name>")), 60_000);
+    expect(comments(repo, 1).filter((body) => body.startsWith("hello"))).toEqual(["hello bob"]);
+    expect(checkRuns(repo, "repoflow: Greet")).toHaveLength(1);
+  });
+
+  it("runs a labeled workflow when its label is added, whatever the case, and not for another label", async () => {
+    const repo = newRepo("labeled", `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Ready",
+  on: { labeled: "Ready" },
+  async run({ event, step, github, repo }) {
+    await step.do("note", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: event.issue?.number ?? event.pull_request!.number, body: "ready: " + event.label!.name });
+    });
+  },
+});
+`);
+    stack.emulator.openIssue(repo, { number: 1, title: "Work", user: "reader" });
+    stack.emulator.label(repo, 1, "other", { user: "maintainer" });
+    stack.emulator.label(repo, 1, "ready", { user: "maintainer" });
+    await waitFor("the note", () => comments(repo, 1).includes("ready: ready"), 60_000);
+    await stack.emulator.webhooksSettled();
+    expect(comments(repo, 1)).toEqual(["ready: ready"]);
+  });
+});
