@@ -206,6 +206,7 @@ async function follow(args: ReplayArgs, guid: string, label: string): Promise<Ou
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.schedule !== null) return fireSchedule(args, args.schedule);
   const secret = localVar("WEBHOOK_SECRET");
   if (!secret) throw new UsageError("no WEBHOOK_SECRET in the environment, .dev.vars or .dev.vars.example; run `npm run dev` once (it writes .dev.vars), or set WEBHOOK_SECRET.");
   const delivery = await prepare(args);
@@ -228,6 +229,25 @@ async function main(): Promise<number> {
   }
   if (answer.status === "duplicate") console.log("the service had accepted this delivery id before (GitHub's redelivery keeps it too); following the runs it started then");
   const outcome = await follow(args, delivery.guid, label);
+  for (const line of outcome.lines) (outcome.code === 0 ? console.log : console.error)(line);
+  return outcome.code;
+}
+
+/** Asks the local service to fire a schedule now, then follows the runs its tick starts like any delivery's. */
+async function fireSchedule(args: ReplayArgs, workflow: string): Promise<number> {
+  const repo = args.repo ?? DEFAULT_REPO;
+  const res = await call("the local service", "--service", `${args.service}/api/repos/${repo}/schedules/fire`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ workflow }),
+  });
+  const answer = (await res.json().catch(() => ({}))) as { deliveryId?: string; workflow?: string; message?: string };
+  if (res.status !== 202 || !answer.deliveryId) {
+    console.error(`✗ ${answer.message ?? `the service answered ${res.status}`}`);
+    return 1;
+  }
+  console.log(`fired the schedule of ${answer.workflow} on ${repo} now (tick ${answer.deliveryId})`);
+  const outcome = await follow(args, answer.deliveryId, `schedule ${answer.workflow}`);
   for (const line of outcome.lines) (outcome.code === 0 ? console.log : console.error)(line);
   return outcome.code;
 }

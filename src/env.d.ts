@@ -23,6 +23,7 @@ declare namespace Cloudflare {
     INBOX: DurableObjectNamespace<import("./index").DeliveryInbox>;
     RECOVERY: DurableObjectNamespace<import("./index").RecoveryCoordinator>;
     WAITS: DurableObjectNamespace<import("./index").WaitRegistry>;
+    SCHEDULER: DurableObjectNamespace<import("./index").Scheduler>;
     WORKFLOWS: Workflow;
     CONTROLS: Workflow<import("./dispatch/types").ControlParams>;
   }

@@ -37,6 +37,13 @@ import {
   type Claimed,
   type Registration,
   type Registered,
+  createSchedulerSchema,
+  applySchedules,
+  fireDueTicks,
+  fireNow,
+  type SchedulerState,
+  type ScheduleEntry,
+  type DueTick,
 } from "./dispatch";
 
 export { DynamicWorkflowBinding };
@@ -108,6 +115,30 @@ export class WaitRegistry extends DurableObject<Cloudflare.Env> {
 
   async #armPrune(): Promise<void> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
+  }
+}
+
+/** The schedules of one repository's default branch, with one alarm at the next tick (src/dispatch/scheduler.ts). */
+export class Scheduler extends DurableObject<Cloudflare.Env> {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    createSchedulerSchema(ctx.storage.sql);
+  }
+
+  sync(state: SchedulerState, entries: ScheduleEntry[]): Promise<number | null> {
+    return applySchedules(this.env, this.ctx.storage, state, entries);
+  }
+
+  tick(): Promise<DueTick[]> {
+    return fireDueTicks(this.env, this.ctx.storage);
+  }
+
+  fireNow(workflow: string): Promise<string | null> {
+    return fireNow(this.env, this.ctx.storage, workflow);
+  }
+
+  override async alarm(): Promise<void> {
+    await fireDueTicks(this.env, this.ctx.storage);
   }
 }
 

@@ -148,23 +148,70 @@ declare module "repoflow" {
   } & {
       command?: CommandTrigger;
       labeled?: string | readonly string[];
+      /** Cron schedules (five fields, e.g. "0 9 * * 1"; UTC unless a timezone is given), run on the default branch's HEAD. */
+      schedule?: ScheduleTrigger | readonly ScheduleTrigger[];
+      /** Manual runs: the dashboard's Run button, or a `/run <workflow> key=value …` comment by a writer. */
+      dispatch?: true | {
+          inputs?: Record<string, DispatchInput>;
+      };
   };
+  export type ScheduleTrigger = string | {
+      cron: string;
+      timezone?: string;
+  };
+  /** One input of a manual run; `choice` takes one of `options`. */
+  export interface DispatchInput {
+      type: "string" | "number" | "boolean" | "choice";
+      description?: string;
+      required?: boolean;
+      default?: string | number | boolean;
+      options?: readonly string[];
+  }
+  /** The event of a scheduled run. */
+  export interface ScheduleEvent {
+      schedule: {
+          cron: string;
+          timezone: string;
+      };
+      /** The tick this run is for (ISO 8601); ticks missed while the service was down run once, as the latest. */
+      tick: string;
+      workflow: string;
+  }
+  /** The event of a manual run. */
+  export interface DispatchEvent {
+      inputs: Record<string, string | number | boolean>;
+      /** Who asked for the run. */
+      sender: {
+          login: string;
+      };
+      workflow: string;
+  }
   type CommandPayload<On> = On extends {
       command: CommandTrigger;
   } ? ActionPayloadMap["issue_comment"]["created"] : never;
   type LabeledPayload<On> = On extends {
       labeled: string | readonly string[];
   } ? ActionPayloadMap["issues"]["labeled"] | ActionPayloadMap["pull_request"]["labeled"] : never;
+  type SchedulePayload<On> = On extends {
+      schedule: unknown;
+  } ? ScheduleEvent : never;
+  type DispatchPayload<On> = On extends {
+      dispatch: unknown;
+  } ? DispatchEvent : never;
   /** The payload type an `on` block admits: the union over its events and listed actions. */
   export type EventPayload<On extends Triggers> = {
       [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? ActionPayloadMap[E][On[E][number]] : EventPayloadMap[E];
-  }[keyof On & EventName] | CommandPayload<On> | LabeledPayload<On>;
+  }[keyof On & EventName] | CommandPayload<On> | LabeledPayload<On> | SchedulePayload<On> | DispatchPayload<On>;
   /** The event names an `on` block admits. */
   export type TriggerEvent<On extends Triggers> = (keyof On & EventName) | (On extends {
       command: CommandTrigger;
   } ? "issue_comment" : never) | (On extends {
       labeled: string | readonly string[];
-  } ? "issues" | "pull_request" : never);
+  } ? "issues" | "pull_request" : never) | (On extends {
+      schedule: unknown;
+  } ? "schedule" : never) | (On extends {
+      dispatch: unknown;
+  } ? "dispatch" : never);
   /** The actions an `on` block admits. */
   export type TriggerAction<On extends Triggers> = {
       [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? On[E][number] : ActionOf<E>;
@@ -334,9 +381,9 @@ declare module "repoflow" {
   export interface Workflow<On extends Triggers = Triggers> extends WorkflowDefinition<On> {
       readonly [WORKFLOW]: true;
   }
-  /** `on` may name only GitHub's events (and command, labeled): a misspelt one is a type error, not a workflow that never runs. */
+  /** `on` may name only GitHub's events (and command, labeled, schedule, dispatch): a misspelt one is a type error, not a workflow that never runs. */
   type OnlyEvents<On> = {
-      [K in Exclude<keyof On, EventName | "command" | "labeled">]: never;
+      [K in Exclude<keyof On, EventName | "command" | "labeled" | "schedule" | "dispatch">]: never;
   };
   export declare function workflow<const On extends Triggers>(definition: WorkflowDefinition<On> & {
       on: OnlyEvents<On>;

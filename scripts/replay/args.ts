@@ -11,7 +11,8 @@ export class UsageError extends Error {
 }
 
 export const USAGE =
-  "usage: npm run replay -- <event>[.<action>] [payload.json | exported-delivery] [--repo owner/name] [--dir path/to/repo] [--skip-sleeps] [--service http://127.0.0.1:8787] [--github http://127.0.0.1:8788] [--timeout seconds]";
+  "usage: npm run replay -- <event>[.<action>] [payload.json | exported-delivery] [--repo owner/name] [--dir path/to/repo] [--skip-sleeps] [--service http://127.0.0.1:8787] [--github http://127.0.0.1:8788] [--timeout seconds]\n" +
+  "       npm run replay -- schedule <workflow> [--repo owner/name]   (fires a scheduled workflow now)";
 
 export interface ReplayArgs {
   event: string | null;
@@ -23,6 +24,8 @@ export interface ReplayArgs {
   service: string;
   github: string;
   timeoutSeconds: number;
+  /** `schedule <workflow>`: fire that workflow's schedule now instead of sending an event. */
+  schedule: string | null;
 }
 
 export function parseArgs(argv: readonly string[]): ReplayArgs {
@@ -36,6 +39,7 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     service: "http://127.0.0.1:8787",
     github: "http://127.0.0.1:8788",
     timeoutSeconds: 120,
+    schedule: null,
   };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -80,6 +84,11 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
   }
   if (positional.length > 2) throw new UsageError(`too many arguments: ${positional.join(" ")}. ${USAGE}`);
   const [first, second] = positional;
+  if (first === "schedule") {
+    if (!second) throw new UsageError(`schedule needs the workflow to fire, e.g. npm run replay -- schedule stale-sweep. ${USAGE}`);
+    args.schedule = second;
+    return args;
+  }
   // One positional argument may be the exported delivery itself (a file), which names its own event.
   const looksLikeFile = (arg: string) => arg.includes("/") || /\.(json|txt|http)$/i.test(arg);
   if (first !== undefined && !looksLikeFile(first) && /^[a-z_]+(\.[a-z_]+)?$/.test(first)) {

@@ -16,6 +16,7 @@ import { RUNTIME_MODULES, RUNTIME_VERSION, type DescribeResult, type WorkflowMan
 import { findBundle, findBundleForCommit, linkCommit, saveBundle, type BundleRecord } from "../store";
 import { putArtifact } from "./artifacts";
 import { loadTenant, type LoaderEnv } from "./loader";
+import { scheduleProblems } from "./trigger-checks";
 
 export interface PreparedBundle {
   hash: string;
@@ -85,7 +86,10 @@ export async function prepareBundle(
         createdAt: new Date().toISOString(),
       });
       const described = await describeBundle(env, { installationId: source.installationId, repository: source.repository, bundleHash: bundle.hash });
-      const problems: Diagnostic[] = described.problems.map((p) => ({ file: p.file, message: p.message, severity: "error" as const }));
+      const problems: Diagnostic[] = [
+        ...described.problems.map((p) => ({ file: p.file, message: p.message, severity: "error" as const })),
+        ...scheduleProblems(described.workflows),
+      ];
       result = {
         hash: bundle.hash,
         ok: problems.length === 0,

@@ -4,6 +4,7 @@
  * and the slash commands of a new comment. Pure, so waits and command
  * triggers are matched on the same facts in tests and in production.
  */
+import { DISPATCH_EVENT, SCHEDULE_EVENT } from "../runtime";
 import { parseCommands, type ParsedCommand } from "./commands";
 import { headShaOf } from "./triggers";
 
@@ -21,6 +22,8 @@ export interface EventFacts {
   label: string | null;
   /** When the edge accepted the delivery (ms since the epoch): the order waits see events in. */
   receivedAt: number;
+  /** The workflow file an internal event (a schedule's tick, a manual run) is for. */
+  workflow: string | null;
 }
 
 export function eventFacts(delivery: { id: string; event: string; action: string | null; receivedAt: string }, payload: unknown): EventFacts {
@@ -36,6 +39,7 @@ export function eventFacts(delivery: { id: string; event: string; action: string
     commands: delivery.event === "issue_comment" && delivery.action === "created" && typeof p.comment?.body === "string" ? parseCommands(p.comment.body) : [],
     label: typeof p.label?.name === "string" ? p.label.name : null,
     receivedAt: Number.isFinite(received) ? received : Date.now(),
+    workflow: (delivery.event === SCHEDULE_EVENT || delivery.event === DISPATCH_EVENT) && typeof p.workflow === "string" ? p.workflow : null,
   };
 }
 

@@ -34,3 +34,6 @@ export type { RetentionReport } from "./retention";
 export { createWaitSchema, offerEvent, claimWaits, registerWait, forgetRun, pruneWaits, PRUNE_EVERY_MS } from "./wait-registry";
 export type { WaitCandidate, Claimed, Registration, Registered } from "./wait-registry";
 export type { EventFacts } from "./event-facts";
+export { createSchedulerSchema, applySchedules, fireDueTicks, fireNow, schedulerOf } from "./scheduler";
+export type { SchedulerState, ScheduleEntry, DueTick } from "./scheduler";
+export { requestManualRun, fireScheduleNow, UnknownRepositoryError, NotRunnableError, BadInputsError } from "./manual-runs";

@@ -11,7 +11,7 @@
 import { readConfig, type ConfigEnv } from "../config";
 import { NonRetryableError } from "cloudflare:workflows";
 import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
-import type { WorkflowManifestEntry } from "../runtime";
+import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
 import { deleteInstallation, finishDelivery, getRun, updateRepositories, upsertInstallation } from "../store";
 import { cancelRun, rerunRun } from "./controls";
 import { payloadKey } from "./delivery";
@@ -24,11 +24,17 @@ import { failIfCheck } from "./if-failure";
 import { causedBySelf, sentByABot } from "./self-events";
 import { patientSteps, type EngineIngestStep, type StepLike } from "./ingest-retries";
 import { headShaOf, matchWorkflow, pushTouchesWorkflows } from "./triggers";
-import { eventFacts } from "./event-facts";
+import { eventFacts, type EventFacts } from "./event-facts";
+import { checkInputs, findDispatchable, parseRunCommand } from "./dispatch-inputs";
+import type { ParsedCommand } from "./commands";
 import { authorizeCommand, reactToComment, replyToCommand } from "./command-runs";
+import { subscriptionProblems } from "./trigger-checks";
+import { schedulerOf, schedulesOf } from "./scheduler";
 import type { ControlParams, Delivery, IngestParams } from "./types";
 
 export interface IngestEnv extends StartEnv, ConfigEnv, WaitsEnv {
+  SCHEDULER: DurableObjectNamespace;
+  INBOX: DurableObjectNamespace;
   BLOBS: R2Bucket;
   INGEST: Workflow<IngestParams>;
   CONTROLS: Workflow<ControlParams>;
@@ -114,8 +120,17 @@ async function dispatchRepositoryEvent(
 
   const isDefaultBranchPush = delivery.event === "push" && head.fromPush;
   if (isDefaultBranchPush && !delivery.rerunOf && bundle.hash !== "" && (bundle.compiled || pushTouchesWorkflows(payload))) {
-    await step.do("report compile", () =>
-      reportCompile(env, { installationId: delivery.installationId, repository: delivery.repository, commitSha: head.sha, deliveryId: delivery.id }, bundle),
+    await step.do("report compile", async () => {
+      // Events the App is not subscribed to never arrive: said on the compile check, not stored with the bundle (the App's settings can change).
+      const subscribed = await credentialsFinal(() => appIdentity(readConfig(env), { deliveryId: delivery.id })).then((app) => app.events);
+      const warnings = subscriptionProblems(bundle.workflows, subscribed);
+      return reportCompile(env, { installationId: delivery.installationId, repository: delivery.repository, commitSha: head.sha, deliveryId: delivery.id }, { ...bundle, diagnostics: [...bundle.diagnostics, ...warnings] });
+    });
+  }
+  // The default branch's schedules follow its HEAD: a new bundle (or none, or a broken one) replaces them.
+  if (!delivery.rerunOf && (bundle.compiled || isDefaultBranchPush)) {
+    await step.do("sync schedules", () =>
+      schedulerOf(env, delivery.repository).sync({ repository: delivery.repository, installationId: delivery.installationId }, bundle.ok ? schedulesOf(bundle.workflows) : []),
     );
   }
   if (ownEcho) return { started: [], ignored: OWN_ECHO };
@@ -139,7 +154,8 @@ async function dispatchRepositoryEvent(
         const match = matchWorkflow(workflow, facts);
         return match ? [{ workflow, match }] : [];
       });
-  if (chosen.length === 0) return { started: [] };
+  const runCommand = rerun ? undefined : facts.commands.find((c) => c.name === RUN_COMMAND.name);
+  if (chosen.length === 0 && !runCommand) return { started: [] };
   // Kept for re-runs and the dashboard: a re-run replays the event that started the original run.
   await step.do("keep the event", () => keepPayload(env.BLOBS, delivery.id, payload));
 
@@ -159,10 +175,59 @@ async function dispatchRepositoryEvent(
     // A re-run is asked for by a person: it starts whatever the workflow's `if` would say.
     if (!rerun && !(await shouldStart(env, step, { ...source, command }, workflow))) continue;
     if (command && !rerun) await step.do(`acknowledge ${command.name} for ${workflow.file}`, () => reactToComment(github(), delivery.repository, commentOf(payload).id, "eyes"));
-    const run = await step.do(`start ${workflow.file}`, () => startRun(env, { ...source, command }, workflow));
+    // A manual run's inputs were checked when it was asked for; the workflow at HEAD may declare others now.
+    let runSource: RunSource = { ...source, command };
+    if (match.via === "dispatch") {
+      const checked = checkInputs(workflow.dispatch?.inputs ?? {}, ((payload as { inputs?: Record<string, unknown> }).inputs ?? {}) as Record<string, unknown>);
+      if (!checked.ok) return { started, ignored: `the inputs no longer fit ${workflow.file}: ${checked.problems.join(" ")}` };
+      runSource = { ...runSource, payload: { ...(payload as object), inputs: checked.values } };
+    }
+    const run = await step.do(`start ${workflow.file}`, () => startRun(env, runSource, workflow));
     started.push(run.runId);
   }
+  if (runCommand) {
+    const run = await runByComment(env, step, { github, roleOf, source, facts, payload, command: runCommand, workflows: bundle.workflows });
+    if (run) started.push(run);
+  }
   return { started };
+}
+
+/** `/run` in a comment: who may give it, like any command. */
+const RUN_COMMAND: CommandManifest = { name: "/run", from: { role: "write" }, args: { min: 1, max: 20 }, usage: "/run <workflow> [name=value …]" };
+
+/**
+ * `/run <workflow> name=value …` by a writer starts a manual run of a workflow
+ * that declares `on.dispatch`, as the dashboard's Run button does. The run
+ * sees a dispatch event; the comment gets 👀, then 🚀 or 😕.
+ */
+async function runByComment(
+  env: IngestEnv,
+  step: StepLike,
+  context: { github: () => GitHubClient; roleOf: ReturnType<typeof roleLookup>; source: RunSource; facts: EventFacts; payload: unknown; command: ParsedCommand; workflows: WorkflowManifestEntry[] },
+): Promise<string | null> {
+  const { github, roleOf, source, facts, payload, command, workflows } = context;
+  const repository = source.repository;
+  const refuse = (reason: string) => step.do(`refuse /run`, () => replyToCommand(github(), repository, commentOf(payload), reason));
+  const decision = await step.do("authorize /run", () => authorizeCommand(RUN_COMMAND, command, facts, roleOf));
+  if (!decision.ok) return refuse(decision.reason).then(() => null);
+  const parsed = parseRunCommand(command.args);
+  if ("problem" in parsed) return refuse(`@${facts.actor}, ${parsed.problem}`).then(() => null);
+  const workflow = findDispatchable(workflows, parsed.workflow);
+  if (!workflow) {
+    const names = workflows.filter((w) => w.dispatch).map((w) => `\`${w.file.replace(/^\.workflows\//, "").replace(/\.ts$/, "")}\``);
+    return refuse(`@${facts.actor}, no workflow here called \`${parsed.workflow}\` can be run by hand${names.length ? `; these can: ${names.join(", ")}` : " (none declares on.dispatch)"}.`).then(() => null);
+  }
+  const checked = checkInputs(workflow.dispatch?.inputs ?? {}, parsed.inputs, true);
+  if (!checked.ok) return refuse(`@${facts.actor}, ${workflow.name} cannot start: ${checked.problems.join(" ")}`).then(() => null);
+  await step.do(`acknowledge /run ${workflow.file}`, () => reactToComment(github(), repository, commentOf(payload).id, "eyes"));
+  const dispatch: RunSource = {
+    ...source,
+    delivery: { ...source.delivery, event: DISPATCH_EVENT, action: null },
+    payload: { workflow: workflow.file, inputs: checked.values, sender: { login: facts.actor ?? "unknown" }, comment: (payload as { comment?: unknown }).comment, repository: (payload as { repository?: unknown }).repository },
+    command,
+  };
+  const run = await step.do(`start ${workflow.file}`, () => startRun(env, dispatch, workflow));
+  return run.runId;
 }
 
 /** The comment of an issue_comment payload, as a command trigger needs it. */

@@ -14,6 +14,8 @@ import { readConfig, type ConfigEnv } from "../config";
 import { recoverStranded, type RecoveryEnv, type RecoveryReport } from "./recovery";
 import { redeliverMissed } from "./redeliver-missed";
 import { applyRetention, type RetentionEnv } from "./retention";
+import { overdueSchedules } from "../store";
+import { schedulerOf } from "./scheduler";
 
 const INTERVAL_MS = 60_000;
 /** A run quiet for this long with no sleep or wait ahead of it is stalled. */
@@ -32,7 +34,19 @@ export function recoveryDue(env: ConfigEnv, now = Date.now()): boolean {
 }
 
 /** The first local pass of a process re-arms every non-terminal run; later passes only look at stalled ones. */
-export function recoverNow(env: RecoveryEnv & RetentionEnv & ConfigEnv): Promise<RecoveryReport> {
+/** A tick is overdue once its alarm had a minute to fire. */
+const TICK_GRACE_MS = 60_000;
+
+async function pokeSchedulers(env: RecoveryEnv & { SCHEDULER: DurableObjectNamespace }): Promise<string[]> {
+  const ticked: string[] = [];
+  for (const { repository } of await overdueSchedules(env.DB, Date.now() - TICK_GRACE_MS)) {
+    const fired = await schedulerOf(env, repository).tick();
+    ticked.push(...fired.map((tick) => `${repository}:${tick.workflow}`));
+  }
+  return ticked;
+}
+
+export function recoverNow(env: RecoveryEnv & RetentionEnv & ConfigEnv & { SCHEDULER: DurableObjectNamespace }): Promise<RecoveryReport> {
   if (inFlight) return inFlight;
   const local = readConfig(env).mode === "local";
   const firstPass = local && !firstPassDone;
@@ -42,6 +56,11 @@ export function recoverNow(env: RecoveryEnv & RetentionEnv & ConfigEnv): Promise
       // GitHub cannot reach a stopped service: what it failed to deliver meanwhile is asked for again.
       report.redelivered = await redeliverMissed(env).catch((error: unknown) => {
         console.warn("repoflow: could not read the App's webhook deliveries; trying again next pass:", error);
+        return [];
+      });
+      // A schedule whose alarm a restart lost (local) or that is overdue for any reason fires now, once.
+      report.ticked = await pokeSchedulers(env).catch((error: unknown) => {
+        console.warn("repoflow: could not poke overdue schedulers; trying again next pass:", error);
         return [];
       });
       // Old finished runs and what only they needed; a failed pass leaves them for the next one.

@@ -90,6 +90,8 @@ export interface RecoveryReport {
   redelivered: string[];
   /** What retention deleted (retention.ts). */
   retention?: { runs: number; payloads: number; bundles: number };
+  /** Schedules fired because their tick was overdue (scheduler.ts): "owner/repo:.workflows/file.ts". */
+  ticked?: string[];
 }
 
 const TERMINAL = { complete: "succeeded", errored: "failed", terminated: "cancelled" } as const;

@@ -3,7 +3,7 @@
  * run belongs on, and the deterministic run id that makes redelivery harmless.
  */
 
-import type { WorkflowManifestEntry } from "../runtime";
+import { DISPATCH_EVENT, SCHEDULE_EVENT, type WorkflowManifestEntry } from "../runtime";
 import type { ParsedCommand } from "./commands";
 
 /** `on` as the tenant's describe() reports it: event name to action list, or "*" for every action. */
@@ -17,12 +17,15 @@ export function matchesTrigger(on: Triggers, event: string, action: string | nul
 }
 
 /** Why a workflow starts for an event: its `on` names the event, or the comment gave its command, or its label was added. */
-export type TriggerMatch = { via: "event" } | { via: "command"; command: ParsedCommand } | { via: "labeled"; label: string };
+export type TriggerMatch = { via: "event" } | { via: "command"; command: ParsedCommand } | { via: "labeled"; label: string } | { via: "schedule" } | { via: "dispatch" };
 
 export function matchWorkflow(
-  workflow: Pick<WorkflowManifestEntry, "on" | "command" | "labeled">,
-  facts: { event: string; action: string | null; commands: ParsedCommand[]; label: string | null },
+  workflow: Pick<WorkflowManifestEntry, "file" | "on" | "command" | "labeled" | "schedules" | "dispatch">,
+  facts: { event: string; action: string | null; commands: ParsedCommand[]; label: string | null; workflow?: string | null },
 ): TriggerMatch | null {
+  // repoflow's own events name their workflow: a tick or a Run click starts that one alone.
+  if (facts.event === SCHEDULE_EVENT) return workflow.schedules && facts.workflow === workflow.file ? { via: "schedule" } : null;
+  if (facts.event === DISPATCH_EVENT) return workflow.dispatch && facts.workflow === workflow.file ? { via: "dispatch" } : null;
   if (matchesTrigger(workflow.on, facts.event, facts.action)) return { via: "event" };
   const command = workflow.command && facts.commands.find((c) => c.name === workflow.command!.name);
   if (command) return { via: "command", command };

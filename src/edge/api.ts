@@ -16,7 +16,13 @@ import {
   redeliverDelivery,
   rerunRun,
   RunNotFoundError,
+  requestManualRun,
+  fireScheduleNow,
+  UnknownRepositoryError,
+  NotRunnableError,
+  BadInputsError,
 } from "../dispatch";
+import { installationOfRepository } from "../store";
 import {
   getDelivery,
   getRun,
@@ -215,5 +221,52 @@ export function apiRoutes() {
     }
   });
 
+  // A manual run of a workflow with on.dispatch: { workflow, inputs } as JSON. 202: the run starts through the inbox.
+  api.post("/api/repos/:owner/:repo/dispatch", async (c) => {
+    const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
+    const denied = await repositoryDenied(c.env.DB, c.get("viewer"), repository);
+    if (denied) return c.json(denied, 404);
+    const body = await c.req.json<unknown>().catch(() => null);
+    const { workflow, inputs = {} } = (body ?? {}) as { workflow?: unknown; inputs?: unknown };
+    if (typeof workflow !== "string" || typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
+      return c.json({ error: "bad_request", message: 'repoflow: send JSON like { "workflow": "release", "inputs": { "dryRun": true } }.' }, 400);
+    }
+    try {
+      const key = c.req.header("idempotency-key")?.trim();
+      const requested = await requestManualRun(c.env, { repository, workflow, inputs: inputs as Record<string, unknown>, sender: c.get("viewer").login, ...(key ? { key } : {}) });
+      return c.json(requested, 202);
+    } catch (error) {
+      return manualRunError(c, error);
+    }
+  });
+
+  // Fires a scheduled workflow now, whatever its schedule says (npm run replay -- schedule <workflow>).
+  api.post("/api/repos/:owner/:repo/schedules/fire", async (c) => {
+    const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
+    const denied = await repositoryDenied(c.env.DB, c.get("viewer"), repository);
+    if (denied) return c.json(denied, 404);
+    const { workflow } = ((await c.req.json<unknown>().catch(() => null)) ?? {}) as { workflow?: unknown };
+    if (typeof workflow !== "string") return c.json({ error: "bad_request", message: 'repoflow: send JSON like { "workflow": "stale" }.' }, 400);
+    try {
+      return c.json(await fireScheduleNow(c.env, repository, workflow), 202);
+    } catch (error) {
+      return manualRunError(c, error);
+    }
+  });
+
   return api;
+}
+
+/** A repository the viewer may not see answers exactly like one that does not exist. */
+async function repositoryDenied(db: D1Database, viewer: Viewer, repository: string): Promise<{ error: string; message: string } | null> {
+  const installationId = await installationOfRepository(db, repository);
+  if (installationId !== null && canSee(viewer, installationId)) return null;
+  return { error: "not_found", message: `repoflow: no repository ${repository} is known here, or you may not see it.` };
+}
+
+function manualRunError(c: { json: (body: unknown, status: 400 | 404 | 409 | 422) => Response }, error: unknown): Response {
+  if (error instanceof UnknownRepositoryError) return c.json({ error: "not_found", message: error.message }, 404);
+  if (error instanceof NotRunnableError) return c.json({ error: "not_runnable", message: error.message }, 409);
+  if (error instanceof BadInputsError) return c.json({ error: "bad_inputs", message: error.message, problems: error.problems }, 422);
+  throw error;
 }

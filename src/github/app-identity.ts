@@ -9,6 +9,8 @@ import { createGitHubClient, type GitHubClientParams, type GitHubConfig } from "
 export interface AppIdentity {
   id: number;
   botLogin: string;
+  /** The webhook events the App subscribes to: GitHub sends it no others. */
+  events: string[];
 }
 
 const known = new Map<string, Promise<AppIdentity>>();
@@ -19,7 +21,7 @@ export function appIdentity(config: GitHubConfig, params: Omit<GitHubClientParam
   if (!identity) {
     identity = createGitHubClient(config, { ...params, as: { type: "app" } })
       .rest.apps.getAuthenticated()
-      .then(({ data }) => ({ id: data?.id ?? Number(config.appId), botLogin: `${data?.slug ?? ""}[bot]` }));
+      .then(({ data }) => ({ id: data?.id ?? Number(config.appId), botLogin: `${data?.slug ?? ""}[bot]`, events: [...(data?.events ?? [])] }));
     // A failed lookup is not remembered: the next event asks again.
     identity.catch(() => known.delete(key));
     known.set(key, identity);

@@ -56,8 +56,12 @@ function definitionProblems(file: string, definition: Workflow): string[] {
     problems.push(`${file}: \`on\` must name at least one event, e.g. { pull_request: ["opened"] }.`);
     return problems;
   }
-  const { command, labeled, ...events } = on as Record<string, unknown>;
+  const { command, labeled, schedule, dispatch, ...events } = on as Record<string, unknown>;
   if (command !== undefined) problems.push(...commandProblems(file, command));
+  if (schedule !== undefined && scheduleList(schedule) === null) {
+    problems.push(`${file}: on.schedule must be a cron string like "0 9 * * 1", { cron, timezone }, or a list of them (at most 10).`);
+  }
+  if (dispatch !== undefined) problems.push(...dispatchProblems(file, dispatch));
   if (labeled !== undefined && !labelList(labeled)) {
     problems.push(`${file}: on.labeled must be a label name or a list of them, e.g. "automerge".`);
   }
@@ -113,13 +117,71 @@ function labelList(labeled: unknown): string[] | null {
   return list.every((name) => typeof name === "string" && name.length > 0 && name.length <= 100) ? (list as string[]) : null;
 }
 
+const INPUT_TYPES: readonly string[] = ["string", "number", "boolean", "choice"];
+const INPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,49}$/;
+
+function scheduleList(schedule: unknown): { cron: string; timezone: string }[] | null {
+  const list = Array.isArray(schedule) ? schedule : [schedule];
+  if (list.length === 0 || list.length > 10) return null;
+  const entries: { cron: string; timezone: string }[] = [];
+  for (const item of list) {
+    const entry = typeof item === "string" ? { cron: item } : item;
+    if (typeof entry !== "object" || entry === null) return null;
+    const { cron, timezone = "UTC" } = entry as { cron?: unknown; timezone?: unknown };
+    if (typeof cron !== "string" || cron.trim() === "" || typeof timezone !== "string" || timezone === "") return null;
+    entries.push({ cron: cron.trim(), timezone });
+  }
+  return entries;
+}
+
+function dispatchProblems(file: string, dispatch: unknown): string[] {
+  if (dispatch === true) return [];
+  if (typeof dispatch !== "object" || dispatch === null) return [`${file}: on.dispatch must be true or { inputs: { name: { type } } }.`];
+  const inputs = (dispatch as { inputs?: unknown }).inputs ?? {};
+  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) return [`${file}: on.dispatch.inputs must be an object of named inputs.`];
+  const problems: string[] = [];
+  for (const [name, input] of Object.entries(inputs)) {
+    const spec = input as { type?: unknown; options?: unknown; default?: unknown };
+    if (!INPUT_NAME.test(name)) problems.push(`${file}: dispatch input "${name}" needs a name of letters, digits, "_" or "-".`);
+    if (typeof spec !== "object" || spec === null || !INPUT_TYPES.includes(spec.type as string)) {
+      problems.push(`${file}: dispatch input "${name}" needs a type: ${INPUT_TYPES.map((t) => `"${t}"`).join(", ")}.`);
+      continue;
+    }
+    if (spec.type === "choice" && !(Array.isArray(spec.options) && spec.options.length > 0 && spec.options.every((o) => typeof o === "string"))) {
+      problems.push(`${file}: dispatch input "${name}" is a choice: give its options, e.g. options: ["staging", "production"].`);
+    }
+  }
+  return problems;
+}
+
+function dispatchManifest(dispatch: unknown): NonNullable<WorkflowManifestEntry["dispatch"]> {
+  const inputs = dispatch === true ? {} : (((dispatch as { inputs?: Record<string, Record<string, unknown>> }).inputs ?? {}) as Record<string, Record<string, unknown>>);
+  return {
+    inputs: Object.fromEntries(
+      Object.entries(inputs).map(([name, spec]) => [
+        name,
+        {
+          type: spec.type as "string" | "number" | "boolean" | "choice",
+          description: typeof spec.description === "string" ? spec.description : null,
+          required: spec.required === true,
+          default: typeof spec.default === "string" || typeof spec.default === "number" || typeof spec.default === "boolean" ? spec.default : null,
+          options: Array.isArray(spec.options) ? (spec.options as string[]) : null,
+        },
+      ]),
+    ),
+  };
+}
+
 function manifestEntry(file: string, definition: Workflow): WorkflowManifestEntry {
-  const { command, labeled, ...events } = definition.on as Record<string, unknown>;
+  const { command, labeled, schedule, dispatch, ...events } = definition.on as Record<string, unknown>;
   const entry: WorkflowManifestEntry = { file, name: definition.name, on: normalizeOn(events), hasIf: typeof definition.if === "function" };
   if (command !== undefined) entry.command = commandManifest(command);
   const labels = labeled === undefined ? null : labelList(labeled);
   if (labels) entry.labeled = labels;
   if (definition.check === "gate") entry.check = "gate";
+  const schedules = schedule === undefined ? null : scheduleList(schedule);
+  if (schedules) entry.schedules = schedules;
+  if (dispatch !== undefined) entry.dispatch = dispatchManifest(dispatch);
   return entry;
 }
 

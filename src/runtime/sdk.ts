@@ -62,10 +62,43 @@ export type CommandTrigger =
 export type Triggers = { [E in EventName]?: readonly ActionOf<E>[] | "*" } & {
   command?: CommandTrigger;
   labeled?: string | readonly string[];
+  /** Cron schedules (five fields, e.g. "0 9 * * 1"; UTC unless a timezone is given), run on the default branch's HEAD. */
+  schedule?: ScheduleTrigger | readonly ScheduleTrigger[];
+  /** Manual runs: the dashboard's Run button, or a `/run <workflow> key=value …` comment by a writer. */
+  dispatch?: true | { inputs?: Record<string, DispatchInput> };
 };
+
+export type ScheduleTrigger = string | { cron: string; timezone?: string };
+
+/** One input of a manual run; `choice` takes one of `options`. */
+export interface DispatchInput {
+  type: "string" | "number" | "boolean" | "choice";
+  description?: string;
+  required?: boolean;
+  default?: string | number | boolean;
+  options?: readonly string[];
+}
+
+/** The event of a scheduled run. */
+export interface ScheduleEvent {
+  schedule: { cron: string; timezone: string };
+  /** The tick this run is for (ISO 8601); ticks missed while the service was down run once, as the latest. */
+  tick: string;
+  workflow: string;
+}
+
+/** The event of a manual run. */
+export interface DispatchEvent {
+  inputs: Record<string, string | number | boolean>;
+  /** Who asked for the run. */
+  sender: { login: string };
+  workflow: string;
+}
 
 type CommandPayload<On> = On extends { command: CommandTrigger } ? ActionPayloadMap["issue_comment"]["created"] : never;
 type LabeledPayload<On> = On extends { labeled: string | readonly string[] } ? ActionPayloadMap["issues"]["labeled"] | ActionPayloadMap["pull_request"]["labeled"] : never;
+type SchedulePayload<On> = On extends { schedule: unknown } ? ScheduleEvent : never;
+type DispatchPayload<On> = On extends { dispatch: unknown } ? DispatchEvent : never;
 
 /** The payload type an `on` block admits: the union over its events and listed actions. */
 export type EventPayload<On extends Triggers> =
@@ -73,13 +106,17 @@ export type EventPayload<On extends Triggers> =
       [E in keyof On & EventName]: On[E] extends readonly [ActionOf<E>, ...ActionOf<E>[]] ? ActionPayloadMap[E][On[E][number]] : EventPayloadMap[E];
     }[keyof On & EventName]
   | CommandPayload<On>
-  | LabeledPayload<On>;
+  | LabeledPayload<On>
+  | SchedulePayload<On>
+  | DispatchPayload<On>;
 
 /** The event names an `on` block admits. */
 export type TriggerEvent<On extends Triggers> =
   | (keyof On & EventName)
   | (On extends { command: CommandTrigger } ? "issue_comment" : never)
-  | (On extends { labeled: string | readonly string[] } ? "issues" | "pull_request" : never);
+  | (On extends { labeled: string | readonly string[] } ? "issues" | "pull_request" : never)
+  | (On extends { schedule: unknown } ? "schedule" : never)
+  | (On extends { dispatch: unknown } ? "dispatch" : never);
 
 /** The actions an `on` block admits. */
 export type TriggerAction<On extends Triggers> =
@@ -247,8 +284,8 @@ export interface Workflow<On extends Triggers = Triggers> extends WorkflowDefini
   readonly [WORKFLOW]: true;
 }
 
-/** `on` may name only GitHub's events (and command, labeled): a misspelt one is a type error, not a workflow that never runs. */
-type OnlyEvents<On> = { [K in Exclude<keyof On, EventName | "command" | "labeled">]: never };
+/** `on` may name only GitHub's events (and command, labeled, schedule, dispatch): a misspelt one is a type error, not a workflow that never runs. */
+type OnlyEvents<On> = { [K in Exclude<keyof On, EventName | "command" | "labeled" | "schedule" | "dispatch">]: never };
 
 export function workflow<const On extends Triggers>(definition: WorkflowDefinition<On> & { on: OnlyEvents<On> }): Workflow<On> {
   return Object.freeze({ ...definition, [WORKFLOW]: true as const });

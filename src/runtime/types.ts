@@ -22,6 +22,10 @@ export interface RunParams {
 
 export type TriggerContext = Pick<RunParams, "event" | "repo" | "headSha" | "command">;
 
+/** The events repoflow makes itself (they are not GitHub's): a schedule's tick, a manual run. */
+export const SCHEDULE_EVENT = "schedule";
+export const DISPATCH_EVENT = "dispatch";
+
 export interface WorkflowManifestEntry {
   file: string;
   name: string;
@@ -33,6 +37,18 @@ export interface WorkflowManifestEntry {
   labeled?: string[];
   /** Absent means "report". */
   check?: "report" | "gate";
+  /** Cron schedules, checked by the dispatcher (the tenant has no cron parser). */
+  schedules?: { cron: string; timezone: string }[];
+  /** Manual runs, with their declared inputs. */
+  dispatch?: { inputs: Record<string, DispatchInputManifest> };
+}
+
+export interface DispatchInputManifest {
+  type: "string" | "number" | "boolean" | "choice";
+  description: string | null;
+  required: boolean;
+  default: string | number | boolean | null;
+  options: string[] | null;
 }
 
 export interface CommandManifest {

@@ -59,3 +59,13 @@ export async function saveBundle(db: D1Database, bundle: Omit<BundleRecord, "cre
     )
     .run();
 }
+
+/** The bundle of the repository's most recently resolved default-branch commit (what a manual run would start on). */
+export async function latestBundleOf(db: D1Database, repository: string): Promise<BundleRecord | null> {
+  await ensureSchema(db);
+  const row = await db
+    .prepare("SELECT b.* FROM bundle_commits c JOIN bundles b ON b.source_key = c.source_key WHERE c.repository = ? ORDER BY c.rowid DESC LIMIT 1")
+    .bind(repository)
+    .first<Record<string, unknown>>();
+  return row ? toBundle(row) : null;
+}

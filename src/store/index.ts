@@ -44,3 +44,6 @@ export type {
   StepStatus,
   BundleRecord,
 } from "./types";
+export { indexSchedule, overdueSchedules } from "./schedules";
+export { latestBundleOf } from "./bundles";
+export { installationOfRepository } from "./installations";

@@ -76,3 +76,17 @@ export async function listRepositories(db: D1Database, installationId?: number):
   const { results } = await query.all<{ id: number; installation_id: number; full_name: string; private: number }>();
   return results.map((row) => ({ id: row.id, installationId: row.installation_id, fullName: row.full_name, private: row.private === 1 }));
 }
+
+/** The installation a repository belongs to, from the synced list or, for one never synced, from its runs. */
+export async function installationOfRepository(db: D1Database, fullName: string): Promise<number | null> {
+  await ensureSchema(db);
+  const row = await db
+    .prepare(
+      `SELECT installation_id FROM repositories WHERE full_name = ?1 COLLATE NOCASE
+       UNION ALL SELECT installation_id FROM (SELECT installation_id FROM runs WHERE repository = ?1 ORDER BY created_at DESC LIMIT 1)
+       LIMIT 1`,
+    )
+    .bind(fullName)
+    .first<{ installation_id: number }>();
+  return row?.installation_id ?? null;
+}

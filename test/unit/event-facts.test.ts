@@ -34,10 +34,10 @@ describe("eventFacts, from GitHub's example payloads", () => {
 describe("matchWorkflow", () => {
   const facts = (over: object) => ({ event: "issue_comment", action: "created", commands: [], label: null, ...over });
   it("starts a command workflow only for its command, and a labeled workflow only for its label, in any case", () => {
-    const backport = { on: {}, command: { name: "/backport", from: { role: "write" as const }, args: { min: 1, max: 5 }, usage: null } };
+    const backport = { file: ".workflows/backport.ts", on: {}, command: { name: "/backport", from: { role: "write" as const }, args: { min: 1, max: 5 }, usage: null } };
     expect(matchWorkflow(backport, facts({ commands: [{ name: "/backport", args: ["1.x"] }] }))).toEqual({ via: "command", command: { name: "/backport", args: ["1.x"] } });
     expect(matchWorkflow(backport, facts({ commands: [{ name: "/approve", args: [] }] }))).toBeNull();
-    const automerge = { on: {}, labeled: ["AutoMerge"] };
+    const automerge = { file: ".workflows/automerge.ts", on: {}, labeled: ["AutoMerge"] };
     expect(matchWorkflow(automerge, facts({ event: "pull_request", action: "labeled", label: "automerge" }))).toEqual({ via: "labeled", label: "automerge" });
     expect(matchWorkflow(automerge, facts({ event: "pull_request", action: "unlabeled", label: "automerge" }))).toBeNull();
     expect(matchWorkflow(automerge, facts({ event: "label", action: "created", label: "automerge" }))).toBeNull();

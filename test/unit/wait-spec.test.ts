@@ -12,6 +12,7 @@ const facts = (over: Partial<EventFacts> = {}): EventFacts => ({
   commands: [],
   label: null,
   receivedAt: 0,
+  workflow: null,
   ...over,
 });
 

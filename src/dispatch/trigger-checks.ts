@@ -1,0 +1,58 @@
+/**
+ * What the dispatcher checks of a bundle's triggers beyond what describe()
+ * can: cron expressions and timezones (the tenant has no cron parser), and
+ * whether GitHub will ever send the events a workflow names. A GitHub App
+ * receives only the events it subscribes to (`GET /app` lists them), so a
+ * workflow `on` merge_group in an App not subscribed to it compiles and
+ * never runs; that is a diagnostic naming the setting to change.
+ */
+import type { Diagnostic } from "../compiler";
+import type { WorkflowManifestEntry } from "../runtime";
+import { checkTimezone, CronSyntaxError, parseCron, TimezoneError } from "./cron";
+
+export function scheduleProblems(workflows: readonly WorkflowManifestEntry[]): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  for (const workflow of workflows) {
+    for (const { cron, timezone } of workflow.schedules ?? []) {
+      try {
+        parseCron(cron);
+        checkTimezone(timezone);
+      } catch (error) {
+        if (!(error instanceof CronSyntaxError || error instanceof TimezoneError)) throw error;
+        problems.push({ file: workflow.file, message: `${workflow.file}: on.schedule "${cron}": ${error.message}`, severity: "error" });
+      }
+    }
+  }
+  return problems;
+}
+
+/** The events each trigger needs GitHub to send. */
+function neededEvents(workflow: WorkflowManifestEntry): string[] {
+  const events = new Set(Object.keys(workflow.on));
+  if (workflow.command) events.add("issue_comment");
+  if (workflow.labeled) {
+    events.add("issues");
+    events.add("pull_request");
+  }
+  return [...events];
+}
+
+/** Events GitHub sends every App whatever it subscribes to. */
+const ALWAYS_SENT = new Set(["installation", "installation_repositories", "ping"]);
+
+export function subscriptionProblems(workflows: readonly WorkflowManifestEntry[], subscribed: readonly string[]): Diagnostic[] {
+  const have = new Set(subscribed);
+  const problems: Diagnostic[] = [];
+  for (const workflow of workflows) {
+    const missing = neededEvents(workflow).filter((event) => !have.has(event) && !ALWAYS_SENT.has(event));
+    if (missing.length === 0) continue;
+    problems.push({
+      file: workflow.file,
+      severity: "warning",
+      message:
+        `${workflow.file}: GitHub will not send ${missing.map((e) => `"${e}"`).join(", ")} to this App, so "${workflow.name}" never runs for ${missing.length === 1 ? "it" : "them"}. ` +
+        `Subscribe to ${missing.length === 1 ? "the event" : "the events"} in the App's settings (Permissions & events → Subscribe to events), and add ${missing.length === 1 ? "it" : "them"} to default_events in app.yml.`,
+    });
+  }
+  return problems;
+}
