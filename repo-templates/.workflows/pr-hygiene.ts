@@ -1,0 +1,55 @@
+import { NonRetryableError, upsertComment, workflow } from "repoflow";
+import { findMarkedComment } from "./lib/comments.ts";
+
+// Conventional Commits (https://www.conventionalcommits.org): `type(scope): summary`, scope optional, `!` for a breaking change.
+const TYPES = ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"];
+const TITLE = new RegExp(`^(${TYPES.join("|")})(\\([\\w./-]+\\))?!?: \\S`);
+const MAX_TITLE = 72;
+// "#123", "Fixes #123", "octo-org/other#12", an issue URL, or an explicit "no issue".
+const ISSUE_REFERENCE = /(^|[\s(])([\w.-]+\/[\w.-]+)?#\d+\b|https:\/\/github\.com\/[^/\s]+\/[^/\s]+\/issues\/\d+|\bno issue\b/i;
+const MARKER = "pr-hygiene";
+
+/** What a person should fix in the title and description; empty when both are fine. */
+function problemsOf(title: string, body: string | null): string[] {
+  const problems: string[] = [];
+  if (!TITLE.test(title)) problems.push(`The title should read \`type(scope): summary\`, with type one of ${TYPES.map((t) => `\`${t}\``).join(", ")} (scope optional).`);
+  if (title.length > MAX_TITLE) problems.push(`The title has ${title.length} characters; keep it to ${MAX_TITLE}, so it fits a commit subject.`);
+  const description = (body ?? "").replace(/<!--[\s\S]*?-->/g, "").trim();
+  if (description === "") problems.push("The description is empty: say what changes and why.");
+  else if (!ISSUE_REFERENCE.test(description)) problems.push('The description mentions no issue: link one (`Fixes #123`) or write "no issue".');
+  return problems;
+}
+
+// Checks every pull request's title and description. While there are problems, one comment lists them and
+// the check run fails (require it in branch protection to block the merge); once they are fixed, the
+// comment says so and the check run passes.
+export default workflow({
+  name: "PR hygiene",
+  on: { pull_request: ["opened", "edited", "synchronize", "reopened"] },
+  async run({ event, step, github, repo }) {
+    const pr = event.pull_request;
+    // From the payload, so a replay or re-run judges the title the event carried: deterministic, no API call.
+    const problems = problemsOf(pr.title, pr.body);
+
+    if (problems.length > 0) {
+      await step.do("list the problems", () =>
+        upsertComment(github, {
+          ...repo,
+          issue_number: pr.number,
+          marker: MARKER,
+          body: `Before this can be merged, please fix:\n\n${problems.map((p) => `- ${p}`).join("\n")}\n\nThis comment updates when you edit the pull request.`,
+        }),
+      );
+      // Fails the run (and its check run) at once, with the list as the error a person sees on the check run.
+      throw new NonRetryableError(`PR hygiene: ${problems.join(" ")}`);
+    }
+
+    // No new comment on a pull request that was fine all along; an earlier list is marked resolved.
+    const resolved = await step.do("resolve an earlier list", async () => {
+      if ((await findMarkedComment(github, { ...repo, issue_number: pr.number, marker: MARKER })) === null) return false;
+      await upsertComment(github, { ...repo, issue_number: pr.number, marker: MARKER, body: "✅ The title and description look good now. Thanks!" });
+      return true;
+    });
+    return { problems: 0, resolved };
+  },
+});
