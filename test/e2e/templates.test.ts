@@ -1,0 +1,325 @@
+/**
+ * The automations in repo-templates/.workflows/, end to end: each template file, as an author
+ * copies it, is loaded into its own emulator repository, and people act through the emulator
+ * (open, comment, label, push, click Re-run), which sends the signed webhooks GitHub would to
+ * `wrangler dev`. Nothing here sends a delivery by hand or fakes a step; assertions are on what
+ * people see: comments, labels, pull requests, branches and check runs.
+ *
+ * One stack for the file, one repository per template (several templates run on different
+ * repositories of the same stack). The stack is startStack's, with one difference: the emulator's
+ * installation grants `contents: write` on top of app.yml's default_permissions, because merging a
+ * pull request (pulls.merge) and writing git data (trees, commits, refs: the backport) need it, and
+ * app.yml asks only for `contents: read`. With app.yml as it is, GitHub (and the emulator) answer
+ * those calls 403 "Resource not accessible by integration": an operator who installs these two
+ * templates has to grant contents: write (docs/automations.md says so).
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { readManifest, startEmulator } from "../emulator/index.ts";
+import type { CheckRunState, Delivery, Emulator, Role } from "../emulator/types.ts";
+import { freePort, ROOT, startService, type Service } from "../support/service.ts";
+import { APP_ID, waitFor, WEBHOOK_SECRET } from "../support/stack.ts";
+
+const TEMPLATES = join(ROOT, "repo-templates/.workflows");
+const BOT = "repoflow[bot]";
+const RUN_TIMEOUT = 90_000;
+
+let emulator: Emulator;
+let service: Service;
+
+beforeAll(async () => {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const port = await freePort();
+  emulator = await startEmulator({
+    appId: APP_ID,
+    appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString(),
+    permissions: { ...readManifest().permissions, contents: "write" },
+    webhooks: { url: `http://127.0.0.1:${port}/webhooks/github`, secret: WEBHOOK_SECRET },
+  });
+  try {
+    service = await startService({
+      port,
+      vars: {
+        REPOFLOW_ENV: "local",
+        WEBHOOK_SECRET,
+        APP_ID,
+        PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+        GITHUB_API_URL: emulator.url,
+      },
+    });
+  } catch (error) {
+    await emulator.close();
+    throw error;
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await service?.stop().catch(() => undefined);
+  await emulator?.close();
+});
+
+afterEach(() => {
+  expect(emulator.violations, "requests the real GitHub API would reject").toEqual([]);
+});
+
+// ── helpers ─────────────────────────────────────────────────────────────────
+
+/** The named template files as an author copies them, with every helper in .workflows/lib/. */
+function templates(...names: string[]): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of names) files[`.workflows/${name}`] = readFileSync(join(TEMPLATES, name), "utf8");
+  for (const name of readdirSync(join(TEMPLATES, "lib"))) files[`.workflows/lib/${name}`] = readFileSync(join(TEMPLATES, "lib", name), "utf8");
+  return files;
+}
+
+let nextInstallation = 9300;
+
+/** A public repository (so the assertions can read it as anybody can), owned by octo-org, admin there. */
+function newRepo(name: string, files: Record<string, string>, collaborators: Record<string, Role> = {}): string {
+  const fullName = `octo-org/${name}`;
+  emulator.addRepo({ fullName, installationId: nextInstallation++, private: false, collaborators, files: { "README.md": `# ${name}\n`, ...files } });
+  return fullName;
+}
+
+/** What anybody reads from a public repository: one unauthenticated REST call, as a person's browser makes. */
+async function read<T>(path: string, accept = "application/vnd.github+json"): Promise<T> {
+  const res = await fetch(`${emulator.url}${path}`, { headers: { accept } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text}`);
+  return (accept.endsWith("raw") ? text : JSON.parse(text)) as T;
+}
+
+async function status(path: string): Promise<number> {
+  return (await fetch(`${emulator.url}${path}`)).status;
+}
+
+/** The check runs of a workflow that say a final outcome (a waiting run's check run is parked as neutral). */
+function outcomes(repo: string, workflowName: string): CheckRunState[] {
+  return emulator.checkRuns(repo).filter((run) => run.name === `repoflow: ${workflowName}` && run.status === "completed" && run.conclusion !== "neutral");
+}
+
+function finished(repo: string, workflowName: string, count: number): Promise<CheckRunState[]> {
+  return waitFor(`${count} finished "${workflowName}" run(s) on ${repo}`, () => outcomes(repo, workflowName).length >= count && outcomes(repo, workflowName), RUN_TIMEOUT);
+}
+
+const botComments = (repo: string, n: number) => emulator.comments(repo, n).filter((c) => c.user === BOT);
+
+function botComment(repo: string, n: number, text: string): Promise<{ id: number; body: string }> {
+  return waitFor(`a comment by ${BOT} on ${repo}#${n} saying "${text}"`, () => botComments(repo, n).find((c) => c.body.includes(text)), RUN_TIMEOUT);
+}
+
+function deliveriesFor(repo: string, event: string, action?: string): Delivery[] {
+  return emulator
+    .deliveries()
+    .filter((d) => d.event === event && (action === undefined || d.action === action) && (d.request.payload.repository as { full_name?: string } | undefined)?.full_name === repo);
+}
+
+/**
+ * A person's comment, and the point where the service has finished with its webhook: every wait
+ * it could wake has been offered it. Used before asserting that a comment did NOT count.
+ */
+async function commentAndSettle(repo: string, n: number, body: string, user: string): Promise<number> {
+  const { id } = emulator.comment(repo, n, body, { user });
+  await emulator.webhooksSettled();
+  const delivery = emulator.deliveries().find((d) => d.event === "issue_comment" && (d.request.payload.comment as { id: number }).id === id);
+  if (!delivery) throw new Error(`no webhook went out for comment ${id}`);
+  await waitFor(`the service to process ${user}'s comment`, async () => {
+    const res = await fetch(`${service.url}/api/deliveries/${delivery.guid}`);
+    return res.status === 200 && ((await res.json()) as { delivery: { status: string } }).delivery.status === "processed";
+  }, RUN_TIMEOUT);
+  return id;
+}
+
+// ── the templates ───────────────────────────────────────────────────────────
+
+describe("welcome.ts", () => {
+  it("welcomes a first-time author with one comment, however often the run repeats (reopen, Re-run), and not on their second item", async () => {
+    const repo = newRepo("welcome", templates("welcome.ts"));
+    emulator.openIssue(repo, { number: 1, title: "Crash on start", body: "It crashes.", user: "mona" });
+    const [first] = await finished(repo, "Welcome", 1);
+    expect(first!.conclusion).toBe("success");
+    expect(botComments(repo, 1).map((c) => c.body)).toEqual([expect.stringContaining("Welcome, @mona, and thank you for your first issue here!")]);
+    expect(emulator.labels(repo, 1)).toContain("triage");
+
+    // Reopened: a second run on the same issue, which edits nothing.
+    emulator.closeIssue(repo, 1, { user: "mona" });
+    emulator.reopenIssue(repo, 1, { user: "mona" });
+    await finished(repo, "Welcome", 2);
+    // Re-run on GitHub: the first event again, from scratch (what upsertComment is for).
+    emulator.rerequestCheckRun(repo, first!.id, { user: "octo-org" });
+    const runs = await finished(repo, "Welcome", 3);
+    expect(runs.map((run) => run.conclusion)).toEqual(["success", "success", "success"]);
+    expect(emulator.comments(repo, 1)).toHaveLength(1);
+
+    // Her pull request is no longer a first: labelled for triage, no welcome.
+    emulator.commit(repo, { "fix.txt": "fixed\n" }, "Fix the crash", "fix-crash", { user: "mona" });
+    emulator.openPullRequest(repo, { number: 2, title: "Fix the crash", head: "fix-crash", base: "main", user: "mona" });
+    expect((await finished(repo, "Welcome", 4)).at(-1)!.conclusion).toBe("success");
+    expect(emulator.labels(repo, 2)).toEqual(["triage"]);
+    expect(emulator.comments(repo, 2)).toEqual([]);
+  });
+});
+
+describe("label-by-paths.ts", () => {
+  it("labels a pull request by the folders it changes across pages of files, and takes a label off when a later commit no longer earns it", async () => {
+    const repo = newRepo("paths", templates("label-by-paths.ts"));
+    // 120 docs pages sort before src/: src/app.ts is on the second page of the file list.
+    const docs = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`docs/page-${String(i).padStart(3, "0")}.md`, `# Page ${i}\n`]));
+    emulator.commit(repo, { ...docs, "src/app.ts": "export const app = 1;\n" }, "Docs and code", "feature", { user: "mona" });
+    emulator.openPullRequest(repo, { number: 1, title: "feat: app with docs", head: "feature", base: "main", user: "mona" });
+    expect((await finished(repo, "Label by paths", 1))[0]!.conclusion).toBe("success");
+    expect(emulator.labels(repo, 1).sort()).toEqual(["code", "docs"]);
+
+    // A label a person set is not the workflow's to take off.
+    emulator.label(repo, 1, "triage", { user: "octo-org" });
+    // The next commit drops the docs and adds CI: synchronize.
+    const dropDocs = Object.fromEntries(Object.keys(docs).map((path) => [path, null]));
+    emulator.commit(repo, { ...dropDocs, ".github/workflows/ci.yml": "on: push\n" }, "Move docs out, add CI", "feature", { user: "mona" });
+    const runs = await finished(repo, "Label by paths", 2);
+    expect(runs.map((run) => run.conclusion)).toEqual(["success", "success"]);
+    expect(runs[1]!.head_sha).toBe(emulator.headSha(repo, "feature"));
+    expect(emulator.labels(repo, 1).sort()).toEqual(["ci", "code", "triage"]);
+  });
+});
+
+describe("needs-info.ts", () => {
+  it("asks the author, ignores someone else's reply, and takes the label off when the author answers", async () => {
+    const repo = newRepo("needs-info", templates("needs-info.ts"), { hubot: "triage" });
+    emulator.openIssue(repo, { number: 1, title: "It does not work", user: "mona" });
+    emulator.label(repo, 1, "needs-info", { user: "hubot" });
+    await botComment(repo, 1, "@mona, could you add more details");
+
+    await commentAndSettle(repo, 1, "Same here, +1", "rick");
+    emulator.comment(repo, 1, "Version 2.1 on Linux; it crashes when I click Save.", { user: "mona" });
+    const thanks = await botComment(repo, 1, "Thanks, @");
+    // Had rick's comment counted, the run would have ended on it, thanking him.
+    expect(thanks.body).toContain("Thanks, @mona!");
+    expect((await finished(repo, "Needs info", 1))[0]!.conclusion).toBe("success");
+    expect(emulator.labels(repo, 1)).not.toContain("needs-info");
+    expect((await read<{ state: string }>(`/repos/${repo}/issues/1`)).state).toBe("open");
+  });
+
+  it("closes the issue with a comment when the author does not answer in time", async () => {
+    // The template waits 14 days; this copy waits 20 seconds, the one line changed (a replayed
+    // delivery's --skip-sleeps would need a hand-made delivery, and it ends waits at once).
+    const source = readFileSync(join(TEMPLATES, "needs-info.ts"), "utf8");
+    const shortWait = source.replace('const REPLY_TIMEOUT: Duration = "14 days";', 'const REPLY_TIMEOUT: Duration = "20 seconds";');
+    expect(shortWait).not.toBe(source);
+    const repo = newRepo("needs-info-timeout", { ...templates(), ".workflows/needs-info.ts": shortWait }, { hubot: "triage" });
+    emulator.openIssue(repo, { number: 1, title: "Something is off", user: "mona" });
+    emulator.label(repo, 1, "needs-info", { user: "hubot" });
+    await botComment(repo, 1, "within 20 seconds, this issue will be closed");
+    await commentAndSettle(repo, 1, "Me too", "rick");
+
+    await botComment(repo, 1, "Closing this issue: there was no answer within 20 seconds.");
+    expect((await finished(repo, "Needs info", 1))[0]!.conclusion).toBe("success");
+    const issue = await read<{ state: string; state_reason: string | null }>(`/repos/${repo}/issues/1`);
+    expect(issue).toMatchObject({ state: "closed", state_reason: "not_planned" });
+    expect(emulator.comments(repo, 1).map((c) => c.user)).toEqual([BOT, "rick", BOT]);
+  });
+});
+
+describe("merge-when-approved.ts", () => {
+  it("merges once a writer other than the author comments /approve; a reader's and the author's /approve do not count", async () => {
+    const repo = newRepo("merge", templates("merge-when-approved.ts"), { mona: "write", hubot: "write" });
+    emulator.commit(repo, { "src/feature.ts": "export const feature = true;\n" }, "Add the feature", "feature", { user: "mona" });
+    emulator.openPullRequest(repo, { number: 1, title: "feat: the feature", head: "feature", base: "main", user: "mona" });
+    const request = emulator.comment(repo, 1, "/merge-when-approved", { user: "mona" });
+    await botComment(repo, 1, "@mona asked to merge this pull request");
+
+    await commentAndSettle(repo, 1, "/approve", "rick"); // read access (anybody, on a public repository)
+    await commentAndSettle(repo, 1, "/approve", "mona"); // the author
+    expect((await read<{ merged: boolean }>(`/repos/${repo}/pulls/1`)).merged).toBe(false);
+    emulator.comment(repo, 1, "/approve", { user: "hubot" });
+
+    await botComment(repo, 1, "Merged after @hubot's approval");
+    const pull = await read<{ merged: boolean; state: string; merge_commit_sha: string }>(`/repos/${repo}/pulls/1`);
+    expect(pull).toMatchObject({ merged: true, state: "closed" });
+    expect(emulator.headSha(repo, "main")).toBe(pull.merge_commit_sha);
+    expect((await finished(repo, "Merge when approved", 1))[0]!.conclusion).toBe("success");
+    // The requester sees the outcome on the command: 👀 when it started, 🚀 when it ended well.
+    await waitFor("🚀 on the request", () => emulator.reactions(repo, { comment: request.id }).includes("rocket"), RUN_TIMEOUT);
+    // One status comment, edited as things happened.
+    expect(botComments(repo, 1)).toHaveLength(1);
+  });
+});
+
+describe("backport.ts", () => {
+  it("backports a merged pull request for a writer into a new pull request per branch, refuses an unmerged one, and gives a reader nothing", async () => {
+    const repo = newRepo(
+      "backport",
+      { ...templates("backport.ts", "merge-when-approved.ts"), "src/lib.ts": "export const version = 1;\n", "src/fix.ts": "export const fixed = false;\n" },
+      { mona: "write", hubot: "write" },
+    );
+    emulator.commit(repo, { "RELEASE.md": "1.x\n" }, "Start 1.x", "release-1.x", { user: "octo-org" });
+    // main moves on after the release branch: the backport must not bring this along.
+    emulator.commit(repo, { "src/lib.ts": "export const version = 2;\n" }, "Version 2", undefined, { user: "octo-org" });
+    emulator.commit(repo, { "src/fix.ts": "export const fixed = true;\n" }, "Fix it", "fix", { user: "mona" });
+    emulator.openPullRequest(repo, { number: 1, title: "fix: the bug", head: "fix", base: "main", user: "mona" });
+
+    // Not merged yet: the workflow refuses.
+    emulator.comment(repo, 1, "/backport release-1.x", { user: "hubot" });
+    await botComment(repo, 1, "Only a merged pull request can be backported");
+
+    // Merged by the other template, as people would.
+    emulator.comment(repo, 1, "/merge-when-approved", { user: "mona" });
+    emulator.comment(repo, 1, "/approve", { user: "hubot" });
+    await botComment(repo, 1, "Merged after @hubot's approval");
+
+    // A reader: repoflow answers the command itself, and no run starts.
+    emulator.comment(repo, 1, "/backport release-1.x", { user: "rick" });
+    await botComment(repo, 1, "@rick, `/backport` needs write access to this repository; you have read.");
+    expect(await status(`/repos/${repo}/branches/backport-1-to-release-1.x`)).toBe(404);
+
+    // A writer, for a branch that exists and one that does not.
+    const command = emulator.comment(repo, 1, "/backport release-1.x no-such-branch", { user: "hubot" });
+    const report = await botComment(repo, 1, "Backport of #1:");
+    const opened = deliveriesFor(repo, "pull_request", "opened").map((d) => d.request.payload as { number: number; sender: { login: string }; pull_request: { base: { ref: string }; head: { ref: string }; title: string } });
+    expect(opened.map((p) => ({ number: p.number, by: p.sender.login, base: p.pull_request.base.ref, head: p.pull_request.head.ref, title: p.pull_request.title }))).toEqual([
+      { number: 1, by: "mona", base: "main", head: "fix", title: "fix: the bug" },
+      { number: 2, by: BOT, base: "release-1.x", head: "backport-1-to-release-1.x", title: "[release-1.x] fix: the bug" },
+    ]);
+    expect(report.body).toContain("- `release-1.x`: #2 (");
+    expect(report.body).toContain("- `no-such-branch`: not backported, there is no branch `no-such-branch`");
+
+    // The backport branch is release-1.x plus the fix, and nothing else from main.
+    const file = (path: string) => read<string>(`/repos/${repo}/contents/${path}?ref=backport-1-to-release-1.x`, "application/vnd.github.raw");
+    expect(await file("src/fix.ts")).toBe("export const fixed = true;\n");
+    expect(await file("src/lib.ts")).toBe("export const version = 1;\n");
+    expect(await file("RELEASE.md")).toBe("1.x\n");
+    const backport = await read<{ state: string; commits: number }>(`/repos/${repo}/pulls/2`);
+    expect(backport).toMatchObject({ state: "open", commits: 1 });
+
+    await waitFor("🚀 on the writer's command", () => emulator.reactions(repo, { comment: command.id }).includes("rocket"), RUN_TIMEOUT);
+    expect(outcomes(repo, "Backport").map((run) => run.conclusion)).toEqual(["success", "success"]);
+  });
+});
+
+describe("pr-hygiene.ts", () => {
+  it("fails the check run and lists the problems in one comment while the title and description are off; a clean pull request passes without a comment", async () => {
+    const repo = newRepo("hygiene", templates("pr-hygiene.ts"));
+    emulator.commit(repo, { "a.txt": "a\n" }, "Update", "sloppy", { user: "mona" });
+    emulator.openPullRequest(repo, { number: 1, title: "Update stuff", head: "sloppy", base: "main", user: "mona" });
+    const [failed] = await finished(repo, "PR hygiene", 1);
+    expect(failed).toMatchObject({ conclusion: "failure", head_sha: emulator.headSha(repo, "sloppy") });
+    expect(JSON.stringify(failed!.output)).toContain("The title should read `type(scope): summary`");
+    const list = await botComment(repo, 1, "Before this can be merged, please fix:");
+    expect(list.body).toContain("The title should read `type(scope): summary`");
+    expect(list.body).toContain("The description is empty");
+
+    // Another commit: judged again, still failing, still one comment.
+    emulator.commit(repo, { "b.txt": "b\n" }, "More", "sloppy", { user: "mona" });
+    const runs = await finished(repo, "PR hygiene", 2);
+    expect(runs.map((run) => run.conclusion)).toEqual(["failure", "failure"]);
+    expect(botComments(repo, 1)).toHaveLength(1);
+
+    // The emulator sends no pull_request.edited (no way to edit a title there), so the fixed title comes as a new pull request.
+    emulator.commit(repo, { "c.txt": "c\n" }, "Parser fix", "tidy", { user: "mona" });
+    emulator.openPullRequest(repo, { number: 2, title: "fix(parser): handle empty input", body: "Fixes #1.", head: "tidy", base: "main", user: "mona" });
+    const all = await finished(repo, "PR hygiene", 3);
+    expect(all.at(-1)).toMatchObject({ conclusion: "success", head_sha: emulator.headSha(repo, "tidy") });
+    expect(emulator.comments(repo, 2)).toEqual([]);
+  });
+});
