@@ -6,58 +6,32 @@
  * people see: comments, labels, pull requests, branches and check runs.
  *
  * One stack for the file, one repository per template (several templates run on different
- * repositories of the same stack). The stack is startStack's, with one difference: the emulator's
- * installation grants `contents: write` on top of app.yml's default_permissions, because merging a
- * pull request (pulls.merge) and writing git data (trees, commits, refs: the backport) need it, and
- * app.yml asks only for `contents: read`. With app.yml as it is, GitHub (and the emulator) answer
- * those calls 403 "Resource not accessible by integration": an operator who installs these two
- * templates has to grant contents: write (docs/automations.md says so).
+ * repositories of the same stack), with app.yml's permissions: merging and writing git data (the
+ * backport) need contents: write, which app.yml asks for.
  */
-import { generateKeyPairSync } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readManifest, startEmulator } from "../emulator/index.ts";
 import type { CheckRunState, Delivery, Emulator, Role } from "../emulator/types.ts";
-import { freePort, ROOT, startService, type Service } from "../support/service.ts";
-import { APP_ID, waitFor, WEBHOOK_SECRET } from "../support/stack.ts";
+import { ROOT, type Service } from "../support/service.ts";
+import { startStack, waitFor, type Stack } from "../support/stack.ts";
 
 const TEMPLATES = join(ROOT, "repo-templates/.workflows");
 const BOT = "repoflow[bot]";
 const RUN_TIMEOUT = 90_000;
 
+let stack: Stack;
 let emulator: Emulator;
 let service: Service;
 
 beforeAll(async () => {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const port = await freePort();
-  emulator = await startEmulator({
-    appId: APP_ID,
-    appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString(),
-    permissions: { ...readManifest().permissions, contents: "write" },
-    webhooks: { url: `http://127.0.0.1:${port}/webhooks/github`, secret: WEBHOOK_SECRET },
-  });
-  try {
-    service = await startService({
-      port,
-      vars: {
-        REPOFLOW_ENV: "local",
-        WEBHOOK_SECRET,
-        APP_ID,
-        PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-        GITHUB_API_URL: emulator.url,
-      },
-    });
-  } catch (error) {
-    await emulator.close();
-    throw error;
-  }
+  stack = await startStack({ webhooks: true });
+  emulator = stack.emulator;
+  service = stack.service;
 }, 120_000);
 
 afterAll(async () => {
-  await service?.stop().catch(() => undefined);
-  await emulator?.close();
+  await stack?.close();
 });
 
 afterEach(() => {

@@ -44,18 +44,18 @@ describe("the default grant is app.yml's default_permissions", () => {
   });
 
   it.each([
-    ["merging a pull request", "contents:write", () => octokit.rest.pulls.merge({ ...REPO, pull_number: 1 })],
     ["creating a commit status", "statuses:write", () => octokit.rest.repos.createCommitStatus({ ...REPO, sha: emulator.headSha(FULL), state: "success" })],
   ])("answers 403 Resource not accessible by integration for %s, which app.yml does not grant", async (_what, needed, call) => {
     await expect(call()).rejects.toMatchObject({ status: 403, response: { data: { message: "Resource not accessible by integration" } } });
     expect(emulator.violations).toEqual([expect.stringContaining(`the token lacks ${needed}`)]);
   });
 
-  it("allows what app.yml grants: check runs, comments, labels, reading statuses", async () => {
+  it("allows what app.yml grants: check runs, comments, labels, reading statuses, merging", async () => {
     await octokit.rest.checks.create({ ...REPO, name: "ok", head_sha: emulator.headSha(FULL) });
     await octokit.rest.issues.createComment({ ...REPO, issue_number: 1, body: "ok" });
     await octokit.rest.issues.addLabels({ ...REPO, issue_number: 1, labels: ["ok"] });
     await octokit.rest.repos.getCombinedStatusForRef({ ...REPO, ref: "main" });
+    await octokit.rest.pulls.merge({ ...REPO, pull_number: 1 });
     expect(emulator.violations).toEqual([]);
   });
 

@@ -118,8 +118,13 @@ describe("repo-templates", () => {
     if (result.ok) {
       expect(result.bundle.workflowFiles.sort()).toEqual([
         ".workflows/approval-gate.ts",
+        ".workflows/backport.ts",
+        ".workflows/label-by-paths.ts",
         ".workflows/label-by-size.ts",
+        ".workflows/merge-when-approved.ts",
+        ".workflows/needs-info.ts",
         ".workflows/nudge-reviewers.ts",
+        ".workflows/pr-hygiene.ts",
         ".workflows/welcome.ts",
       ]);
     }
@@ -136,6 +141,9 @@ describe("repo-templates", () => {
     expect(described.workflows.map((entry) => entry.file).sort()).toEqual(result.bundle.workflowFiles.sort());
     const names = described.workflows.map((entry) => entry.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const entry of described.workflows) expect(Object.keys(entry.on).length).toBeGreaterThan(0);
+    // Every workflow has a trigger: GitHub events, a command, a label, a schedule or manual runs.
+    for (const entry of described.workflows) {
+      expect(Object.keys(entry.on).length > 0 || entry.command !== undefined || entry.labeled !== undefined || entry.schedules !== undefined || entry.dispatch !== undefined).toBe(true);
+    }
   });
 });

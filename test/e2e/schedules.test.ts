@@ -1,0 +1,97 @@
+/**
+ * Schedules and manual runs end to end under `wrangler dev`: a schedule
+ * registered by the push that compiles it fires on its own (and again after
+ * the service restarts), fires at once on request, and a manual run starts
+ * from the API with checked inputs or from a writer's `/run` comment.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startStack, waitFor, type Stack } from "../support/stack.ts";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ webhooks: true });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+afterEach(() => {
+  expect(stack.emulator.violations, "requests the real GitHub API would reject").toEqual([]);
+});
+
+const REPO = "octo-org/scheduled";
+
+const FLOW = `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Ticker",
+  on: {
+    schedule: "* * * * *",
+    dispatch: { inputs: { target: { type: "choice", options: ["staging", "production"], required: true }, dryRun: { type: "boolean", default: true } } },
+  },
+  async run({ event, eventName, step, github, repo }) {
+    const body = eventName === "schedule" ? "tick " + (event as { tick: string }).tick : "dispatch " + JSON.stringify((event as { inputs: unknown }).inputs) + " by " + (event as { sender: { login: string } }).sender.login;
+    await step.do("note", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: 1, body });
+    });
+  },
+});
+`;
+
+const notes = (prefix: string) => stack.emulator.comments(REPO, 1).map((c) => c.body).filter((body) => body.startsWith(prefix));
+
+async function api(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${stack.service.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe("schedules and manual runs", () => {
+  beforeAll(async () => {
+    stack.emulator.addRepo({ fullName: REPO, installationId: 9500, collaborators: { maintainer: "write", reader: "read" }, files: { "README.md": "# scheduled\n" } });
+    stack.emulator.openIssue(REPO, { number: 1, title: "Notes", user: "maintainer" });
+    // The push that adds the workflow is what compiles it and registers its schedule.
+    stack.emulator.commit(REPO, { ".workflows/ticker.ts": FLOW }, "Add the ticker");
+    await stack.emulator.webhooksSettled();
+  });
+
+  it("fires a schedule now on request, and a manual run from the API with its inputs checked", async () => {
+    const fired = await waitFor("the schedule to be registered", async () => {
+      const answer = await api(`/api/repos/${REPO}/schedules/fire`, { workflow: "ticker" });
+      return answer.status === 202 ? answer : null;
+    }, 60_000);
+    expect(fired.json).toMatchObject({ workflow: ".workflows/ticker.ts" });
+    await waitFor("the fired tick's run", () => notes("tick ").length > 0, 60_000);
+
+    const bad = await api(`/api/repos/${REPO}/dispatch`, { workflow: "ticker", inputs: { target: "moon" } });
+    expect(bad.status).toBe(422);
+    expect(bad.json.problems).toEqual([`"target" must be one of "staging", "production"; got "moon".`]);
+    const good = await api(`/api/repos/${REPO}/dispatch`, { workflow: "ticker", inputs: { target: "staging" } });
+    expect(good.status).toBe(202);
+    await waitFor("the manual run", () => notes("dispatch ").length > 0, 60_000);
+    expect(notes("dispatch ")).toEqual([`dispatch {"target":"staging","dryRun":true} by local`]);
+  });
+
+  it("starts a manual run from a writer's /run comment and refuses a reader's", async () => {
+    stack.emulator.comment(REPO, 1, "/run ticker target=production dryRun=false", { user: "reader" });
+    await waitFor("the refusal", () => stack.emulator.comments(REPO, 1).some((c) => c.body.includes("needs write access")), 60_000);
+    stack.emulator.comment(REPO, 1, "/run ticker target=production dryRun=false", { user: "maintainer" });
+    await waitFor("the run", () => notes(`dispatch {"target":"production","dryRun":false} by maintainer`).length > 0, 60_000);
+  });
+
+  it("fires on its own every minute, and again after the service restarts", async () => {
+    const before = notes("tick ").length;
+    await waitFor("a tick on its own", () => notes("tick ").length > before, 90_000);
+    await stack.service.stop();
+    const seen = notes("tick ").length;
+    await stack.restart();
+    // The alarm, or the recovery pass a request starts, fires the tick the restart made overdue.
+    await waitFor("a tick after the restart", async () => {
+      await fetch(`${stack.service.url}/api/runs?limit=1`).catch(() => undefined);
+      return notes("tick ").length > seen;
+    }, 150_000);
+    const ticks = notes("tick ").map((body) => body.slice("tick ".length));
+    expect(new Set(ticks).size).toBe(ticks.length);
+  }, 300_000);
+});
