@@ -24,6 +24,7 @@ declare namespace Cloudflare {
     RECOVERY: DurableObjectNamespace<import("./index").RecoveryCoordinator>;
     WAITS: DurableObjectNamespace<import("./index").WaitRegistry>;
     SCHEDULER: DurableObjectNamespace<import("./index").Scheduler>;
+    LANES: DurableObjectNamespace<import("./index").Lanes>;
     WORKFLOWS: Workflow;
     CONTROLS: Workflow<import("./dispatch/types").ControlParams>;
   }

@@ -44,6 +44,15 @@ import {
   type SchedulerState,
   type ScheduleEntry,
   type DueTick,
+  createLaneSchema,
+  supersede,
+  enterLane,
+  leaveLane,
+  leaveAll,
+  absorb,
+  startDueDebounces,
+  startDebouncedRun,
+  type DebouncedStart,
 } from "./dispatch";
 
 export { DynamicWorkflowBinding };
@@ -142,6 +151,41 @@ export class Scheduler extends DurableObject<Cloudflare.Env> {
   }
 }
 
+/** Concurrency lanes and debounce bursts of one repository's workflows (src/dispatch/lanes.ts). */
+export class Lanes extends DurableObject<Cloudflare.Env> {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    createLaneSchema(ctx.storage.sql);
+  }
+
+  supersede(lane: string, runId: string, receivedAt: number): { cancel: string[] } {
+    return supersede(this.ctx.storage.sql, lane, runId, receivedAt);
+  }
+
+  enter(lane: string, runId: string, receivedAt: number): { go: true } | { go: false; behind: string } {
+    return enterLane(this.ctx.storage.sql, lane, runId, receivedAt);
+  }
+
+  leave(lane: string, runId: string): string | null {
+    return leaveLane(this.ctx.storage.sql, lane, runId);
+  }
+
+  leaveAll(runId: string): string[] {
+    return leaveAll(this.ctx.storage.sql, runId);
+  }
+
+  async absorb(lane: string, start: DebouncedStart<unknown>, periodMs: number, maxWaitMs: number): Promise<number> {
+    const due = absorb(this.ctx.storage.sql, lane, start, periodMs, maxWaitMs);
+    const armed = await this.ctx.storage.getAlarm();
+    if (armed === null || armed > due) await this.ctx.storage.setAlarm(due);
+    return due;
+  }
+
+  override async alarm(): Promise<void> {
+    await startDueDebounces(this.env, this.ctx.storage, (source, workflow, absorbed) => startDebouncedRun(this.env, source, workflow, absorbed));
+  }
+}
+
 export class IngestWorkflow extends WorkflowEntrypoint<Cloudflare.Env, IngestParams> {
   override async run(event: WorkflowEvent<IngestParams>, step: WorkflowStep) {
     return runIngest(this.env, event.payload, step);
@@ -150,7 +194,7 @@ export class IngestWorkflow extends WorkflowEntrypoint<Cloudflare.Env, IngestPar
 
 export class ControlWorkflow extends WorkflowEntrypoint<Cloudflare.Env, ControlParams> {
   override async run(event: WorkflowEvent<ControlParams>, step: WorkflowStep) {
-    return runCancel(this.env, event.payload.runId, step);
+    return runCancel(this.env, event.payload.runId, step, event.payload.reason);
   }
 }
 

@@ -34,12 +34,14 @@ import {
 import type { ConfigEnv } from "../config";
 import { ingestInstanceId, payloadKey } from "./delivery";
 import { LIVE_STATUSES, lookUpInstance, type WorkflowLike } from "./engine";
+import { leaveRunLanes } from "./lanes";
 import { askGitHubToRedeliver } from "./redeliver-missed";
 import { checkTargetOf, CLOSE_CONFIG, closeCheckRun, closeOrRecord } from "./run-checks";
 import type { ControlParams, Delivery, IngestParams } from "./types";
 
 export interface ControlEnv extends ConfigEnv {
   DB: D1Database;
+  LANES: DurableObjectNamespace;
   BLOBS: R2Bucket;
   INGEST: Workflow<IngestParams>;
   WORKFLOWS: Workflow;
@@ -73,13 +75,14 @@ export function cancelInstanceId(runId: string): string {
 }
 
 /** Records the request and starts the durable cancel; a run that already finished is returned as it is. */
-export async function cancelRun(env: ControlEnv, runId: string): Promise<RunRecord> {
+/** `reason` is what the run and its check run say (default: a person cancelled it). */
+export async function cancelRun(env: ControlEnv, runId: string, reason?: string): Promise<RunRecord> {
   const run = await getRun(env.DB, runId);
   if (!run) throw new RunNotFoundError(runId);
   if (!(await requestCancel(env.DB, runId))) return run;
   const id = cancelInstanceId(runId);
   try {
-    await env.CONTROLS.create({ id, params: { kind: "cancel", runId } });
+    await env.CONTROLS.create({ id, params: { kind: "cancel", runId, ...(reason ? { reason } : {}) } });
   } catch (error) {
     // One control run per run: a second click finds it; one that gave up earlier is started again.
     const existing = await lookUpInstance(env.CONTROLS, id);
@@ -102,7 +105,7 @@ export interface CancelOutcome {
   outcome: "cancelled" | "finished on its own" | "not stopped";
 }
 
-export async function runCancel(env: ControlEnv, runId: string, step: ControlStep): Promise<CancelOutcome> {
+export async function runCancel(env: ControlEnv, runId: string, step: ControlStep, reason = "Cancelled by a person."): Promise<CancelOutcome> {
   let stopped: "terminated" | "finished" | "missing";
   try {
     await step.do("terminate", TERMINATE_CONFIG, () => terminate(env.WORKFLOWS, runId));
@@ -115,14 +118,19 @@ export async function runCancel(env: ControlEnv, runId: string, step: ControlSte
     });
     return { outcome: "not stopped" };
   }
-  const outcome = await step.do("record", TERMINATE_CONFIG, () => recordCancel(env, runId, stopped));
+  const outcome = await step.do("record", TERMINATE_CONFIG, () => recordCancel(env, runId, stopped, reason));
   if (outcome.outcome === "cancelled") {
     await step.do("close the check run", CLOSE_CONFIG, async (ctx?: unknown) => {
       const run = await getRun(env.DB, runId);
       if (run?.status !== "cancelled") return;
       await closeOrRecord(env.DB, ctx, runId, async () =>
-        closeCheckRun(env, checkTargetOf(run), run.checkRunId, { conclusion: "cancelled" }, await listSteps(env.DB, runId)),
+        closeCheckRun(env, checkTargetOf(run), run.checkRunId, { conclusion: "cancelled", reason }, await listSteps(env.DB, runId)),
       );
+    });
+    // A queued lane moves on when one of its runs is cancelled (lanes.ts); recovery's liveness check covers a failure here.
+    await step.do("leave its lane", TERMINATE_CONFIG, async () => {
+      const run = await getRun(env.DB, runId);
+      if (run) await leaveRunLanes(env, run.repository, runId);
     });
   }
   return outcome;
@@ -144,13 +152,13 @@ async function confirmStopped(binding: WorkflowLike, runId: string): Promise<"te
   return lookup.status === "terminated" ? "terminated" : "finished";
 }
 
-async function recordCancel(env: ControlEnv, runId: string, stopped: "terminated" | "finished" | "missing"): Promise<CancelOutcome> {
+async function recordCancel(env: ControlEnv, runId: string, stopped: "terminated" | "finished" | "missing", reason: string): Promise<CancelOutcome> {
   if (stopped === "finished") {
     // Its own closing step records its outcome; the cancel changes nothing.
     await clearCancelRequest(env.DB, runId);
     return { outcome: "finished on its own" };
   }
-  await finishRun(env.DB, runId, "cancelled", "Cancelled by a person.");
+  await finishRun(env.DB, runId, "cancelled", reason);
   return { outcome: "cancelled" };
 }
 

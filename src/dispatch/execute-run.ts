@@ -18,7 +18,7 @@ import { STACK_MARKER, type RunParams } from "../runtime";
 import { readArtifact } from "./artifacts";
 import { finishRun, getRun, listSteps, markRunStarted } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
-import { DEFAULT_STEP_LIMITS, ReportingStep, errorMessage, isEngineAbort, type EngineStep } from "./reporting-step";
+import { DEFAULT_STEP_LIMITS, ReportingStep, errorMessage, isEngineAbort, isWaitTimeout, type EngineStep } from "./reporting-step";
 import {
   CheckRunProgress,
   CLOSE_CONFIG,
@@ -34,9 +34,11 @@ import { RunObserver } from "./run-observer";
 import { roleLookup, RunWaits, waitRegistry, type LookAtChecks, type WaitsEnv } from "./waits";
 import { lookAtChecks } from "./commit-checks";
 import { reactToComment } from "./command-runs";
+import { leaveRunLanes, lanesOf, turnEventType, type RunLane } from "./lanes";
+import { lookUpInstance, LIVE_STATUSES } from "./engine";
 import type { RunMetadata } from "./types";
 
-export type RunEnv = LoaderEnv & ConfigEnv & WaitsEnv & { DB: D1Database };
+export type RunEnv = LoaderEnv & ConfigEnv & WaitsEnv & { DB: D1Database; LANES: DurableObjectNamespace };
 
 export interface RunEvent {
   payload: RunParams;
@@ -85,6 +87,8 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
   const reporting = new ReportingStep(step as unknown as EngineStep, observer, { ...DEFAULT_STEP_LIMITS, skipSleeps }, waits);
   const tenant = loadTenant(env, metadata).getEntrypoint("TenantWorkflow") as unknown as TenantRunner;
 
+  if (metadata.lane?.mode === "queue") await waitForTurn(env, step, metadata.repository, params.runId, metadata.lane);
+
   let result: unknown;
   try {
     result = await tenant.run(event, reporting);
@@ -110,6 +114,8 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
  */
 export async function settle(env: RunEnv, target: CheckRunTarget, ctx: unknown, status: "succeeded" | "failed", outcome: Outcome): Promise<void> {
   await finishRun(env.DB, target.runId, status, outcome.conclusion === "failure" ? outcome.error.message : undefined);
+  // The next run of its concurrency lane may go; a failure here is healed by that run's own liveness check.
+  await leaveRunLanes(env, target.repository, target.runId).catch((error: unknown) => console.warn(`repoflow: could not hand on the lane of ${target.runId}:`, error));
   // The registry prunes what this leaves behind; a finished run must not fail over its bookkeeping.
   await waitRegistry(env, target.repository)
     .forget(target.runId)
@@ -123,6 +129,34 @@ export async function settle(env: RunEnv, target: CheckRunTarget, ctx: unknown, 
     await reactToComment(github, target.repository, target.commandComment, outcome.conclusion === "success" ? "rocket" : "confused").catch((error: unknown) =>
       console.warn(`repoflow: could not react to the command of ${target.runId}:`, error),
     );
+  }
+}
+
+const LANE_CONFIG = { retries: { limit: 8, delay: "1 second", backoff: "exponential" }, timeout: "1 minute" } as const;
+/** A queued run looks again this often even without a turn event: a run ahead of it may have died without leaving. */
+const TURN_RECHECK = "1 hour";
+
+/** concurrency without cancelInProgress: the run waits until it is first in its lane. */
+async function waitForTurn(env: RunEnv, step: WorkflowStep, repository: string, runId: string, lane: RunLane): Promise<void> {
+  const lanes = lanesOf(env, repository);
+  for (let look = 1; ; look++) {
+    const slot = await step.do(`repoflow: lane #${look}`, LANE_CONFIG, async () => {
+      const entered = await lanes.enter(lane.lane, runId, lane.receivedAt);
+      if (entered.go) return entered;
+      const ahead = await lookUpInstance(env.WORKFLOWS, entered.behind);
+      if (ahead.state === "unknown") return entered;
+      if (ahead.state === "missing" || !LIVE_STATUSES.has(ahead.status)) {
+        await lanes.leave(lane.lane, entered.behind);
+        return lanes.enter(lane.lane, runId, lane.receivedAt);
+      }
+      return entered;
+    });
+    if (slot.go) return;
+    try {
+      await step.waitForEvent(`repoflow: turn #${look}`, { type: turnEventType(runId), timeout: TURN_RECHECK });
+    } catch (error) {
+      if (!isWaitTimeout(error)) throw error;
+    }
   }
 }
 

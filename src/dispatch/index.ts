@@ -37,3 +37,6 @@ export type { EventFacts } from "./event-facts";
 export { createSchedulerSchema, applySchedules, fireDueTicks, fireNow, schedulerOf } from "./scheduler";
 export type { SchedulerState, ScheduleEntry, DueTick } from "./scheduler";
 export { requestManualRun, fireScheduleNow, UnknownRepositoryError, NotRunnableError, BadInputsError } from "./manual-runs";
+export { createLaneSchema, supersede, enterLane, leaveLane, leaveAll, absorb, startDueDebounces } from "./lanes";
+export type { DebouncedStart } from "./lanes";
+export { startDebouncedRun } from "./start-runs";

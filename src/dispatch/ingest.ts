@@ -12,7 +12,7 @@ import { readConfig, type ConfigEnv } from "../config";
 import { NonRetryableError } from "cloudflare:workflows";
 import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
-import { deleteInstallation, finishDelivery, getRun, updateRepositories, upsertInstallation } from "../store";
+import { deleteInstallation, finishDelivery, getRun, noteRunLineage, updateRepositories, upsertInstallation } from "../store";
 import { cancelRun, rerunRun } from "./controls";
 import { payloadKey } from "./delivery";
 import { CANCEL_ACTION } from "./run-checks";
@@ -30,11 +30,14 @@ import type { ParsedCommand } from "./commands";
 import { authorizeCommand, reactToComment, replyToCommand } from "./command-runs";
 import { subscriptionProblems } from "./trigger-checks";
 import { schedulerOf, schedulesOf } from "./scheduler";
+import { laneOf, lanesOf, type RunLane } from "./lanes";
+import { durationMs } from "./durations";
 import type { ControlParams, Delivery, IngestParams } from "./types";
 
 export interface IngestEnv extends StartEnv, ConfigEnv, WaitsEnv {
   SCHEDULER: DurableObjectNamespace;
   INBOX: DurableObjectNamespace;
+  LANES: DurableObjectNamespace;
   BLOBS: R2Bucket;
   INGEST: Workflow<IngestParams>;
   CONTROLS: Workflow<ControlParams>;
@@ -172,11 +175,27 @@ async function dispatchRepositoryEvent(
         continue;
       }
     }
-    // A re-run is asked for by a person: it starts whatever the workflow's `if` would say.
-    if (!rerun && !(await shouldStart(env, step, { ...source, command }, workflow))) continue;
+    // A re-run is asked for by a person: it starts whatever the workflow's `if` would say, in no lane.
+    const decision = rerun ? { start: true as const } : await shouldStart(env, step, { ...source, command }, workflow);
+    if (!decision.start) continue;
+    if (workflow.debounce && typeof decision.debounce === "string") {
+      const { period, maxWait } = workflow.debounce;
+      const lane = laneOf(workflow.file, decision.debounce);
+      const received = Date.parse(delivery.receivedAt);
+      // The payload stays in R2 under the delivery ("keep the event"): the lane keeps the rest until its run is due.
+      const { payload: _payload, ...rest } = { ...source, command };
+      await step.do(`debounce ${workflow.file}`, () =>
+        lanesOf(env, delivery.repository).absorb(lane, { workflow, source: rest, deliveryId: delivery.id, receivedAt: received }, durationMs(period), maxWait === null ? durationMs(period) * 10 : durationMs(maxWait)),
+      );
+      continue;
+    }
+    const lane: RunLane | undefined =
+      workflow.concurrency && typeof decision.concurrency === "string"
+        ? { lane: laneOf(workflow.file, decision.concurrency), mode: workflow.concurrency.cancelInProgress ? "cancel" : "queue", receivedAt: Date.parse(delivery.receivedAt) }
+        : undefined;
     if (command && !rerun) await step.do(`acknowledge ${command.name} for ${workflow.file}`, () => reactToComment(github(), delivery.repository, commentOf(payload).id, "eyes"));
     // A manual run's inputs were checked when it was asked for; the workflow at HEAD may declare others now.
-    let runSource: RunSource = { ...source, command };
+    let runSource: RunSource = { ...source, command, lane };
     if (match.via === "dispatch") {
       const checked = checkInputs(workflow.dispatch?.inputs ?? {}, ((payload as { inputs?: Record<string, unknown> }).inputs ?? {}) as Record<string, unknown>);
       if (!checked.ok) return { started, ignored: `the inputs no longer fit ${workflow.file}: ${checked.problems.join(" ")}` };
@@ -184,6 +203,7 @@ async function dispatchRepositoryEvent(
     }
     const run = await step.do(`start ${workflow.file}`, () => startRun(env, runSource, workflow));
     started.push(run.runId);
+    if (lane?.mode === "cancel") await supersedeOlder(env, step, delivery.repository, lane, run.runId);
   }
   if (runCommand) {
     const run = await runByComment(env, step, { github, roleOf, source, facts, payload, command: runCommand, workflows: bundle.workflows });
@@ -248,15 +268,31 @@ async function isOwnEcho(env: IngestEnv, step: StepLike, delivery: RepositoryDel
   });
 }
 
-async function shouldStart(env: IngestEnv, step: StepLike, source: RunSource, workflow: WorkflowManifestEntry): Promise<boolean> {
-  if (!workflow.hasIf) return true;
-  // Memoized: an `if` may look at the clock or at randomness, and must decide once.
+type StartDecision = { start: false } | { start: true; concurrency?: string | null; debounce?: string | null };
+
+async function shouldStart(env: IngestEnv, step: StepLike, source: RunSource, workflow: WorkflowManifestEntry): Promise<StartDecision> {
+  if (!workflow.hasIf && !workflow.concurrency && !workflow.debounce) return { start: true };
+  // Memoized: an `if` or a key may look at the clock or at randomness, and must decide once.
   const decision = await step.do(`evaluate if of ${workflow.file}`, () => evaluateIf(env, source, workflow));
   if ("error" in decision) {
     await step.do(`report if failure of ${workflow.file}`, () => failIfCheck(env, source, workflow, decision.error.message));
-    return false;
+    return { start: false };
   }
-  return decision.run;
+  if (!decision.run) return { start: false };
+  return { start: true, ...(decision.concurrency !== undefined ? { concurrency: decision.concurrency } : {}), ...(decision.debounce !== undefined ? { debounce: decision.debounce } : {}) };
+}
+
+/** cancelInProgress: the older runs of the lane are cancelled, saying which run superseded them (or this one is, when it is the older). */
+async function supersedeOlder(env: IngestEnv, step: StepLike, repository: string, lane: RunLane, runId: string): Promise<void> {
+  const { cancel } = await step.do(`supersede in ${lane.lane.split("\n")[0]}`, () => lanesOf(env, repository).supersede(lane.lane, runId, lane.receivedAt));
+  for (const older of cancel) {
+    const by = older === runId ? "a run for a newer event" : runId;
+    await step.do(`cancel ${older} (superseded)`, async () => {
+      await noteRunLineage(env.DB, older, `Superseded by ${by}.`);
+      if (older !== runId) await noteRunLineage(env.DB, runId, `Superseded ${older}.`);
+      await cancelRun(env, older, `Superseded by ${by}.`);
+    });
+  }
 }
 
 /** The default branch's HEAD; a push to the default branch names it already, saving an API call. */

@@ -235,7 +235,7 @@ export async function closeCheckRun(
   env: ConfigEnv & { DB: D1Database },
   target: CheckRunTarget,
   checkRunId: number | null,
-  outcome: { conclusion: "success" | "cancelled" } | { conclusion: "failure"; error: FailureDetail },
+  outcome: { conclusion: "success" } | { conclusion: "cancelled"; reason?: string } | { conclusion: "failure"; error: FailureDetail },
   steps: readonly StepRecord[],
   patience: CallPatience = {},
 ): Promise<void> {
@@ -253,7 +253,16 @@ export async function closeCheckRun(
     title,
     steps: stepReports(steps),
     ...(outcome.conclusion === "failure" ? { error: outcome.error } : {}),
+    ...(outcome.conclusion === "cancelled" && outcome.reason ? { note: outcome.reason } : {}),
   });
   // Completed and without its Cancel button in one request: a reader never sees a finished run offering to stop.
-  await updateCheckRun(octokit, { ...repoRef(target), checkRunId: id, state: { status: "completed", conclusion: outcome.conclusion }, output, actions: [] });
+  const after = await updateCheckRun(octokit, { ...repoRef(target), checkRunId: id, state: { status: "completed", conclusion: outcome.conclusion }, output, actions: [] });
+  if (after.status === "completed" && after.conclusion !== outcome.conclusion && after.conclusion !== null) {
+    // It was completed already (parked as neutral by a wait racing this close): GitHub never changes a completed
+    // check run, so the outcome goes on a new one.
+    const fresh = await openCheckRun(env, target, patience);
+    if (fresh.id === null) throw new Error(`repoflow: the check run of ${target.runId} was completed as ${after.conclusion}; a new one could not be opened to say ${outcome.conclusion}.`);
+    await recordCheckRunId(env.DB, target.runId, fresh.id);
+    await updateCheckRun(octokit, { ...repoRef(target), checkRunId: fresh.id, state: { status: "completed", conclusion: outcome.conclusion }, output, actions: [] });
+  }
 }

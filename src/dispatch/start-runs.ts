@@ -9,10 +9,11 @@
  * the index does not know.
  */
 import { wrapWorkflowBinding } from "@cloudflare/dynamic-workflows";
-import type { RunParams, TriggerContext, WorkflowManifestEntry } from "../runtime";
+import type { RunDecision, RunParams, TriggerContext, WorkflowManifestEntry } from "../runtime";
 import { getRun, insertRun } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
 import { runInstanceId } from "./triggers";
+import { payloadKey } from "./delivery";
 import type { Delivery, RunMetadata } from "./types";
 
 export interface StartEnv extends LoaderEnv {
@@ -30,12 +31,16 @@ export interface RunSource {
   headSha: string;
   /** The slash command that triggered the workflow, when on.command did. */
   command?: { name: string; args: string[] } | undefined;
+  /** The run's concurrency lane, when it has one. */
+  lane?: { lane: string; mode: "queue" | "cancel"; receivedAt: number } | undefined;
+  /** Deliveries a debounced run absorbed (its own last): shown on the run. */
+  absorbed?: string[] | undefined;
 }
 
-export type IfDecision = { run: true } | { run: false } | { error: { message: string; stack?: string } };
+export type IfDecision = RunDecision;
 
 interface TenantControl {
-  shouldRun(workflow: string, trigger: TriggerContext): Promise<IfDecision>;
+  shouldRun(workflow: string, trigger: TriggerContext): Promise<RunDecision>;
 }
 
 function repoParts(repository: string) {
@@ -82,6 +87,7 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     bundleHash: source.bundleHash,
     commitSha: source.commitSha,
     headSha: source.headSha,
+    lineage: source.absorbed && source.absorbed.length > 1 ? `Debounced: started on the last of ${source.absorbed.length} events (${source.absorbed.slice(0, -1).join(", ")} absorbed).` : null,
   });
   const metadata: RunMetadata = {
     installationId: source.installationId,
@@ -90,6 +96,7 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     workflow: workflow.file,
     ...(source.delivery.skipSleeps ? { skipSleeps: true } : {}),
     ...(workflow.check === "gate" ? { check: "gate" as const } : {}),
+    ...(source.lane ? { lane: source.lane } : {}),
   };
   // Cancelled before its instance existed (a cancel racing a slow start): it must not start afterwards.
   if ((await getRun(env.DB, runId))?.status === "cancelled") return { runId, created: false };
@@ -102,4 +109,12 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     if (existing) return { runId, created: false };
     throw error;
   }
+}
+
+/** A debounced run, due: its payload is the kept one of its newest event (ingest's "keep the event"). */
+export async function startDebouncedRun(env: StartEnv & { BLOBS: R2Bucket }, kept: unknown, workflow: WorkflowManifestEntry, absorbed: string[]): Promise<void> {
+  const source = kept as Omit<RunSource, "payload">;
+  const object = await env.BLOBS.get(payloadKey(source.delivery.id));
+  if (!object) throw new Error(`repoflow: the payload of ${source.delivery.id} is gone; the debounced run of ${workflow.file} cannot start.`);
+  await startRun(env, { ...source, payload: await object.json(), absorbed }, workflow);
 }

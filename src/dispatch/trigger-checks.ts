@@ -9,6 +9,7 @@
 import type { Diagnostic } from "../compiler";
 import type { WorkflowManifestEntry } from "../runtime";
 import { checkTimezone, CronSyntaxError, parseCron, TimezoneError } from "./cron";
+import { durationMs } from "./durations";
 
 export function scheduleProblems(workflows: readonly WorkflowManifestEntry[]): Diagnostic[] {
   const problems: Diagnostic[] = [];
@@ -22,9 +23,25 @@ export function scheduleProblems(workflows: readonly WorkflowManifestEntry[]): D
         problems.push({ file: workflow.file, message: `${workflow.file}: on.schedule "${cron}": ${error.message}`, severity: "error" });
       }
     }
+    if (workflow.debounce) {
+      for (const [what, value] of [["period", workflow.debounce.period], ["maxWait", workflow.debounce.maxWait]] as const) {
+        if (value === null) continue;
+        let ms: number;
+        try {
+          ms = durationMs(value);
+        } catch (error) {
+          problems.push({ file: workflow.file, message: `${workflow.file}: debounce.${what}: ${(error as Error).message}`, severity: "error" });
+          continue;
+        }
+        if (ms < 1000 || ms > MAX_DEBOUNCE_MS) problems.push({ file: workflow.file, message: `${workflow.file}: debounce.${what} must be from 1 second to 1 day, got ${JSON.stringify(value)}.`, severity: "error" });
+      }
+    }
   }
   return problems;
 }
+
+/** A debounced event waits at most this long for its run: longer is a schedule's job. */
+const MAX_DEBOUNCE_MS = 86_400_000;
 
 /** The events each trigger needs GitHub to send. */
 function neededEvents(workflow: WorkflowManifestEntry): string[] {

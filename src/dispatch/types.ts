@@ -25,7 +25,7 @@ export type IngestParams = { delivery: Delivery } & ({ payload: unknown } | { pa
 export type AcceptOutcome = "accepted" | "duplicate";
 
 /** The params of a control run (the repoflow-controls Workflow): one durable action a person asked for. */
-export type ControlParams = { kind: "cancel"; runId: string };
+export type ControlParams = { kind: "cancel"; runId: string; reason?: string };
 
 /**
  * The dispatcher metadata stored with every run (through wrapWorkflowBinding):
@@ -42,6 +42,8 @@ export interface RunMetadata {
   skipSleeps?: boolean;
   /** The workflow's check mode when it is "gate" (absent: "report"). */
   check?: "gate";
+  /** The run's concurrency lane (lanes.ts), when its workflow declares one and the key was not null. */
+  lane?: { lane: string; mode: "queue" | "cancel"; receivedAt: number };
   [key: string]: unknown;
 }
 

@@ -197,7 +197,12 @@ export interface CheckRunUpdate extends RepoRef {
 }
 
 /** Moves a check run along (in_progress, then completed with a conclusion) and sends annotations in batches GitHub accepts. */
-export async function updateCheckRun(octokit: GitHubClient, update: CheckRunUpdate, limits: CheckRunLimits = CHECK_RUN_LIMITS): Promise<void> {
+/** Returns what GitHub says the check run is after the update: a completed one never changes again, whatever was asked. */
+export async function updateCheckRun(
+  octokit: GitHubClient,
+  update: CheckRunUpdate,
+  limits: CheckRunLimits = CHECK_RUN_LIMITS,
+): Promise<{ status: string; conclusion: string | null }> {
   const { owner, repo, checkRunId, output, state, actions } = update;
   let pending: CheckRunAnnotation[] = [];
   if (output !== undefined && output.annotations.length > 0) {
@@ -208,9 +213,10 @@ export async function updateCheckRun(octokit: GitHubClient, update: CheckRunUpda
   for (let i = 0; i < pending.length; i += limits.annotationsPerRequest) batches.push(pending.slice(i, i + limits.annotationsPerRequest));
   if (batches.length === 0) batches.push([]);
 
+  let after: { status: string; conclusion: string | null } = { status: "unknown", conclusion: null };
   for (const [index, annotations] of batches.entries()) {
     const last = index === batches.length - 1;
-    await octokit.rest.checks.update({
+    const { data } = await octokit.rest.checks.update({
       owner,
       repo,
       check_run_id: checkRunId,
@@ -218,7 +224,9 @@ export async function updateCheckRun(octokit: GitHubClient, update: CheckRunUpda
       ...(last && state !== undefined ? stateFields(state) : {}),
       ...(last && actions !== undefined ? { actions } : {}),
     });
+    after = { status: data?.status ?? "unknown", conclusion: data?.conclusion ?? null };
   }
+  return after;
 }
 
 function stateFields(state: CheckRunState) {

@@ -18,7 +18,7 @@ import { describeWorkflows } from "./manifest.ts";
 import { errorReport, portable, type ErrorReport } from "./portable.ts";
 import { createGitHub, isWorkflow, type Duration, type ReceivedEvent, type Step, type StepAttempt, type StepConfig, type WaitedEvent, type Workflow } from "./sdk.ts";
 import { storableStepResult } from "./step-result.ts";
-import type { DeliveredEvent, DescribeResult, RunParams, TriggerContext, WaitRequest } from "./types.ts";
+import type { DeliveredEvent, DescribeResult, RunDecision, RunParams, TriggerContext, WaitRequest } from "./types.ts";
 
 /** A run was pinned to a bundle without the workflow it names: only a dispatcher bug or a hand-made bundle gets here. */
 export class UnknownWorkflowError extends Error {
@@ -122,11 +122,10 @@ export class TenantControl extends WorkerEntrypoint {
     return describeWorkflows(workflows);
   }
 
-  async shouldRun(file: string, trigger: TriggerContext): Promise<{ run: true } | { run: false } | { error: ErrorReport }> {
+  async shouldRun(file: string, trigger: TriggerContext): Promise<RunDecision> {
     try {
       const definition = await definitionOf(file);
-      if (!definition.if) return { run: true };
-      const decision = await definition.if({
+      const context = {
         event: trigger.event.payload as never,
         eventName: trigger.event.name as never,
         action: trigger.event.action as never,
@@ -134,8 +133,16 @@ export class TenantControl extends WorkerEntrypoint {
         command: trigger.command ?? null,
         sha: trigger.headSha,
         repo: trigger.repo,
-      });
-      return decision ? { run: true } : { run: false };
+      };
+      if (definition.if && !(await definition.if(context))) return { run: false };
+      const keyOf = async (option: { key: (c: never) => unknown } | undefined) => {
+        if (!option) return undefined;
+        const key = await option.key(context as never);
+        return key === null || key === undefined ? null : String(key);
+      };
+      const concurrency = await keyOf(definition.concurrency);
+      const debounce = await keyOf(definition.debounce);
+      return { run: true, ...(concurrency !== undefined ? { concurrency } : {}), ...(debounce !== undefined ? { debounce } : {}) };
     } catch (error) {
       return { error: errorReport(error) };
     }

@@ -7,7 +7,7 @@
  */
 export { RUNTIME_MODULES, RUNTIME_VERSION } from "./generated/modules";
 export { STACK_MARKER } from "./host-protocol";
-export type { RunParams, TriggerContext, WorkflowManifestEntry, DescribeResult, WaitRequest, DeliveredEvent, RepositoryRole, CommandManifest, DispatchInputManifest } from "./types";
+export type { RunParams, TriggerContext, WorkflowManifestEntry, DescribeResult, WaitRequest, DeliveredEvent, RepositoryRole, CommandManifest, DispatchInputManifest, RunDecision } from "./types";
 export { SCHEDULE_EVENT, DISPATCH_EVENT } from "./types";
 // Plain data (no SDK code): the events and actions `on` and waits may name, shared so both sides check the same list.
 export { WEBHOOK_EVENTS } from "./events";

@@ -48,6 +48,13 @@ function definitionProblems(file: string, definition: Workflow): string[] {
   }
   if (typeof definition.run !== "function") problems.push(`${file}: \`run\` must be a function.`);
   if (definition.if !== undefined && typeof definition.if !== "function") problems.push(`${file}: \`if\` must be a function when given.`);
+  for (const option of ["concurrency", "debounce"] as const) {
+    const value = definition[option] as { key?: unknown; period?: unknown } | undefined;
+    if (value === undefined) continue;
+    if (typeof value !== "object" || value === null || typeof value.key !== "function") problems.push(`${file}: \`${option}\` needs a key function, e.g. { key: ({ event }) => event.pull_request.number }.`);
+    else if (option === "debounce" && !(typeof value.period === "string" || typeof value.period === "number")) problems.push(`${file}: \`debounce\` needs a period, e.g. "1 minute".`);
+  }
+  if (definition.concurrency !== undefined && definition.debounce !== undefined) problems.push(`${file}: use \`concurrency\` or \`debounce\`, not both.`);
   if (definition.check !== undefined && definition.check !== "report" && definition.check !== "gate") {
     problems.push(`${file}: \`check\` must be "report" or "gate".`);
   }
@@ -182,6 +189,8 @@ function manifestEntry(file: string, definition: Workflow): WorkflowManifestEntr
   const schedules = schedule === undefined ? null : scheduleList(schedule);
   if (schedules) entry.schedules = schedules;
   if (dispatch !== undefined) entry.dispatch = dispatchManifest(dispatch);
+  if (definition.concurrency) entry.concurrency = { cancelInProgress: definition.concurrency.cancelInProgress === true };
+  if (definition.debounce) entry.debounce = { period: definition.debounce.period, maxWait: definition.debounce.maxWait ?? null };
   return entry;
 }
 

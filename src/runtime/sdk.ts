@@ -273,6 +273,17 @@ export interface WorkflowDefinition<On extends Triggers> {
    * that requires it waits for the run.
    */
   check?: "report" | "gate";
+  /**
+   * Runs of this workflow with the same key (e.g. the pull request number) run one at a time, in the
+   * order their events arrived; with `cancelInProgress`, a new run cancels the older ones instead
+   * (their check runs say they were superseded). A key of null puts the run in no lane.
+   */
+  concurrency?: { key: (context: IfContext<On>) => string | number | null; cancelInProgress?: boolean };
+  /**
+   * Events with the same key within `period` of each other start one run, on the last of them, at the
+   * latest `maxWait` (default 10 × period) after the first: ten pushes in a minute, one run.
+   */
+  debounce?: { key: (context: IfContext<On>) => string | number | null; period: Duration; maxWait?: Duration };
   /** The run. Its return value (plain JSON) is the run's output. */
   run: (context: RunContext<On>) => Promise<unknown> | unknown;
 }

@@ -22,6 +22,12 @@ export interface RunParams {
 
 export type TriggerContext = Pick<RunParams, "event" | "repo" | "headSha" | "command">;
 
+/** What the tenant decides for an event: whether a run starts, and the keys of its lanes (null: no lane). */
+export type RunDecision =
+  | { run: true; concurrency?: string | null; debounce?: string | null }
+  | { run: false }
+  | { error: { message: string; stack?: string } };
+
 /** The events repoflow makes itself (they are not GitHub's): a schedule's tick, a manual run. */
 export const SCHEDULE_EVENT = "schedule";
 export const DISPATCH_EVENT = "dispatch";
@@ -41,6 +47,9 @@ export interface WorkflowManifestEntry {
   schedules?: { cron: string; timezone: string }[];
   /** Manual runs, with their declared inputs. */
   dispatch?: { inputs: Record<string, DispatchInputManifest> };
+  /** The key itself is computed by the tenant per event (shouldRun). */
+  concurrency?: { cancelInProgress: boolean };
+  debounce?: { period: number | string; maxWait: number | string | null };
 }
 
 export interface DispatchInputManifest {

@@ -12,6 +12,7 @@ export {
   listUnclosedRuns,
   recordCheckRunId,
   parkCheckRun,
+  noteRunLineage,
   setRunProblem,
   requestCancel,
   clearCancelRequest,

@@ -157,11 +157,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    name: "parked check runs, schedules",
+    name: "parked check runs, schedules, run lineage",
     statements: [
       // A "report" run that sleeps or waits completes its check run as neutral (so it never holds a merge)
       // and opens a new one when it resumes: while parked, the row has no open check run.
       `ALTER TABLE runs ADD COLUMN check_parked INTEGER NOT NULL DEFAULT 0`,
+      // Debounce and concurrency: which events a run absorbed, which runs it superseded or was superseded by.
+      `ALTER TABLE runs ADD COLUMN lineage TEXT`,
       // Each repository's scheduler (a Durable Object) and its next tick: recovery pokes the overdue ones,
       // so a tick whose alarm a restart lost still fires.
       `CREATE TABLE schedule_index (

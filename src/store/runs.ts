@@ -6,7 +6,9 @@
 import { ensureSchema } from "./schema";
 import type { RunRecord, RunStatus, StepKind, StepRecord, StepStatus } from "./types";
 
-type NewRun = Omit<RunRecord, "status" | "checkRunId" | "checkParked" | "error" | "problem" | "cancelRequestedAt" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt">;
+type NewRun = Omit<RunRecord, "status" | "checkRunId" | "checkParked" | "error" | "problem" | "cancelRequestedAt" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt" | "lineage"> & {
+  lineage?: string | null;
+};
 
 export async function insertRun(db: D1Database, run: NewRun): Promise<void> {
   await ensureSchema(db);
@@ -14,11 +16,11 @@ export async function insertRun(db: D1Database, run: NewRun): Promise<void> {
   await db
     .prepare(
       `INSERT INTO runs (id, installation_id, repository, workflow_file, workflow_name, event, action, delivery_id, bundle_hash,
-         commit_sha, head_sha, status, check_closed, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) ON CONFLICT (id) DO NOTHING`,
+         commit_sha, head_sha, status, check_closed, lineage, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     )
     .bind(run.id, run.installationId, run.repository, run.workflowFile, run.workflowName, run.event, run.action, run.deliveryId,
-      run.bundleHash, run.commitSha, run.headSha, now, now)
+      run.bundleHash, run.commitSha, run.headSha, run.lineage ?? null, now, now)
     .run();
 }
 
@@ -69,6 +71,12 @@ export async function reviveRun(db: D1Database, id: string, error: string): Prom
 export async function recordCheckRunId(db: D1Database, id: string, checkRunId: number): Promise<void> {
   await ensureSchema(db);
   await db.prepare("UPDATE runs SET check_run_id = COALESCE(check_run_id, ?), check_parked = 0 WHERE id = ?").bind(checkRunId, id).run();
+}
+
+/** How the run relates to others (debounce, concurrency), added to what it says already. */
+export async function noteRunLineage(db: D1Database, id: string, note: string): Promise<void> {
+  await ensureSchema(db);
+  await db.prepare("UPDATE runs SET lineage = CASE WHEN lineage IS NULL THEN ?1 WHEN instr(lineage, ?1) > 0 THEN lineage ELSE lineage || ' ' || ?1 END WHERE id = ?2").bind(note, id).run();
 }
 
 /** The open check run was completed as neutral for a sleep or wait: the next one opens on resume. */
@@ -272,6 +280,7 @@ function toRun(row: Record<string, unknown>): RunRecord {
     status: row.status as RunStatus,
     checkRunId: (row.check_run_id as number | null) ?? null,
     checkParked: Number(row.check_parked ?? 0) === 1,
+    lineage: text("lineage"),
     error: text("error"),
     problem: text("problem"),
     cancelRequestedAt: text("cancel_requested_at"),

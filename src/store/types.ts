@@ -53,6 +53,8 @@ export interface RunRecord {
   checkRunId: number | null;
   /** The run's last check run was completed as neutral while the run sleeps or waits; a new one opens when it resumes. */
   checkParked: boolean;
+  /** How the run relates to others: the events a debounce absorbed into it, the runs it superseded or that superseded it. */
+  lineage: string | null;
   error: string | null;
   /** A problem around the run that is not its outcome (a check run GitHub refused, a cancel that failed). */
   problem: string | null;

@@ -183,3 +183,73 @@ export default workflow({
     expect(comments(repo, 1)).toEqual(["ready: ready"]);
   });
 });
+
+describe("debounce and concurrency", () => {
+  const bodies = (repo: string, number: number) => comments(repo, number).filter((body) => !body.startsWith("/") && !body.startsWith("note "));
+
+  it("debounces a burst of comments into one run, on the last, which says what it absorbed", async () => {
+    const repo = newRepo("debounced", `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Digest",
+  on: { issue_comment: ["created"] },
+  if: ({ event }) => event.comment.body.startsWith("note "),
+  debounce: { key: ({ event }) => event.issue.number, period: "4 seconds" },
+  async run({ event, step, github, repo }) {
+    await step.do("digest", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: event.issue.number, body: "digest after " + event.comment.body });
+    });
+  },
+});
+`);
+    stack.emulator.openIssue(repo, { number: 1, title: "Busy", user: "reader" });
+    for (let i = 1; i <= 5; i++) stack.emulator.comment(repo, 1, `note ${i}`, { user: "maintainer" });
+    await waitFor("the digest", () => bodies(repo, 1).length > 0, 60_000);
+    await stack.emulator.webhooksSettled();
+    // Another period passes: the burst started one run only.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    expect(bodies(repo, 1)).toEqual(["digest after note 5"]);
+    const run = (await runOf(repo))!;
+    expect((run as unknown as { lineage: string }).lineage).toMatch(/^Debounced: started on the last of 5 events/);
+  });
+
+  const laneFlow = (cancelInProgress: boolean) => `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Lane",
+  on: { issue_comment: ["created"] },
+  if: ({ event }) => event.comment.body.startsWith("go "),
+  concurrency: { key: ({ event }) => event.issue.number, cancelInProgress: ${cancelInProgress} },
+  async run({ event, step, github, repo }) {
+    const say = (body: string) => step.do(body, async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: event.issue.number, body });
+    });
+    await say("start " + event.comment.body);
+    await step.sleep("work", ${cancelInProgress ? '"1 hour"' : '"3 seconds"'});
+    await say("done " + event.comment.body);
+  },
+});
+`;
+
+  it("cancels the older run of a lane, whose check run says it was superseded", async () => {
+    const repo = newRepo("superseding", laneFlow(true));
+    stack.emulator.openIssue(repo, { number: 1, title: "Deploys", user: "reader" });
+    stack.emulator.comment(repo, 1, "go 1", { user: "maintainer" });
+    await waitFor("the first run to start", () => comments(repo, 1).includes("start go 1"), 60_000);
+    stack.emulator.comment(repo, 1, "go 2", { user: "maintainer" });
+    await waitFor("the second run to start", () => comments(repo, 1).includes("start go 2"), 60_000);
+    const cancelled = await waitFor("the first run's check run to say cancelled", () =>
+      checkRuns(repo, "repoflow: Lane").find((run) => run.conclusion === "cancelled"), 60_000);
+    expect(cancelled.output.summary).toMatch(/Superseded by run-[0-9a-f]+\./);
+    expect(comments(repo, 1).filter((body) => body.startsWith("done"))).toEqual([]);
+  });
+
+  it("queues runs of a lane one at a time, in the order their events arrived", async () => {
+    const repo = newRepo("queued", laneFlow(false));
+    stack.emulator.openIssue(repo, { number: 1, title: "Releases", user: "reader" });
+    stack.emulator.comment(repo, 1, "go 1", { user: "maintainer" });
+    stack.emulator.comment(repo, 1, "go 2", { user: "maintainer" });
+    await waitFor("both runs to finish", () => comments(repo, 1).includes("done go 2") && comments(repo, 1).includes("done go 1"), 90_000);
+    expect(comments(repo, 1).filter((body) => /^(start|done) /.test(body))).toEqual(["start go 1", "done go 1", "start go 2", "done go 2"]);
+  });
+});

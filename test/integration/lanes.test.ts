@@ -1,0 +1,59 @@
+/**
+ * Concurrency lanes and debounce bursts over the Lanes Durable Object's real
+ * SQLite storage.
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { absorb, dueDebounces, enterLane, laneOf, leaveAll, leaveLane, supersede } from "../../src/dispatch/lanes";
+
+let n = 0;
+const lanes = () => env.LANES.get(env.LANES.idFromName(`octo-org/lanes-${++n}-${crypto.randomUUID().slice(0, 6)}`));
+const LANE = laneOf(".workflows/nudge.ts", "42");
+const workflow = { file: ".workflows/nudge.ts", name: "Nudge", on: {}, hasIf: false };
+
+describe("lanes", () => {
+  it("cancelInProgress: a run supersedes the older ones, and an older event processed late cancels itself", async () => {
+    await runInDurableObject(lanes(), async (_instance, state) => {
+      const sql = state.storage.sql;
+      expect(supersede(sql, LANE, "run-1", 100)).toEqual({ cancel: [] });
+      expect(supersede(sql, LANE, "run-2", 200)).toEqual({ cancel: ["run-1"] });
+      expect(supersede(sql, LANE, "run-0", 50)).toEqual({ cancel: ["run-0"] });
+      expect(supersede(sql, laneOf(".workflows/nudge.ts", "43"), "run-9", 10)).toEqual({ cancel: [] });
+    });
+  });
+
+  it("queues: runs go one at a time in the order their events arrived", async () => {
+    await runInDurableObject(lanes(), async (_instance, state) => {
+      const sql = state.storage.sql;
+      expect(enterLane(sql, LANE, "run-a", 100)).toEqual({ go: true });
+      expect(enterLane(sql, LANE, "run-c", 300)).toEqual({ go: false, behind: "run-a" });
+      expect(enterLane(sql, LANE, "run-b", 200)).toEqual({ go: false, behind: "run-a" });
+      expect(leaveLane(sql, LANE, "run-a")).toBe("run-b");
+      expect(enterLane(sql, LANE, "run-c", 300)).toEqual({ go: false, behind: "run-b" });
+      expect(enterLane(sql, LANE, "run-b", 200)).toEqual({ go: true });
+      expect(leaveAll(sql, "run-b")).toEqual(["run-c"]);
+    });
+  });
+
+  it("debounces: events within the period start one run, on the newest, no later than maxWait after the first", async () => {
+    await runInDurableObject(lanes(), async (_instance, state) => {
+      const sql = state.storage.sql;
+      const start = (id: string, at: number) => ({ workflow, source: { id }, deliveryId: id, receivedAt: at });
+      const t = 1_000_000;
+      expect(absorb(sql, LANE, start("d1", t), 60_000, 300_000, t)).toBe(t + 60_000);
+      expect(absorb(sql, LANE, start("d2", t + 50_000), 60_000, 300_000, t + 50_000)).toBe(t + 110_000);
+      // An older delivery processed late joins the burst but does not become its event.
+      absorb(sql, LANE, start("d0", t - 1), 60_000, 300_000, t + 51_000);
+      expect(dueDebounces(sql, t + 100_000)).toEqual([]);
+      const [due] = dueDebounces(sql, t + 112_000);
+      expect(due!.start.deliveryId).toBe("d2");
+      expect(due!.absorbed).toEqual(["d1", "d0", "d2"]);
+      // A burst that never pauses still starts by maxWait.
+      const other = laneOf(".workflows/nudge.ts", "7");
+      for (let i = 0; i < 8; i++) absorb(sql, other, start(`e${i}`, t + i * 40_000), 60_000, 300_000, t + i * 40_000);
+      expect(dueDebounces(sql, t + 299_000).filter((d) => d.lane === other)).toEqual([]);
+      expect(dueDebounces(sql, t + 300_000).filter((d) => d.lane === other).map((d) => d.start.deliveryId)).toEqual(["e7"]);
+    });
+  });
+});
