@@ -274,8 +274,8 @@ describe("PATCH /repos/{owner}/{repo}/git/refs/{ref}", () => {
 });
 
 describe("permissions", () => {
-  it("refuses git writes (403) with app.yml's contents: read, and allows reading commits", async () => {
-    const reader = await startEmulator({ appPublicKey: keys.publicKey });
+  it("refuses git writes (403) to an installation that grants contents: read, and allows reading commits", async () => {
+    const reader = await startEmulator({ appPublicKey: keys.publicKey, permissions: { ...readManifest().permissions, contents: "read" } });
     try {
       reader.addRepo({ fullName: FULL, installationId: 7, files: { "a.txt": "a\n" } });
       const client = new Octokit({ baseUrl: reader.url, authStrategy: createAppAuth, auth: { appId: 1, privateKey: keys.privateKey, installationId: 7 }, request: { fetch: schemaCheckedFetch(shapeProblems) }, log: quiet });

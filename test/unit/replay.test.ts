@@ -6,6 +6,11 @@ import { DeliveryFollower, type DeliveryView, type RunView } from "../../scripts
 import { readVar, signedRequest } from "../../scripts/replay/request.ts";
 
 describe("replay arguments", () => {
+  it("reads schedule <workflow>, which fires a schedule instead of sending an event", () => {
+    expect(parseArgs(["schedule", "stale-sweep", "--repo", "o/r"])).toMatchObject({ schedule: "stale-sweep", repo: "o/r", event: null, file: null });
+    expect(() => parseArgs(["schedule"])).toThrow(/schedule needs the workflow to fire/);
+  });
+
   it("reads event, action, payload file and every option", () => {
     expect(
       parseArgs(["pull_request.opened", "p.json", "--repo", "o/r", "--dir", "x", "--skip-sleeps", "--timeout", "5", "--service", "http://127.0.0.1:1/", "--github", "http://127.0.0.1:2"]),
@@ -19,6 +24,7 @@ describe("replay arguments", () => {
       service: "http://127.0.0.1:1",
       github: "http://127.0.0.1:2",
       timeoutSeconds: 5,
+      schedule: null,
     });
   });
 
