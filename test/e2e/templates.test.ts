@@ -297,3 +297,91 @@ describe("pr-hygiene.ts", () => {
     expect(emulator.comments(repo, 2)).toEqual([]);
   });
 });
+
+// ── scheduled templates ─────────────────────────────────────────────────────
+
+/** A repository whose workflows arrive by a push to the default branch, as an author adds them: that push compiles them and registers their schedules. */
+async function repoWithPushedWorkflows(name: string, files: Record<string, string>, collaborators: Record<string, Role> = {}): Promise<string> {
+  const repo = newRepo(name, {}, collaborators);
+  emulator.commit(repo, files, "Add workflows", undefined, { user: "octo-org" });
+  await emulator.webhooksSettled();
+  return repo;
+}
+
+async function postApi(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${service.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** What `npm run replay -- schedule <workflow>` does: the next tick now, once the push has registered the schedule. */
+async function fireSchedule(repo: string, workflow: string): Promise<void> {
+  let last: unknown;
+  try {
+    await waitFor(`the schedule of ${workflow} on ${repo} to be registered`, async () => {
+      const answer = await postApi(`/api/repos/${repo}/schedules/fire`, { workflow });
+      last = answer;
+      return answer.status === 202;
+    }, RUN_TIMEOUT);
+  } catch (error) {
+    const compiled = emulator.checkRuns(repo).filter((run) => run.name.includes("compile")).map((run) => ({ conclusion: run.conclusion, output: run.output.summary }));
+    throw new Error(`${(error as Error).message}; the last answer was ${JSON.stringify(last)}, the compile check runs ${JSON.stringify(compiled)}`);
+  }
+}
+
+describe("stale-sweep.ts", () => {
+  it("marks open issues idle for 30 days stale, closes them 7 days later unless a person commented, and leaves fresh, pinned issues and pull requests alone", async () => {
+    const repo = await repoWithPushedWorkflows("stale", templates("stale-sweep.ts"));
+    emulator.openIssue(repo, { number: 1, title: "Old, a week of grace left", user: "mona" });
+    emulator.openIssue(repo, { number: 2, title: "Fresh", user: "mona" });
+    emulator.openIssue(repo, { number: 3, title: "Old but pinned", user: "mona", labels: ["pinned"] });
+    emulator.commit(repo, { "old.txt": "old\n" }, "An old change", "old-change", { user: "mona" });
+    emulator.openPullRequest(repo, { number: 4, title: "An old pull request", head: "old-change", base: "main", user: "mona" });
+    emulator.openIssue(repo, { number: 5, title: "Old, nobody answers", user: "mona" });
+    emulator.openIssue(repo, { number: 6, title: "Old, then answered", user: "mona" });
+    emulator.openIssue(repo, { number: 7, title: "Housekeeping", user: "octo-org" });
+    await emulator.webhooksSettled();
+    for (const n of [1, 3, 4, 5, 6]) emulator.ageIssue(repo, n, { days: 40 });
+
+    // The first sweep by hand (on.dispatch): the owner's /run. The service knows a repository from an
+    // installation event or an earlier run, and the emulator sends no installation events, so until this
+    // run the schedule cannot be fired through the API (404).
+    const command = emulator.comment(repo, 7, "/run stale-sweep", { user: "octo-org" });
+    expect((await finished(repo, "Stale sweep", 1))[0]!.conclusion).toBe("success");
+    await waitFor("🚀 on the /run", () => emulator.reactions(repo, { comment: command.id }).includes("rocket"), RUN_TIMEOUT);
+    for (const n of [1, 5, 6]) {
+      expect(emulator.labels(repo, n)).toEqual(["stale"]);
+      expect(botComments(repo, n).map((c) => c.body)).toEqual([expect.stringContaining("no activity for 30 days, so it is marked `stale`. It will be closed in 7 days")]);
+    }
+    expect(emulator.labels(repo, 2)).toEqual([]);
+    expect(emulator.labels(repo, 3)).toEqual(["pinned"]);
+    expect(emulator.labels(repo, 4)).toEqual([]);
+    for (const n of [2, 3, 4]) expect(emulator.comments(repo, n)).toEqual([]);
+    expect(emulator.labels(repo, 7)).toEqual([]);
+
+    // mona answers on #6; a week and a day pass for #5 and #6, three days for #1.
+    emulator.comment(repo, 6, "Still happens on 2.3.", { user: "mona" });
+    await emulator.webhooksSettled();
+    for (const n of [5, 6]) emulator.ageIssue(repo, n, { days: 8 });
+    emulator.ageIssue(repo, 1, { days: 3 });
+
+    // The next morning's sweep, fired now.
+    await fireSchedule(repo, "stale-sweep");
+    expect((await finished(repo, "Stale sweep", 2)).map((run) => run.conclusion)).toEqual(["success", "success"]);
+
+    const closed = await read<{ state: string; state_reason: string | null }>(`/repos/${repo}/issues/5`);
+    expect(closed).toMatchObject({ state: "closed", state_reason: "not_planned" });
+    expect(botComments(repo, 5).map((c) => c.body)).toEqual([expect.stringContaining("marked `stale`"), expect.stringContaining("Closing this issue: nobody commented in the 7 days")]);
+    // The person's comment took the label off, and nothing more was said.
+    expect((await read<{ state: string }>(`/repos/${repo}/issues/6`)).state).toBe("open");
+    expect(emulator.labels(repo, 6)).toEqual([]);
+    expect(emulator.comments(repo, 6).map((c) => c.user)).toEqual([BOT, "mona"]);
+    // Still within its week: stale, open, one notice.
+    expect((await read<{ state: string }>(`/repos/${repo}/issues/1`)).state).toBe("open");
+    expect(emulator.labels(repo, 1)).toEqual(["stale"]);
+    expect(botComments(repo, 1)).toHaveLength(1);
+    expect(emulator.labels(repo, 2)).toEqual([]);
+    expect(emulator.labels(repo, 3)).toEqual(["pinned"]);
+    expect(emulator.labels(repo, 4)).toEqual([]);
+    for (const n of [2, 3, 4]) expect(emulator.comments(repo, n)).toEqual([]);
+  });
+});
