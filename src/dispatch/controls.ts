@@ -35,6 +35,7 @@ import type { ConfigEnv } from "../config";
 import { ingestInstanceId, payloadKey } from "./delivery";
 import { LIVE_STATUSES, lookUpInstance, type WorkflowLike } from "./engine";
 import { leaveRunLanes } from "./lanes";
+import { failedStepOf, reopenFromStep } from "../store";
 import { askGitHubToRedeliver } from "./redeliver-missed";
 import { checkTargetOf, CLOSE_CONFIG, closeCheckRun, closeOrRecord } from "./run-checks";
 import type { ControlParams, Delivery, IngestParams } from "./types";
@@ -186,6 +187,39 @@ export async function rerunRun(env: ControlEnv, runId: string, clickId: string =
   });
   await recordDelivery(env.DB, { ...delivery, instanceId });
   return { deliveryId: delivery.id };
+}
+
+export class NoFailedStepError extends Error {
+  override readonly name = "NoFailedStepError";
+  constructor(runId: string, why: string) {
+    super(`repoflow: run ${runId} cannot be re-run from its failed step: ${why} Re-run it from scratch instead.`);
+  }
+}
+
+/**
+ * Re-runs a failed run from the step that failed, on its pinned bundle: the
+ * steps that succeeded keep their results and are not run again (their side
+ * effects are not repeated). The engine restarts the instance from that step
+ * (`instance.restart({ from })` on the real binding: the dynamic-workflows
+ * 0.1.1 wrapper drops restart's options). For a transient failure; a re-run
+ * from scratch (rerunRun) takes the current code.
+ */
+export async function rerunFromFailedStep(env: ControlEnv, runId: string): Promise<{ runId: string; from: string }> {
+  const run = await getRun(env.DB, runId);
+  if (!run) throw new RunNotFoundError(runId);
+  if (run.status !== "failed") throw new NoFailedStepError(runId, `it is ${run.status}, not failed.`);
+  const step = await failedStepOf(env.DB, runId);
+  if (step === null) throw new NoFailedStepError(runId, "it failed outside any step.");
+  const lookup = await lookUpInstance(env.WORKFLOWS, runId);
+  if (lookup.state !== "found") throw new NoFailedStepError(runId, lookup.state === "missing" ? "the engine no longer keeps it." : "the engine could not be asked about it; try again.");
+  if (!(await reopenFromStep(env.DB, runId, step))) throw new NoFailedStepError(runId, "it is not failed any more.");
+  await (lookup.instance as unknown as RestartableInstance).restart({ from: { name: step, type: "do" } });
+  return { runId, from: step };
+}
+
+/** The real binding's restart takes where to restart from; Workflow types of this version do not say so yet. */
+interface RestartableInstance {
+  restart(options: { from: { name: string; type: "do"; count?: number } }): Promise<void>;
 }
 
 async function shortHash(text: string): Promise<string> {

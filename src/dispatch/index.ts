@@ -19,6 +19,8 @@ export {
   cancelRun,
   cancelInstanceId,
   rerunRun,
+  rerunFromFailedStep,
+  NoFailedStepError,
   runCancel,
   redeliverDelivery,
   RunNotFoundError,

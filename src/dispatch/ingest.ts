@@ -13,9 +13,9 @@ import { NonRetryableError } from "cloudflare:workflows";
 import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
 import { deleteInstallation, finishDelivery, getRun, noteRunLineage, updateRepositories, upsertInstallation } from "../store";
-import { cancelRun, rerunRun } from "./controls";
+import { cancelRun, rerunFromFailedStep, rerunRun } from "./controls";
 import { payloadKey } from "./delivery";
-import { CANCEL_ACTION } from "./run-checks";
+import { CANCEL_ACTION, RERUN_FAILED_ACTION } from "./run-checks";
 import { prepareBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
 import { evaluateIf, startRun, type RunSource, type StartEnv } from "./start-runs";
@@ -337,6 +337,13 @@ async function handleCheckRunControl(env: IngestEnv, delivery: RepositoryDeliver
   }
   if (delivery.action === "requested_action" && p.requested_action?.identifier === CANCEL_ACTION) {
     await cancelRun(env, runId);
+    return true;
+  }
+  if (delivery.action === "requested_action" && p.requested_action?.identifier === RERUN_FAILED_ACTION) {
+    // A second click, or a redelivered one, finds the run running again: nothing more to do.
+    await rerunFromFailedStep(env, runId).catch((error: unknown) => {
+      if ((error as { name?: unknown }).name !== "NoFailedStepError") throw error;
+    });
     return true;
   }
   return false;

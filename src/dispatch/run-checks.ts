@@ -63,6 +63,9 @@ export async function closeOrRecord(db: D1Database, ctx: unknown, runId: string,
 /** The identifier of the "Cancel" button on an in-progress check run (check_run.requested_action). */
 export const CANCEL_ACTION = "cancel";
 const CANCEL_BUTTON = { label: "Cancel", description: "Stop this run", identifier: CANCEL_ACTION };
+/** On a run that failed in a step: re-run it from that step, keeping what the steps before it did. GitHub's own "Re-run" starts from scratch. */
+export const RERUN_FAILED_ACTION = "rerun-failed";
+const RERUN_FAILED_BUTTON = { label: "Re-run failed step", description: "Resume from the step that failed", identifier: RERUN_FAILED_ACTION };
 
 /** Where a run's check run lives, from its row. */
 export function checkTargetOf(run: RunRecord): CheckRunTarget {
@@ -256,13 +259,15 @@ export async function closeCheckRun(
     ...(outcome.conclusion === "cancelled" && outcome.reason ? { note: outcome.reason } : {}),
   });
   // Completed and without its Cancel button in one request: a reader never sees a finished run offering to stop.
-  const after = await updateCheckRun(octokit, { ...repoRef(target), checkRunId: id, state: { status: "completed", conclusion: outcome.conclusion }, output, actions: [] });
+  const failedInStep = outcome.conclusion === "failure" && steps.some((step) => step.kind === "do" && step.status === "failed");
+  const actions = failedInStep ? [RERUN_FAILED_BUTTON] : [];
+  const after = await updateCheckRun(octokit, { ...repoRef(target), checkRunId: id, state: { status: "completed", conclusion: outcome.conclusion }, output, actions });
   if (after.status === "completed" && after.conclusion !== outcome.conclusion && after.conclusion !== null) {
     // It was completed already (parked as neutral by a wait racing this close): GitHub never changes a completed
     // check run, so the outcome goes on a new one.
     const fresh = await openCheckRun(env, target, patience);
     if (fresh.id === null) throw new Error(`repoflow: the check run of ${target.runId} was completed as ${after.conclusion}; a new one could not be opened to say ${outcome.conclusion}.`);
     await recordCheckRunId(env.DB, target.runId, fresh.id);
-    await updateCheckRun(octokit, { ...repoRef(target), checkRunId: fresh.id, state: { status: "completed", conclusion: outcome.conclusion }, output, actions: [] });
+    await updateCheckRun(octokit, { ...repoRef(target), checkRunId: fresh.id, state: { status: "completed", conclusion: outcome.conclusion }, output, actions });
   }
 }

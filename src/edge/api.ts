@@ -17,6 +17,8 @@ import {
   rerunRun,
   RunNotFoundError,
   requestManualRun,
+  rerunFromFailedStep,
+  NoFailedStepError,
   fireScheduleNow,
   UnknownRepositoryError,
   NotRunnableError,
@@ -210,6 +212,15 @@ export function apiRoutes() {
   api.post("/api/runs/:id/rerun", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
     if (!run) return c.json(runNotFound(c.req.param("id")), 404);
+    // ?from=failed: resume from the failed step on the pinned bundle; otherwise from scratch on the current code.
+    if (c.req.query("from") === "failed") {
+      try {
+        return c.json(await rerunFromFailedStep(c.env, run.id), 202);
+      } catch (error) {
+        if (error instanceof NoFailedStepError) return c.json({ error: "no_failed_step", message: error.message }, 409);
+        throw error;
+      }
+    }
     try {
       // The same Idempotency-Key twice starts one re-run; without one, every request is a new re-run.
       const key = c.req.header("idempotency-key")?.trim();

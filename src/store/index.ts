@@ -13,6 +13,8 @@ export {
   recordCheckRunId,
   parkCheckRun,
   noteRunLineage,
+  reopenFromStep,
+  failedStepOf,
   setRunProblem,
   requestCancel,
   clearCancelRequest,

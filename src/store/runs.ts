@@ -290,3 +290,40 @@ function toRun(row: Record<string, unknown>): RunRecord {
     updatedAt: String(row.updated_at),
   };
 }
+
+/**
+ * A failed run resumes from its failed step: the row says running again, the
+ * failed step gets a fresh retry budget, later steps are forgotten (they run
+ * again), and the failed check run, which GitHub never reopens, gives way to
+ * a new one (parked: the run opens it when it resumes). Only a row still
+ * failed changes, so two clicks reopen it once.
+ */
+export async function reopenFromStep(db: D1Database, id: string, step: string): Promise<boolean> {
+  await ensureSchema(db);
+  const now = new Date().toISOString();
+  const [reopened] = await db.batch([
+    db
+      .prepare(
+        `UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, check_run_id = NULL, check_parked = 1, check_closed = 0, updated_at = ?
+         WHERE id = ? AND status = 'failed'`,
+      )
+      .bind(now, id),
+  ]);
+  if ((reopened?.meta.changes ?? 0) === 0) return false;
+  const position = await db.prepare("SELECT position FROM run_steps WHERE run_id = ? AND name = ?").bind(id, step).first<{ position: number }>();
+  await db.batch([
+    db.prepare("DELETE FROM run_steps WHERE run_id = ? AND position > ?").bind(id, position?.position ?? Number.MAX_SAFE_INTEGER),
+    db.prepare("UPDATE run_steps SET status = 'running', error = NULL, failures = 0, finished_at = NULL WHERE run_id = ? AND name = ?").bind(id, step),
+  ]);
+  return true;
+}
+
+/** The step a failed run failed at: its last failed do-step, if the failure happened in one. */
+export async function failedStepOf(db: D1Database, id: string): Promise<string | null> {
+  await ensureSchema(db);
+  const row = await db
+    .prepare("SELECT name FROM run_steps WHERE run_id = ? AND kind = 'do' AND status = 'failed' ORDER BY position DESC LIMIT 1")
+    .bind(id)
+    .first<{ name: string }>();
+  return row?.name ?? null;
+}

@@ -253,3 +253,38 @@ export default workflow({
     expect(comments(repo, 1).filter((body) => /^(start|done) /.test(body))).toEqual(["start go 1", "done go 1", "start go 2", "done go 2"]);
   });
 });
+
+describe("re-run from the failed step", () => {
+  it("resumes a failed run from its failed step from GitHub's button, without repeating what the steps before it did", async () => {
+    const repo = newRepo("rerun-failed", `
+import { workflow, NonRetryableError } from "repoflow";
+export default workflow({
+  name: "Deploy",
+  on: { issues: ["opened"] },
+  async run({ event, step, github, repo }) {
+    const issue_number = event.issue.number;
+    await step.do("announce", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number, body: "deploying" });
+    });
+    await step.do("deploy", { retries: { limit: 0, delay: 0 } }, async () => {
+      const { data } = await github.rest.issues.listLabelsOnIssue({ ...repo, issue_number });
+      if (!data.some((label) => label.name === "unblocked")) throw new NonRetryableError("the target is not reachable");
+    });
+    await step.do("report", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number, body: "deployed" });
+    });
+  },
+});
+`);
+    stack.emulator.openIssue(repo, { number: 1, title: "Ship it", user: "maintainer" });
+    const failed = await waitFor("the run to fail", () => checkRuns(repo, "repoflow: Deploy").find((run) => run.conclusion === "failure"), 60_000);
+    expect(failed.actions.map((action) => action.identifier)).toEqual(["rerun-failed"]);
+    stack.emulator.label(repo, 1, "unblocked", { user: "maintainer" });
+    stack.emulator.clickCheckRunAction(repo, failed.id, "rerun-failed", { user: "maintainer" });
+    await waitFor("the resumed run to succeed", () => checkRuns(repo, "repoflow: Deploy").find((run) => run.conclusion === "success"), 60_000);
+    expect(comments(repo, 1)).toEqual(["deploying", "deployed"]);
+    const run = (await runOf(repo))!;
+    expect(run.status).toBe("succeeded");
+    expect(run.steps.map((s) => [s.name, s.status])).toEqual([["announce", "succeeded"], ["deploy", "succeeded"], ["report", "succeeded"]]);
+  });
+});

@@ -9,7 +9,7 @@
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
 import { readConfig } from "../../config";
-import { cancelRun, DeliveryNotFailedError, DeliveryUnavailableError, EventUnavailableError, redeliverDelivery, rerunRun } from "../../dispatch";
+import { cancelRun, DeliveryNotFailedError, DeliveryUnavailableError, EventUnavailableError, NoFailedStepError, redeliverDelivery, rerunFromFailedStep, rerunRun } from "../../dispatch";
 import { listRuns } from "../../store";
 import {
   BadRunQueryError,
@@ -125,6 +125,27 @@ export function dashboardRoutes() {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
     if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
     await cancelRun(c.env, run.id);
+    return c.redirect(`/runs/${encodeURIComponent(run.id)}`, 303);
+  });
+
+  app.post("/runs/:id/rerun-failed", async (c) => {
+    const viewer = c.get("viewer");
+    const run = await visibleRun(c.env.DB, viewer, c.req.param("id"));
+    if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
+    try {
+      await rerunFromFailedStep(c.env, run.id);
+    } catch (error) {
+      if (!(error instanceof NoFailedStepError)) throw error;
+      return c.html(
+        <MessagePage viewer={viewer} title="Cannot re-run from the failed step">
+          <p>{error.message}</p>
+          <p>
+            <a href={`/runs/${encodeURIComponent(run.id)}`}>Back to the run</a>
+          </p>
+        </MessagePage>,
+        409,
+      );
+    }
     return c.redirect(`/runs/${encodeURIComponent(run.id)}`, 303);
   });
 

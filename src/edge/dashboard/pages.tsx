@@ -234,6 +234,8 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
   const active = isActive(run);
   const trigger = triggerLabel(run);
   const eventJson = event === null ? null : JSON.stringify(event, null, 2);
+  // The last do-step that failed: where a re-run from the failed step resumes.
+  const failedStep = [...steps].reverse().find((step) => step.kind === "do" && step.status === "failed")?.name ?? null;
   return (
     <Layout title={`${run.workflowName} (${run.status})`} viewer={viewer} {...(active ? { script: RUN_PAGE_SCRIPT } : {})}>
       <article id="run" data-run-id={run.id} data-active={String(active)} data-fingerprint={runFingerprint(detail)}>
@@ -295,7 +297,15 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
               Re-run
             </button>
           </form>
+          {run.status === "failed" && failedStep ? (
+            <form method="post" action={`/runs/${encodeURIComponent(run.id)}/rerun-failed`}>
+              <button type="submit" title={`Resumes from "${failedStep}" on the code this run started with; the steps before it keep their results`}>
+                Re-run from failed step
+              </button>
+            </form>
+          ) : null}
         </div>
+        {run.lineage ? <p class="muted">{run.lineage}</p> : null}
         {run.problem ? (
           <section aria-labelledby="run-problem">
             <h2 id="run-problem">Problem</h2>
