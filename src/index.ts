@@ -26,6 +26,7 @@ import {
   type RecoveryReport,
   type RunMetadata,
   createWaitSchema,
+  waitOfButton,
   offerEvent,
   claimWaits,
   registerWait,
@@ -116,6 +117,10 @@ export class WaitRegistry extends DurableObject<Cloudflare.Env> {
 
   forget(runId: string): void {
     forgetRun(this.ctx.storage.sql, runId);
+  }
+
+  button(buttonId: string): ReturnType<typeof waitOfButton> {
+    return waitOfButton(this.ctx.storage.sql, buttonId);
   }
 
   override async alarm(): Promise<void> {

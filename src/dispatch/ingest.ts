@@ -19,7 +19,7 @@ import { CANCEL_ACTION, RERUN_FAILED_ACTION } from "./run-checks";
 import { prepareBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
 import { evaluateIf, startRun, type RunSource, type StartEnv } from "./start-runs";
-import { roleLookup, wakeWaits, type WaitsEnv } from "./waits";
+import { isButtonId, pressButton, roleLookup, wakeWaits, type WaitsEnv } from "./waits";
 import { failIfCheck } from "./if-failure";
 import { causedBySelf, sentByABot } from "./self-events";
 import { patientSteps, type EngineIngestStep, type StepLike } from "./ingest-retries";
@@ -111,7 +111,7 @@ async function dispatchRepositoryEvent(
   const ownEcho = !delivery.rerunOf && (await isOwnEcho(env, step, delivery, payload));
   if (!delivery.rerunOf && !ownEcho) {
     await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleLookup(github, delivery.repository)));
-    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload))) return { started: [] };
+    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleLookup(github, delivery.repository)))) return { started: [] };
   }
   // A push repoflow made still compiles what it pushed (below); any other echo needs nothing more.
   if (ownEcho && delivery.event !== "push") return { started: [], ignored: OWN_ECHO };
@@ -323,7 +323,7 @@ async function keepPayload(blobs: R2Bucket, deliveryId: string, payload: unknown
  * and the "Cancel" action (check_run.requested_action). Returns true when the
  * event was one of those and is fully handled.
  */
-async function handleCheckRunControl(env: IngestEnv, delivery: RepositoryDelivery, payload: unknown): Promise<boolean> {
+async function handleCheckRunControl(env: IngestEnv, delivery: RepositoryDelivery, payload: unknown, roleOf: ReturnType<typeof roleLookup>): Promise<boolean> {
   if (delivery.event !== "check_run") return false;
   const p = payload as { check_run?: { external_id?: string | null }; requested_action?: { identifier?: string } };
   const runId = p.check_run?.external_id;
@@ -337,6 +337,10 @@ async function handleCheckRunControl(env: IngestEnv, delivery: RepositoryDeliver
   }
   if (delivery.action === "requested_action" && p.requested_action?.identifier === CANCEL_ACTION) {
     await cancelRun(env, runId);
+    return true;
+  }
+  if (delivery.action === "requested_action" && isButtonId(p.requested_action?.identifier ?? "")) {
+    await pressButton(env, delivery, payload, roleOf);
     return true;
   }
   if (delivery.action === "requested_action" && p.requested_action?.identifier === RERUN_FAILED_ACTION) {

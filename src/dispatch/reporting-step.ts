@@ -56,6 +56,8 @@ export interface StepStart {
   waitFor?: string;
   /** When the engine should wake the run: lets recovery tell a sleeping run from a stranded one. */
   wakeAt?: Date;
+  /** A wait's check-run button, shown while the step waits. */
+  button?: { label: string; identifier: string };
 }
 
 export interface TenantLogLine {
@@ -86,7 +88,7 @@ export interface EngineStep {
 
 /** The dispatcher's side of correlated waits (RunWaits; tests give their own). */
 export interface WaitBoard {
-  register(name: string, attempt: number, spec: WaitSpec, timeoutMs: number): Promise<{ waitId: string; deadline: number; event: DeliveredEvent | null }>;
+  register(name: string, attempt: number, spec: WaitSpec, timeoutMs: number): Promise<{ waitId: string; deadline: number; event: DeliveredEvent | null; buttonId?: string | null }>;
   /** The check runs and statuses on a commit, repoflow's own left out. */
   checks(sha: string, options: { ignore: readonly string[]; minimum: number }): Promise<ChecksSummary>;
 }
@@ -231,7 +233,14 @@ export class ReportingStep extends RpcTarget {
     if (!waits) throw new StepUsageError(`repoflow: ${where}: this run has no wait registry.`);
     const filed = await this.#step.do(`${RESERVED_PREFIX} wait ${name} #${attempt}`, REGISTER_CONFIG, () => waits.register(name, attempt, spec, timeoutMs));
     // An event that came first is taken at once: the step never shows as waiting (which would park the check run).
-    await this.#observer.started({ name, kind: "wait", status: filed.event ? "running" : "waiting", waitFor: describeWait(spec), wakeAt: new Date(filed.deadline) });
+    await this.#observer.started({
+      name,
+      kind: "wait",
+      status: filed.event ? "running" : "waiting",
+      waitFor: describeWait(spec),
+      wakeAt: new Date(filed.deadline),
+      ...(spec.button && filed.buttonId ? { button: { label: spec.button, identifier: filed.buttonId } } : {}),
+    });
     let event = filed.event;
     if (event === null) {
       try {

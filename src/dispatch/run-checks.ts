@@ -155,6 +155,14 @@ export async function recordOpening(db: D1Database, runId: string, opening: Chec
   else if ("refused" in opening) await setRunProblem(db, runId, opening.refused);
 }
 
+/** The buttons of the waits a run is in (step.waitFor's `button`); GitHub allows three actions per check run. */
+function waitButtons(steps: readonly StepRecord[]): { label: string; description: string; identifier: string }[] {
+  return steps
+    .filter((step) => step.status === "waiting" && step.button !== null)
+    .slice(0, 2)
+    .map((step) => ({ label: step.button!.label, description: `Satisfies the wait "${step.name}"`.slice(0, 40), identifier: step.button!.identifier }));
+}
+
 /** What a run's check run means to the pull request (WorkflowDefinition.check). */
 export type CheckMode = "report" | "gate";
 
@@ -208,6 +216,7 @@ export class CheckRunProgress implements ProgressSink {
       ...repoRef(this.target),
       checkRunId: this.#opening.id,
       output: renderCheckRunOutput({ title: "Running", steps: stepReports(steps) }),
+      actions: [CANCEL_BUTTON, ...waitButtons(steps)],
     });
   }
 
@@ -218,6 +227,8 @@ export class CheckRunProgress implements ProgressSink {
       ...repoRef(this.target),
       checkRunId,
       state: { status: "completed", conclusion: "neutral" },
+      // GitHub shows a completed check run's buttons too: a parked wait can still be satisfied from here.
+      actions: [CANCEL_BUTTON, ...waitButtons(steps)],
       output: renderCheckRunOutput({
         title: `${what}${until}`.slice(0, 250),
         note: "This run is still going. It does not hold the pull request while it waits: its outcome appears as a new check run of the same name when it resumes.",

@@ -58,6 +58,8 @@ export interface Registration {
   timeoutMs: number;
   /** Where the run's view of the buffer starts (its first registration only). */
   since: { at: number; exclude: string | null };
+  /** The identifier of the wait's check-run button, when it has one. */
+  buttonId: string | null;
 }
 
 export type Registered =
@@ -76,8 +78,9 @@ export function createWaitSchema(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS event_keys (key TEXT NOT NULL, delivery_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (key, delivery_id))`);
   sql.exec(`CREATE TABLE IF NOT EXISTS waits (
     id TEXT PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL, attempt INTEGER NOT NULL, spec TEXT NOT NULL,
-    deadline INTEGER NOT NULL, state TEXT NOT NULL, matched_delivery TEXT, created_at INTEGER NOT NULL)`);
+    deadline INTEGER NOT NULL, state TEXT NOT NULL, matched_delivery TEXT, created_at INTEGER NOT NULL, button_id TEXT)`);
   sql.exec(`CREATE INDEX IF NOT EXISTS waits_by_run ON waits (run_id, name, attempt)`);
+  sql.exec(`CREATE INDEX IF NOT EXISTS waits_by_button ON waits (button_id)`);
   sql.exec(`CREATE TABLE IF NOT EXISTS wait_keys (key TEXT NOT NULL, wait_id TEXT NOT NULL, PRIMARY KEY (key, wait_id))`);
   sql.exec(`CREATE TABLE IF NOT EXISTS cursors (run_id TEXT PRIMARY KEY, after INTEGER NOT NULL, touched_at INTEGER NOT NULL)`);
   sql.exec(`CREATE TABLE IF NOT EXISTS consumed (run_id TEXT NOT NULL, delivery_id TEXT NOT NULL, PRIMARY KEY (run_id, delivery_id))`);
@@ -182,7 +185,7 @@ export function registerWait(sql: SqlStorage, registration: Registration, now = 
       .toArray()[0];
     deadline = registration.attempt > 1 && first ? first.deadline : now + registration.timeoutMs;
     sql.exec(
-      "INSERT INTO waits (id, run_id, name, attempt, spec, deadline, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
+      "INSERT INTO waits (id, run_id, name, attempt, spec, deadline, state, created_at, button_id) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
       waitId,
       runId,
       registration.name,
@@ -190,11 +193,18 @@ export function registerWait(sql: SqlStorage, registration: Registration, now = 
       JSON.stringify(registration.spec),
       deadline,
       now,
+      registration.buttonId,
     );
     for (const key of registration.keys) sql.exec("INSERT OR IGNORE INTO wait_keys (key, wait_id) VALUES (?, ?)", key, waitId);
   }
   if (existing && existing.state !== "open") return { state: "open", deadline, candidates: [] };
   return { state: "open", deadline, candidates: bufferedCandidates(sql, registration, deadline) };
+}
+
+/** The open wait a check-run button belongs to, for the caller to check who clicked and then claim. */
+export function waitOfButton(sql: SqlStorage, buttonId: string): { waitId: string; runId: string; from: WaitSpec["from"] } | null {
+  const row = sql.exec<{ id: string; run_id: string; spec: string }>("SELECT id, run_id, spec FROM waits WHERE button_id = ? AND state = 'open' ORDER BY attempt DESC LIMIT 1", buttonId).toArray()[0];
+  return row ? { waitId: row.id, runId: row.run_id, from: (JSON.parse(row.spec) as WaitSpec).from } : null;
 }
 
 /** A run that ended waits for nothing more. */

@@ -14,6 +14,8 @@ export interface WaitSpec {
   sha: string | null;
   command: string | null;
   from: { role: RepositoryRole } | { logins: string[] } | null;
+  /** The label of the check-run button that satisfies the wait, if any. */
+  button: string | null;
 }
 
 export const ROLES: readonly RepositoryRole[] = ["read", "triage", "write", "maintain", "admin"];
@@ -54,7 +56,11 @@ export function normalizeWait(where: string, request: WaitRequest): WaitSpec {
     }
     command = name;
   }
-  return { events, number, sha, command, from: normalizeFrom(where, request.from) };
+  const button = request.button ?? null;
+  if (button !== null && !(typeof button === "string" && button.trim().length > 0 && button.length <= 20)) {
+    throw new WaitSpecError(`repoflow: ${where}: button must be a label of 1 to 20 characters (GitHub's limit), e.g. "Approve".`);
+  }
+  return { events, number, sha, command, from: normalizeFrom(where, request.from), button };
 }
 
 function parseEventName(where: string, name: unknown): { event: string; action: string | null } {

@@ -27,6 +27,7 @@ export interface WaitRegistryStub {
   claim(deliveryId: string, waitIds: string[]): Promise<Claimed[]>;
   register(registration: Registration): Promise<Registered>;
   forget(runId: string): Promise<void>;
+  button(buttonId: string): Promise<{ waitId: string; runId: string; from: WaitSpec["from"] } | null>;
 }
 
 export interface WaitsEnv {
@@ -47,6 +48,45 @@ export async function waitIdOf(runId: string, name: string, attempt: number): Pr
 }
 
 type RoleOf = (login: string) => Promise<RepositoryRole | null>;
+
+/** A check-run action identifier (GitHub allows 20 characters), the same for every attempt of one wait. */
+export async function buttonIdOf(runId: string, name: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${runId}\n${name}\nbutton`)));
+  return "b-" + Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function isButtonId(identifier: string): boolean {
+  return /^b-[0-9a-f]{16}$/.test(identifier);
+}
+
+/**
+ * A click on a wait's check-run button (check_run.requested_action): it
+ * satisfies the wait like a matching event, if the person may (the wait's
+ * `from`, write access by default). The click was offered to the registry
+ * as an event already ("wake waiting runs"), so it can be claimed.
+ */
+export async function pressButton(
+  env: WaitsEnv,
+  delivery: { id: string; event: string; action: string | null; receivedAt: string; repository: string },
+  payload: unknown,
+  roleOf: RoleOf,
+): Promise<"pressed" | "refused" | "unknown"> {
+  const p = payload as { requested_action?: { identifier?: string }; check_run?: { external_id?: string | null } };
+  const identifier = p.requested_action?.identifier ?? "";
+  const registry = waitRegistry(env, delivery.repository);
+  const wait = await registry.button(identifier);
+  if (!wait || wait.runId !== p.check_run?.external_id) return "unknown";
+  const facts = eventFacts(delivery, payload);
+  const from = wait.from ?? { role: "write" as const };
+  const may = "logins" in from ? facts.actor !== null && from.logins.includes(facts.actor.toLowerCase()) : facts.actor !== null && roleAtLeast(await roleOf(facts.actor), from.role);
+  if (!may) return "refused";
+  const claimed = await registry.claim(delivery.id, [wait.waitId]);
+  for (const { waitId, runId } of claimed) {
+    const instance = await env.WORKFLOWS.get(runId).catch(() => null);
+    await instance?.sendEvent({ type: waitId, payload: deliveredEvent({ facts, payload: storablePayload(payload) === null ? null : payload }, null) });
+  }
+  return "pressed";
+}
 
 /** A person's role on the repository, asked of GitHub. */
 export function roleLookup(github: () => GitHubClient, repository: string): RoleOf {
@@ -141,9 +181,10 @@ export class RunWaits {
     return this.look(sha, options);
   }
 
-  async register(name: string, attempt: number, spec: WaitSpec, timeoutMs: number): Promise<{ waitId: string; deadline: number; event: DeliveredEvent | null }> {
+  async register(name: string, attempt: number, spec: WaitSpec, timeoutMs: number): Promise<{ waitId: string; deadline: number; event: DeliveredEvent | null; buttonId: string | null }> {
     const registry = waitRegistry(this.env, this.repository);
     const waitId = await waitIdOf(this.runId, name, attempt);
+    const buttonId = spec.button === null ? null : await buttonIdOf(this.runId, name);
     const registered = await registry.register({
       waitId,
       runId: this.runId,
@@ -153,15 +194,16 @@ export class RunWaits {
       keys: waitKeys(spec),
       timeoutMs,
       since: this.origin,
+      buttonId,
     });
-    if (registered.state === "matched") return { waitId, deadline: registered.deadline, event: deliveredEvent(registered.event, spec.command) };
+    if (registered.state === "matched") return { waitId, buttonId, deadline: registered.deadline, event: deliveredEvent(registered.event, spec.command) };
     for (const candidate of registered.candidates) {
       if (!(await allowed(spec.from, candidate.facts, this.roleOf))) continue;
       const claimed = await registry.claim(candidate.facts.deliveryId, [waitId]);
       // Nothing claimed: an event offered meanwhile took the wait, and ingest sends it to the run.
-      return { waitId, deadline: registered.deadline, event: claimed.length > 0 ? deliveredEvent(candidate, spec.command) : null };
+      return { waitId, buttonId, deadline: registered.deadline, event: claimed.length > 0 ? deliveredEvent(candidate, spec.command) : null };
     }
-    return { waitId, deadline: registered.deadline, event: null };
+    return { waitId, buttonId, deadline: registered.deadline, event: null };
   }
 
   /** Best effort: the registry's own pruning drops what a failure here leaves. */

@@ -227,6 +227,12 @@ export interface WaitOptions<S extends EventSelector> {
   from?: RepositoryRole | readonly string[];
   /** The wait's one deadline. Default "1 day". */
   timeout?: Duration;
+  /**
+   * A button on the run's check run (at most 20 characters, e.g. "Approve"). A click by someone `from`
+   * allows (default: write access) satisfies the wait like a matching event; the event is then
+   * check_run.requested_action, with the person as `actor`.
+   */
+  button?: string;
   /** A last filter, run in your code: an event it turns down is skipped and the wait goes on (same deadline). */
   match?: (event: WaitedEventOf<S>) => boolean;
 }

@@ -93,6 +93,8 @@ export interface WaitRequest {
   from?: RepositoryRole | string[];
   /** One deadline for the whole wait; "1 day" when absent. */
   timeout?: number | string;
+  /** A button on the run's check run that satisfies the wait when someone allowed by `from` (default: write access) clicks it. */
+  button?: string;
   /**
    * The tenant filters further with `match`: the dispatcher then keeps the
    * step open until the tenant says the event was taken (settleWait).

@@ -164,6 +164,8 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE runs ADD COLUMN check_parked INTEGER NOT NULL DEFAULT 0`,
       // Debounce and concurrency: which events a run absorbed, which runs it superseded or was superseded by.
       `ALTER TABLE runs ADD COLUMN lineage TEXT`,
+      // A wait's check-run button ({ label, identifier } as JSON), shown on the check run while the step waits.
+      `ALTER TABLE run_steps ADD COLUMN button TEXT`,
       // Each repository's scheduler (a Durable Object) and its next tick: recovery pokes the overdue ones,
       // so a tick whose alarm a restart lost still fires.
       `CREATE TABLE schedule_index (

@@ -188,17 +188,17 @@ export async function listStalledRuns(
 export async function startStep(
   db: D1Database,
   runId: string,
-  step: { name: string; kind: StepKind; status: StepStatus; waitFor?: string; wakeAt?: Date },
+  step: { name: string; kind: StepKind; status: StepStatus; waitFor?: string; wakeAt?: Date; button?: { label: string; identifier: string } },
 ): Promise<void> {
   await ensureSchema(db);
   const now = new Date().toISOString();
   await db.batch([
     db
       .prepare(
-        `INSERT INTO run_steps (run_id, name, kind, position, status, wait_for, wake_at, started_at)
-         VALUES (?, ?, ?, (SELECT COUNT(*) FROM run_steps WHERE run_id = ?), ?, ?, ?, ?) ON CONFLICT (run_id, name) DO NOTHING`,
+        `INSERT INTO run_steps (run_id, name, kind, position, status, wait_for, wake_at, button, started_at)
+         VALUES (?, ?, ?, (SELECT COUNT(*) FROM run_steps WHERE run_id = ?), ?, ?, ?, ?, ?) ON CONFLICT (run_id, name) DO NOTHING`,
       )
-      .bind(runId, step.name, step.kind, runId, step.status, step.waitFor ?? null, step.wakeAt?.toISOString() ?? null, now),
+      .bind(runId, step.name, step.kind, runId, step.status, step.waitFor ?? null, step.wakeAt?.toISOString() ?? null, step.button ? JSON.stringify(step.button) : null, now),
     db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(now, runId),
   ]);
 }
@@ -258,6 +258,7 @@ export async function listSteps(db: D1Database, runId: string): Promise<StepReco
     error: (row.error as string | null) ?? null,
     waitFor: (row.wait_for as string | null) ?? null,
     wakeAt: (row.wake_at as string | null) ?? null,
+    button: typeof row.button === "string" ? (JSON.parse(row.button) as { label: string; identifier: string }) : null,
     startedAt: String(row.started_at),
     finishedAt: (row.finished_at as string | null) ?? null,
   }));

@@ -82,6 +82,8 @@ export interface StepRecord {
   waitFor: string | null;
   /** For `sleep` and `wait` steps: when the engine should wake the run (the sleep's end, the wait's timeout). */
   wakeAt: string | null;
+  /** A wait's check-run button, while it waits. */
+  button: { label: string; identifier: string } | null;
   startedAt: string;
   finishedAt: string | null;
 }

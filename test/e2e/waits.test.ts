@@ -288,3 +288,36 @@ export default workflow({
     expect(run.steps.map((s) => [s.name, s.status])).toEqual([["announce", "succeeded"], ["deploy", "succeeded"], ["report", "succeeded"]]);
   });
 });
+
+describe("a wait's button on the check run", () => {
+  it("is satisfied by a writer's click and not by a reader's", async () => {
+    const repo = newRepo("button", `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Release",
+  on: { pull_request: ["opened"] },
+  check: "gate",
+  async run({ event, step, github, repo }) {
+    const number = event.pull_request.number;
+    const approval = await step.waitFor("approval", {
+      events: ["issue_comment.created"], for: { number }, command: "/approve", button: "Approve", timeout: "1 hour",
+    });
+    await step.do("answer", async () => {
+      await github.rest.issues.createComment({ ...repo, issue_number: number, body: approval ? "approved by " + approval.actor + " via " + approval.type : "timed out" });
+    });
+  },
+});
+`);
+    openPr(repo, 1);
+    const check = await waitFor("the Approve button", () => checkRuns(repo, "repoflow: Release").find((run) => run.actions.some((action) => action.label === "Approve")), 60_000);
+    const approve = check.actions.find((action) => action.label === "Approve")!;
+    stack.emulator.clickCheckRunAction(repo, check.id, approve.identifier, { user: "reader" });
+    await stack.emulator.webhooksSettled();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(comments(repo, 1)).toEqual([]);
+    stack.emulator.clickCheckRunAction(repo, check.id, approve.identifier, { user: "maintainer" });
+    await waitFor("the answer", () => comments(repo, 1).length > 0, 60_000);
+    expect(comments(repo, 1)).toEqual(["approved by maintainer via check_run"]);
+    await waitFor("the gate to pass", () => checkRuns(repo, "repoflow: Release").find((run) => run.conclusion === "success"), 30_000);
+  });
+});
