@@ -385,3 +385,68 @@ describe("stale-sweep.ts", () => {
     for (const n of [2, 3, 4]) expect(emulator.comments(repo, n)).toEqual([]);
   });
 });
+
+/** The ISO 8601 week ("2026-W49") of a moment on Berlin's calendar. */
+function berlinWeek(at: number): string {
+  const [y = 0, m = 1, d = 1] = new Date(at).toLocaleDateString("sv-SE", { timeZone: "Europe/Berlin" }).split("-").map(Number);
+  const day = Date.UTC(y, m - 1, d) / 86_400_000;
+  const mondayBased = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
+  // The week belongs to the year of its Thursday.
+  const thursday = day - mondayBased + 3;
+  const year = new Date(thursday * 86_400_000).getUTCFullYear();
+  return `${year}-W${String(Math.floor((thursday - Date.UTC(year, 0, 1) / 86_400_000) / 7) + 1).padStart(2, "0")}`;
+}
+
+/** What the App changed on a repository from the request at `from` on: every write but its check runs. */
+function writesSince(repo: string, from: number): string[] {
+  return emulator.requests
+    .slice(from)
+    .filter((r) => r.method !== "GET" && r.path.startsWith(`/repos/${repo}/`) && !r.path.includes("/check-runs"))
+    .map((r) => `${r.method} ${r.path}`);
+}
+
+describe("release-train.ts", () => {
+  it("cuts release/<ISO week> from develop with one pull request listing the commits since the last release; another run that week changes nothing", async () => {
+    const repo = await repoWithPushedWorkflows("release-train", templates("release-train.ts"));
+    emulator.openIssue(repo, { number: 1, title: "Release planning", user: "octo-org" });
+
+    // A run by hand before there is a develop branch fails, and its check run says what to do. (It also makes
+    // the repository known to the service, which firing a schedule through the API needs: see stale-sweep.ts.)
+    emulator.comment(repo, 1, "/run release-train", { user: "octo-org" });
+    const [failed] = await finished(repo, "Release train", 1);
+    expect(failed!.conclusion).toBe("failure");
+    expect(JSON.stringify(failed!.output)).toContain("there is no branch `develop`");
+
+    const parser = emulator.commit(repo, { "src/parser.ts": "export const parse = () => 1;\n" }, "feat: a parser", "develop", { user: "mona" });
+    const fix = emulator.commit(repo, { "src/parser.ts": "export const parse = () => 2;\n" }, "fix: empty input\n\nThe parser returned 1 for nothing.", "develop", { user: "hubot" });
+    await emulator.webhooksSettled();
+    const weekBefore = berlinWeek(Date.now());
+    await fireSchedule(repo, "release-train");
+    expect((await finished(repo, "Release train", 2))[1]!.conclusion).toBe("success");
+    const weeks = [weekBefore, berlinWeek(Date.now())];
+
+    const opened = deliveriesFor(repo, "pull_request", "opened").map((d) => d.request.payload as { number: number; pull_request: { title: string; user: { login: string }; base: { ref: string }; head: { ref: string; sha: string } } });
+    expect(opened).toHaveLength(1);
+    const { number, pull_request: pr } = opened[0]!;
+    const week = pr.head.ref.replace(/^release\//, "");
+    expect(weeks).toContain(week);
+    expect(pr).toMatchObject({ title: `Release ${week}`, user: { login: BOT }, base: { ref: "main" }, head: { ref: `release/${week}`, sha: fix.sha } });
+    const train = await read<{ body: string; state: string; commits: number }>(`/repos/${repo}/pulls/${number}`);
+    expect(train).toMatchObject({ state: "open", commits: 2 });
+    expect(train.body).toContain("2 commits since the last release:");
+    expect(train.body).toContain(`- ${parser.sha.slice(0, 7)} feat: a parser`);
+    expect(train.body).toContain(`- ${fix.sha.slice(0, 7)} fix: empty input`);
+    expect(train.body).not.toContain("The parser returned 1");
+
+    // develop moves on; the same week's train has left: a second tick changes nothing at all.
+    emulator.commit(repo, { "src/next.ts": "export const next = true;\n" }, "feat: for next week", "develop", { user: "mona" });
+    await emulator.webhooksSettled();
+    const from = emulator.requests.length;
+    await fireSchedule(repo, "release-train");
+    expect((await finished(repo, "Release train", 3))[2]!.conclusion).toBe("success");
+    expect(writesSince(repo, from)).toEqual([]);
+    expect(deliveriesFor(repo, "pull_request", "opened")).toHaveLength(1);
+    expect(emulator.headSha(repo, `release/${week}`)).toBe(fix.sha);
+    expect((await read<{ body: string }>(`/repos/${repo}/pulls/${number}`)).body).toBe(train.body);
+  });
+});

@@ -125,6 +125,7 @@ describe("repo-templates", () => {
         ".workflows/needs-info.ts",
         ".workflows/nudge-reviewers.ts",
         ".workflows/pr-hygiene.ts",
+        ".workflows/release-train.ts",
         ".workflows/stale-sweep.ts",
         ".workflows/welcome.ts",
       ]);
