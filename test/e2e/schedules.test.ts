@@ -95,3 +95,25 @@ describe("schedules and manual runs", () => {
     expect(new Set(ticks).size).toBe(ticks.length);
   }, 300_000);
 });
+
+describe("the dashboard's Run button", () => {
+  it("starts a manual run from the form, and shows the inputs' problems on the page", async () => {
+    const page = await fetch(`${stack.service.url}/repos/${REPO}/run`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("Ticker (.workflows/ticker.ts)");
+    const form = (inputs: string) =>
+      fetch(`${stack.service.url}/repos/${REPO}/run`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: stack.service.url },
+        body: new URLSearchParams({ workflow: ".workflows/ticker.ts", inputs, click: crypto.randomUUID() }).toString(),
+      });
+    const bad = await form(`{"target":"moon"}`);
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("must be one of");
+    const good = await form(`{"target":"production"}`);
+    expect(good.status).toBe(303);
+    await waitFor("the button's run", () => notes(`dispatch {"target":"production","dryRun":true} by local`).length > 0, 60_000);
+  });
+});

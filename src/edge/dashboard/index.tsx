@@ -9,8 +9,22 @@
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
 import { readConfig } from "../../config";
-import { cancelRun, DeliveryNotFailedError, DeliveryUnavailableError, EventUnavailableError, NoFailedStepError, redeliverDelivery, rerunFromFailedStep, rerunRun } from "../../dispatch";
-import { listRuns } from "../../store";
+import {
+  BadInputsError,
+  cancelRun,
+  DeliveryNotFailedError,
+  DeliveryUnavailableError,
+  EventUnavailableError,
+  NoFailedStepError,
+  NotRunnableError,
+  redeliverDelivery,
+  requestManualRun,
+  rerunFromFailedStep,
+  rerunRun,
+  UnknownRepositoryError,
+} from "../../dispatch";
+import { installationOfRepository, latestBundleOf, listRuns } from "../../store";
+import type { WorkflowManifestEntry } from "../../runtime";
 import {
   BadRunQueryError,
   parseRunQuery,
@@ -22,14 +36,24 @@ import {
   visibleRuns,
   type RunQuery,
 } from "../api";
-import { authRoutes, requireViewer, visibleInstallationIds, type AuthEnv } from "../auth";
-import { DeliveryPage, HomePage, MessagePage, RunPage } from "./pages";
+import { authRoutes, canSee, requireViewer, visibleInstallationIds, type AuthEnv, type Viewer } from "../auth";
+import { DeliveryPage, DispatchPage, HomePage, MessagePage, RunPage } from "./pages";
+
+/** The workflows of a repository the viewer may see that can be run by hand; null when the viewer may not see it. */
+async function dispatchableWorkflows(db: D1Database, viewer: Viewer, repository: string): Promise<{ file: string; name: string; inputs: Record<string, unknown> }[] | null> {
+  const installationId = await installationOfRepository(db, repository);
+  if (installationId === null || !canSee(viewer, installationId)) return null;
+  const bundle = await latestBundleOf(db, repository);
+  const workflows = bundle?.ok ? (bundle.manifest as WorkflowManifestEntry[]) : [];
+  return workflows.filter((w) => w.dispatch).map((w) => ({ file: w.file, name: w.name, inputs: w.dispatch?.inputs ?? {} }));
+}
 
 export function dashboardRoutes() {
   const app = new Hono<AuthEnv>();
   app.use("/", requireViewer("redirect"));
   app.use("/runs/*", requireViewer("redirect"));
   app.use("/deliveries/*", requireViewer("redirect"));
+  app.use("/repos/*", requireViewer("redirect"));
   app.route("/", authRoutes());
 
   app.get("/auth/signed-out", (c) =>
@@ -126,6 +150,43 @@ export function dashboardRoutes() {
     if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
     await cancelRun(c.env, run.id);
     return c.redirect(`/runs/${encodeURIComponent(run.id)}`, 303);
+  });
+
+  // The Run button: a manual run of a workflow with on.dispatch, its inputs checked against what it declares.
+  app.get("/repos/:owner/:repo/run", async (c) => {
+    const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
+    const viewer = c.get("viewer");
+    const workflows = await dispatchableWorkflows(c.env.DB, viewer, repository);
+    if (workflows === null) return c.html(<MessagePage viewer={viewer} title="Not found"><p>No repository {repository} is known here, or you may not see it.</p></MessagePage>, 404);
+    return c.html(<DispatchPage viewer={viewer} repository={repository} workflows={workflows} {...(c.req.query("workflow") ? { chosen: c.req.query("workflow")! } : {})} />);
+  });
+
+  app.post("/repos/:owner/:repo/run", async (c) => {
+    const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
+    const viewer = c.get("viewer");
+    const workflows = await dispatchableWorkflows(c.env.DB, viewer, repository);
+    if (workflows === null) return c.html(<MessagePage viewer={viewer} title="Not found"><p>No repository {repository} is known here, or you may not see it.</p></MessagePage>, 404);
+    const form = await c.req.parseBody();
+    const workflow = typeof form.workflow === "string" ? form.workflow : "";
+    const text = typeof form.inputs === "string" ? form.inputs : "{}";
+    const again = (problems: string[], status: 400 | 409 | 422) =>
+      c.html(<DispatchPage viewer={viewer} repository={repository} workflows={workflows} chosen={workflow} inputs={text} problems={problems} />, status);
+    let inputs: unknown;
+    try {
+      inputs = JSON.parse(text || "{}");
+    } catch {
+      return again(["The inputs are not JSON: write an object like { \"target\": \"staging\" }."], 400);
+    }
+    if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) return again(["The inputs must be a JSON object."], 400);
+    try {
+      const click = typeof form.click === "string" && form.click !== "" ? form.click : undefined;
+      await requestManualRun(c.env, { repository, workflow, inputs: inputs as Record<string, unknown>, sender: viewer.login, ...(click ? { key: click } : {}) });
+    } catch (error) {
+      if (error instanceof BadInputsError) return again(error.problems, 422);
+      if (error instanceof NotRunnableError || error instanceof UnknownRepositoryError) return again([error.message], 409);
+      throw error;
+    }
+    return c.redirect(`/?${new URLSearchParams({ repo: repository }).toString()}`, 303);
   });
 
   app.post("/runs/:id/rerun-failed", async (c) => {

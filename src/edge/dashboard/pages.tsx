@@ -305,6 +305,9 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
             </form>
           ) : null}
         </div>
+        <p class="muted">
+          <a href={`/repos/${run.repository}/run?workflow=${encodeURIComponent(run.workflowFile)}`}>Run a workflow of {run.repository} by hand</a>
+        </p>
         {run.lineage ? <p class="muted">{run.lineage}</p> : null}
         {run.problem ? (
           <section aria-labelledby="run-problem">
@@ -398,5 +401,57 @@ export const MessagePage: FC<{ viewer: Viewer | null; title: string; children?: 
   <Layout title={title} viewer={viewer}>
     <h1>{title}</h1>
     {children}
+  </Layout>
+);
+
+/** The Run button's page: a workflow that declares on.dispatch, and its inputs as JSON. */
+export const DispatchPage: FC<{
+  viewer: Viewer;
+  repository: string;
+  workflows: { file: string; name: string; inputs: Record<string, unknown> }[];
+  chosen?: string;
+  inputs?: string;
+  problems?: string[];
+}> = ({ viewer, repository, workflows, chosen, inputs, problems }) => (
+  <Layout title={`Run a workflow of ${repository}`} viewer={viewer}>
+    <h1>Run a workflow of {repository}</h1>
+    {workflows.length === 0 ? (
+      <p>
+        No workflow of {repository} declares <code>on: {"{ dispatch }"}</code> in the code repoflow last compiled for its default branch.
+      </p>
+    ) : (
+      <form method="post" action={`/repos/${repository}/run`}>
+        {problems && problems.length > 0 ? (
+          <ul class="problems">
+            {problems.map((problem) => (
+              <li>{problem}</li>
+            ))}
+          </ul>
+        ) : null}
+        <label>
+          Workflow{" "}
+          <select name="workflow">
+            {workflows.map((workflow) => (
+              <option value={workflow.file} selected={workflow.file === chosen}>
+                {workflow.name} ({workflow.file})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Inputs (JSON)
+          <textarea name="inputs" rows={8} cols={60}>
+            {inputs ?? "{}"}
+          </textarea>
+        </label>
+        <details>
+          <summary>Declared inputs</summary>
+          <pre>{JSON.stringify(Object.fromEntries(workflows.map((w) => [w.file, w.inputs])), null, 2)}</pre>
+        </details>
+        {/* Names this click: submitting the same page twice starts one run. */}
+        <input type="hidden" name="click" value={crypto.randomUUID()} />
+        <button type="submit">Run</button>
+      </form>
+    )}
   </Layout>
 );
