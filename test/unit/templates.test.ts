@@ -118,6 +118,7 @@ describe("repo-templates", () => {
     if (result.ok) {
       expect(result.bundle.workflowFiles.sort()).toEqual([
         ".workflows/approval-gate.ts",
+        ".workflows/automerge.ts",
         ".workflows/backport.ts",
         ".workflows/label-by-paths.ts",
         ".workflows/label-by-size.ts",
