@@ -489,3 +489,29 @@ describe("automerge.ts", () => {
   // that App statuses: read, so nothing in a test can post a commit status (or a check run of another App) as CI.
   it.todo("merges once CI's pending commit status turns success, and names the failed check when it fails");
 });
+
+describe("nudge-reviewers.ts", () => {
+  it("nudges a reviewer of an earlier commit once, a minute after the last of ten pushes, about the commit they ended on", async () => {
+    const repo = newRepo("nudge", templates("nudge-reviewers.ts"), { mona: "write", hubot: "write" });
+    emulator.commit(repo, { "src/feature.ts": "export const step = 0;\n" }, "Start the feature", "feature", { user: "mona" });
+    emulator.openPullRequest(repo, { number: 1, title: "feat: the feature", head: "feature", base: "main", user: "mona" });
+    emulator.review(repo, 1, { state: "CHANGES_REQUESTED", body: "Split this into smaller steps, please.", user: "hubot" });
+    for (let i = 1; i <= 10; i++) emulator.commit(repo, { "src/feature.ts": `export const step = ${i};\n` }, `Step ${i}`, "feature", { user: "mona" });
+    const last = emulator.headSha(repo, "feature");
+    await emulator.webhooksSettled();
+    expect(deliveriesFor(repo, "pull_request", "synchronize")).toHaveLength(10);
+
+    // The run starts a quiet minute after the last push.
+    const nudge = await waitFor("the nudge", () => botComments(repo, 1)[0], 60_000 + RUN_TIMEOUT);
+    expect(nudge.body).toContain(`@hubot: this pull request is ready for your review at ${last.slice(0, 7)}.`);
+    const [run] = await finished(repo, "Nudge reviewers", 1);
+    expect(run).toMatchObject({ conclusion: "success", head_sha: last });
+    // One run took in all ten events; its lineage (on the dashboard) says so, and so nothing else will follow.
+    const { runs } = (await (await fetch(`${service.url}/api/runs?repo=${encodeURIComponent(repo)}`)).json()) as { runs: { id: string; workflowName: string }[] };
+    expect(runs.map((r) => r.workflowName)).toEqual(["Nudge reviewers"]);
+    const detail = (await (await fetch(`${service.url}/api/runs/${runs[0]!.id}`)).json()) as { run: { lineage: string | null } };
+    expect(detail.run.lineage).toMatch(/^Debounced: started on the last of 10 events/);
+    expect(botComments(repo, 1)).toHaveLength(1);
+    expect(outcomes(repo, "Nudge reviewers")).toHaveLength(1);
+  }, 60_000 + 2 * RUN_TIMEOUT);
+});
