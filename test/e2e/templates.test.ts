@@ -2,8 +2,9 @@
  * The automations in repo-templates/.workflows/, end to end: each template file, as an author
  * copies it, is loaded into its own emulator repository, and people act through the emulator
  * (open, comment, label, push, click Re-run), which sends the signed webhooks GitHub would to
- * `wrangler dev`. Nothing here sends a delivery by hand or fakes a step; assertions are on what
- * people see: comments, labels, pull requests, branches and check runs.
+ * `wrangler dev`. Nothing here sends a delivery by hand or fakes a step; a scheduled template's
+ * next tick is fired at once through the service's API (what `npm run replay -- schedule` does).
+ * Assertions are on what people see: comments, labels, pull requests, branches and check runs.
  *
  * One stack for the file, one repository per template (several templates run on different
  * repositories of the same stack), with app.yml's permissions: merging and writing git data (the
