@@ -175,6 +175,8 @@ declare module "repoflow" {
       };
       /** The tick this run is for (ISO 8601); ticks missed while the service was down run once, as the latest. */
       tick: string;
+      /** How many ticks this run stands for: more than 1 after an outage. */
+      missed: number;
       workflow: string;
   }
   /** The event of a manual run. */

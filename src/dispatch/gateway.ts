@@ -81,7 +81,9 @@ export function refuse(url: URL, method: string, repository: string): string | n
   }
   const own = `/repos/${repository}`.toLowerCase();
   const lower = path.toLowerCase();
-  if (path.includes("..") || !(lower === own || lower.startsWith(own + "/"))) {
+  // A "." or ".." segment could climb out of the repository; "..." inside a segment (compare/base...head) cannot.
+  const climbs = path.split("/").some((segment) => segment === "." || segment === "..");
+  if (climbs || !(lower === own || lower.startsWith(own + "/"))) {
     return `repoflow: workflows may only call the GitHub API for their own repository (${repository}); ${method} ${url.pathname} was blocked.`;
   }
   return null;

@@ -77,13 +77,18 @@ export async function listRepositories(db: D1Database, installationId?: number):
   return results.map((row) => ({ id: row.id, installationId: row.installation_id, fullName: row.full_name, private: row.private === 1 }));
 }
 
-/** The installation a repository belongs to, from the synced list or, for one never synced, from its runs. */
+/**
+ * The installation a repository belongs to: from the synced list, or, for one
+ * never synced (an App installed before repoflow kept the list), from the
+ * latest delivery about it.
+ */
 export async function installationOfRepository(db: D1Database, fullName: string): Promise<number | null> {
   await ensureSchema(db);
   const row = await db
     .prepare(
       `SELECT installation_id FROM repositories WHERE full_name = ?1 COLLATE NOCASE
-       UNION ALL SELECT installation_id FROM (SELECT installation_id FROM runs WHERE repository = ?1 ORDER BY created_at DESC LIMIT 1)
+       UNION ALL SELECT installation_id FROM (
+         SELECT installation_id FROM deliveries WHERE repository = ?1 COLLATE NOCASE AND installation_id IS NOT NULL ORDER BY received_at DESC LIMIT 1)
        LIMIT 1`,
     )
     .bind(fullName)

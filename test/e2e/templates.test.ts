@@ -486,9 +486,28 @@ describe("automerge.ts", () => {
     }
   });
 
-  // The emulator authenticates only repoflow's App (app JWT and its installation tokens), and app.yml grants
-  // that App statuses: read, so nothing in a test can post a commit status (or a check run of another App) as CI.
-  it.todo("merges once CI's pending commit status turns success, and names the failed check when it fails");
+  it("merges once CI's pending commit status turns success, and names the failed check when it fails", async () => {
+    const repo = newRepo("automerge-ci", templates("automerge.ts"), { mona: "write" });
+    const pulls = [
+      { number: 1, title: "feat: green", head: "green" },
+      { number: 2, title: "feat: red", head: "red" },
+    ];
+    for (const { number, title, head } of pulls) {
+      emulator.commit(repo, { [`${head}.txt`]: `${head}\n` }, title, head, { user: "mona" });
+      emulator.openPullRequest(repo, { number, title, head, base: "main", user: "mona" });
+      // CI has started on the head: a pending status, so there is something to wait for.
+      emulator.reportStatus(repo, emulator.headSha(repo, head), { context: "ci/tests", state: "pending" });
+      emulator.label(repo, number, "automerge", { user: "octo-org" });
+    }
+    const heads = Object.fromEntries(pulls.map(({ number, head }) => [number, emulator.headSha(repo, head)]));
+    for (const { number } of pulls) await botComment(repo, number, `Merging ${heads[number]!.slice(0, 7)} once all of its checks pass`);
+    emulator.reportStatus(repo, heads[1]!, { context: "ci/tests", state: "success" });
+    emulator.reportStatus(repo, heads[2]!, { context: "ci/tests", state: "failure", description: "2 tests failed" });
+    await botComment(repo, 1, `Merged ${heads[1]!.slice(0, 7)}`);
+    await botComment(repo, 2, "Not merged: checks did not pass: ci/tests (failure).");
+    expect((await read<{ merged: boolean }>(`/repos/${repo}/pulls/1`)).merged).toBe(true);
+    expect((await read<{ merged: boolean }>(`/repos/${repo}/pulls/2`)).merged).toBe(false);
+  });
 });
 
 describe("nudge-reviewers.ts", () => {

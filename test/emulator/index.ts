@@ -15,7 +15,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { addComment, addLabels, editComment, pushFiles, removeLabel, requestCheckRunAction, rerequestCheckRun, seedIssue, seedPullRequest, setState, submitReview } from "./actions.ts";
+import { addComment, addLabels, addStatus, editComment, pushFiles, removeLabel, requestCheckRunAction, rerequestCheckRun, seedIssue, seedPullRequest, setState, submitReview } from "./actions.ts";
 import { parsePublicKey } from "./auth.ts";
 import { ADMIN_PREFIX, handleAdmin } from "./admin.ts";
 import { addFault, createFaultTable, removeFaults, takeFault } from "./faults.ts";
@@ -183,6 +183,10 @@ function emulatorFor(site: Site, server: ReturnType<typeof createServer>, delays
     },
     clickCheckRunAction: (fullName, checkRunId, identifier, as) => {
       requestCheckRunAction(site, requireRepo(world, fullName), requireCheckRun(world, fullName, checkRunId), identifier, person(as));
+    },
+    reportStatus: (fullName, sha, status) => {
+      const repo = requireRepo(world, fullName);
+      addStatus(site, repo, { sha, state: status.state, context: status.context, description: status.description ?? null, targetUrl: null }, { login: status.user ?? "ci-bot" });
     },
     rerequestCheckRun: (fullName, checkRunId, as) => {
       rerequestCheckRun(site, requireRepo(world, fullName), requireCheckRun(world, fullName, checkRunId), person(as));

@@ -174,6 +174,12 @@ export interface Emulator {
   clickCheckRunAction(fullName: string, checkRunId: number, identifier: string, as?: ActingUser): void;
   /** A person clicks "Re-run" on a check run (`check_run.rerequested`); the App is expected to create a new one. */
   rerequestCheckRun(fullName: string, checkRunId: number, as?: ActingUser): void;
+  /**
+   * CI reports a commit status, as an outside service would with its own token (the App
+   * cannot: it has statuses: read): the status is stored and the `status` webhook goes out
+   * with `user` (default "ci-bot") as sender.
+   */
+  reportStatus(fullName: string, sha: string, status: { context: string; state: "pending" | "success" | "failure" | "error"; description?: string; user?: string }): void;
   /** Gives a person a role on the repository (what `GET …/collaborators/{username}/permission` answers); no webhook. */
   setPermission(fullName: string, login: string, role: Role): void;
   /** Moves an issue or pull request and its comments `days` into the past (created_at, updated_at, closed_at, merged_at); no webhook. */

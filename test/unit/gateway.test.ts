@@ -36,6 +36,7 @@ describe("GitHub gateway", () => {
     ["a repository whose name extends ours", "https://api.github.com/repos/octo/hello-private/contents/x"],
     ["a path escaping the repository", "https://api.github.com/repos/octo/hello/../other/issues"],
     ["an encoded escape", "https://api.github.com/repos/octo/hello/%2e%2e/other"],
+    ["an encoded slash and escape", "https://api.github.com/repos/octo/hello/contents%2F..%2F..%2Fother"],
     ["app-level endpoints", "https://api.github.com/app/installations"],
     ["GraphQL", "https://api.github.com/graphql"],
   ])("blocks %s with a 403 and never calls out", async (_label, url) => {
@@ -44,6 +45,10 @@ describe("GitHub gateway", () => {
     expect(res.status).toBe(403);
     expect(((await res.json()) as { message: string }).message).toMatch(/^repoflow: workflows may only call/);
     expect(calls).toHaveLength(0);
+  });
+
+  it("lets a compare of base...head through: three dots inside a segment climb nowhere", () => {
+    expect(refuse(new URL("https://api.github.com/repos/octo/hello/compare/main...release%2F1.x"), "GET", "octo/hello")).toBeNull();
   });
 
   it("matches the repository case-insensitively, as GitHub does", () => {

@@ -27,6 +27,7 @@ describe("normalizeWait", () => {
       sha: "a".repeat(40),
       command: "/approve",
       from: { role: "write" },
+      button: null,
     });
   });
 
