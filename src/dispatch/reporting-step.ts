@@ -241,22 +241,8 @@ export class ReportingStep extends RpcTarget {
       wakeAt: new Date(filed.deadline),
       ...(spec.button && filed.buttonId ? { button: { label: spec.button, identifier: filed.buttonId } } : {}),
     });
-    let event = filed.event;
-    if (event === null) {
-      try {
-        const timeout = this.#limits.skipSleeps ? 1 : Math.max(1, filed.deadline - Date.now());
-        const received = await this.#step.waitForEvent<{ payload: DeliveredEvent }>(`${RESERVED_PREFIX} await ${name} #${attempt}`, { type: filed.waitId, timeout });
-        event = received.payload;
-      } catch (error) {
-        if (isEngineAbort(error)) throw error;
-        if (isWaitTimeout(error)) {
-          await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
-          return null;
-        }
-        await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
-        throw error;
-      }
-    }
+    const event = filed.event ?? (await this.#awaitFiled(name, attempt, filed));
+    if (event === null) return null;
     if (!request.filtered) await this.#observer.finished(name, { status: "succeeded", outputBytes: byteSize(event) });
     return event;
   }
@@ -291,21 +277,30 @@ export class ReportingStep extends RpcTarget {
         return summary;
       }
       const filed = await this.#step.do(`${RESERVED_PREFIX} wait ${name} #${attempt}`, REGISTER_CONFIG, () => waits.register(name, attempt, spec, timeoutMs));
-      if (filed.event !== null) continue;
-      try {
-        const timeout = this.#limits.skipSleeps ? 1 : Math.max(1, filed.deadline - Date.now());
-        await this.#step.waitForEvent(`${RESERVED_PREFIX} await ${name} #${attempt}`, { type: filed.waitId, timeout });
-      } catch (error) {
-        if (isEngineAbort(error)) throw error;
-        if (isWaitTimeout(error)) {
-          await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
-          return null;
-        }
-        await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
-        throw error;
-      }
+      if (filed.event === null && (await this.#awaitFiled(name, attempt, filed)) === null) return null;
     }
     throw new StepUsageError(`repoflow: ${where} looked at the checks ${MAX_WAIT_ATTEMPTS} times; a commit with that many check events needs a longer look.`);
+  }
+
+  /**
+   * Waits on a filed wait's own event type until its absolute deadline.
+   * Null when the deadline passed (the step is shown done); an engine abort
+   * passes through, and any other failure is shown on the step and thrown.
+   */
+  async #awaitFiled(name: string, attempt: number, filed: { waitId: string; deadline: number }): Promise<DeliveredEvent | null> {
+    try {
+      const timeout = this.#limits.skipSleeps ? 1 : Math.max(1, filed.deadline - Date.now());
+      const received = await this.#step.waitForEvent<{ payload: DeliveredEvent }>(`${RESERVED_PREFIX} await ${name} #${attempt}`, { type: filed.waitId, timeout });
+      return received.payload;
+    } catch (error) {
+      if (isEngineAbort(error)) throw error;
+      if (isWaitTimeout(error)) {
+        await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
+        return null;
+      }
+      await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
+      throw error;
+    }
   }
 
   /** The tenant's `match` took the event of a filtered wait: the step is done. */

@@ -39,6 +39,15 @@ import {
 import { authRoutes, canSee, requireViewer, visibleInstallationIds, type AuthEnv, type Viewer } from "../auth";
 import { DeliveryPage, DispatchPage, HomePage, MessagePage, RunPage } from "./pages";
 
+/** A repository the viewer may not see looks exactly like one that does not exist. */
+function RepositoryNotFound({ viewer, repository }: { viewer: Viewer; repository: string }) {
+  return (
+    <MessagePage viewer={viewer} title="Not found">
+      <p>No repository {repository} is known here, or you may not see it.</p>
+    </MessagePage>
+  );
+}
+
 /** The workflows of a repository the viewer may see that can be run by hand; null when the viewer may not see it. */
 async function dispatchableWorkflows(db: D1Database, viewer: Viewer, repository: string): Promise<{ file: string; name: string; inputs: Record<string, unknown> }[] | null> {
   const installationId = await installationOfRepository(db, repository);
@@ -157,7 +166,7 @@ export function dashboardRoutes() {
     const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
     const viewer = c.get("viewer");
     const workflows = await dispatchableWorkflows(c.env.DB, viewer, repository);
-    if (workflows === null) return c.html(<MessagePage viewer={viewer} title="Not found"><p>No repository {repository} is known here, or you may not see it.</p></MessagePage>, 404);
+    if (workflows === null) return c.html(<RepositoryNotFound viewer={viewer} repository={repository} />, 404);
     return c.html(<DispatchPage viewer={viewer} repository={repository} workflows={workflows} {...(c.req.query("workflow") ? { chosen: c.req.query("workflow")! } : {})} />);
   });
 
@@ -165,7 +174,7 @@ export function dashboardRoutes() {
     const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
     const viewer = c.get("viewer");
     const workflows = await dispatchableWorkflows(c.env.DB, viewer, repository);
-    if (workflows === null) return c.html(<MessagePage viewer={viewer} title="Not found"><p>No repository {repository} is known here, or you may not see it.</p></MessagePage>, 404);
+    if (workflows === null) return c.html(<RepositoryNotFound viewer={viewer} repository={repository} />, 404);
     const form = await c.req.parseBody();
     const workflow = typeof form.workflow === "string" ? form.workflow : "";
     const text = typeof form.inputs === "string" ? form.inputs : "{}";
