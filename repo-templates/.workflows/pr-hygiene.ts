@@ -8,6 +8,10 @@ const MAX_TITLE = 72;
 // "#123", "Fixes #123", "octo-org/other#12", an issue URL, or an explicit "no issue".
 const ISSUE_REFERENCE = /(^|[\s(])([\w.-]+\/[\w.-]+)?#\d+\b|https:\/\/github\.com\/[^/\s]+\/[^/\s]+\/issues\/\d+|\bno issue\b/i;
 const MARKER = "pr-hygiene";
+// Lines git writes into a file with a conflict; a commit that still has them was merged by hand, badly.
+const CONFLICT_LINE = /^(<{7} |={7}$|>{7} )/;
+// Files looked into for conflict markers: a pull request this large gets a human look anyway.
+const MAX_FILES = 50;
 
 /** What a person should fix in the title and description; empty when both are fine. */
 function problemsOf(title: string, body: string | null): string[] {
@@ -30,6 +34,24 @@ export default workflow({
     const pr = event.pull_request;
     // From the payload, so a replay or re-run judges the title the event carried: deterministic, no API call.
     const problems = problemsOf(pr.title, pr.body);
+
+    // Conflict markers left in the changed files, as annotations on the lines (the files view shows them).
+    const markers = await step.do("look for conflict markers", async () => {
+      const files = await github.paginate(github.rest.pulls.listFiles, { ...repo, pull_number: pr.number, per_page: 100 });
+      const found: { path: string; line: number }[] = [];
+      for (const file of files.filter((f) => f.status !== "removed").slice(0, MAX_FILES)) {
+        const { data } = await github.rest.repos.getContent({ ...repo, path: file.filename, ref: pr.head.sha, mediaType: { format: "raw" } });
+        const text = typeof data === "string" ? data : "";
+        text.split("\n").forEach((line, index) => {
+          if (CONFLICT_LINE.test(line)) found.push({ path: file.filename, line: index + 1 });
+        });
+      }
+      return found;
+    });
+    if (markers.length > 0) {
+      await step.annotate("conflict markers", markers.map(({ path, line }) => ({ path, line, level: "failure" as const, message: "A merge conflict marker is left in this file." })));
+      problems.push(`${markers.length} merge conflict marker${markers.length === 1 ? " is" : "s are"} left in the changed files (see the check run's annotations).`);
+    }
 
     if (problems.length > 0) {
       await step.do("list the problems", () =>

@@ -76,7 +76,22 @@ export interface StepObserver {
   /** Records one more failed attempt; returns the failures so far, this one included. */
   failedAttempt(name: string): Promise<number>;
   finished(name: string, outcome: StepOutcome): Promise<void>;
+  /** Keeps a step's annotations for the check run that says the run's outcome. */
+  annotate(name: string, annotations: Annotation[]): Promise<void>;
 }
+
+/** An annotation a workflow adds to its check run (step.annotate), in GitHub's shape. */
+export interface Annotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: "notice" | "warning" | "failure";
+  message: string;
+  title?: string;
+}
+
+/** GitHub shows at most this many annotations of a check run in its files view; more would only cost requests. */
+export const MAX_ANNOTATIONS_PER_RUN = 500;
 
 /** The subset of WorkflowStep used here, typed structurally so tests can supply their own. */
 export interface EngineStep {
@@ -303,6 +318,20 @@ export class ReportingStep extends RpcTarget {
     }
   }
 
+  /**
+   * Annotations on the run's check run (shown with its outcome), pointing at
+   * files of the repository. Memoized like a step, so a replay adds nothing twice.
+   */
+  async annotate(name: string, annotations: unknown): Promise<void> {
+    checkName(name);
+    const where = `step.annotate("${name}")`;
+    if (!Array.isArray(annotations) || annotations.length > MAX_ANNOTATIONS_PER_RUN) {
+      throw new StepUsageError(`repoflow: ${where} takes a list of at most ${MAX_ANNOTATIONS_PER_RUN} annotations like { path: "README.md", line: 1, message: "…" }.`);
+    }
+    const clean = annotations.map((annotation, index) => checkAnnotation(`${where}[${index}]`, annotation));
+    await this.#step.do(`${RESERVED_PREFIX} annotate ${name}`, REGISTER_CONFIG, () => this.#observer.annotate(name, clean));
+  }
+
   /** The tenant's `match` took the event of a filtered wait: the step is done. */
   async settleWait(name: string, outputBytes: number): Promise<void> {
     checkName(name);
@@ -346,6 +375,32 @@ export class ReportingStep extends RpcTarget {
       );
     }
   }
+}
+
+const LEVELS = new Set(["notice", "warning", "failure"]);
+
+function checkAnnotation(where: string, value: unknown): Annotation {
+  const a = (value ?? {}) as { path?: unknown; line?: unknown; endLine?: unknown; level?: unknown; message?: unknown; title?: unknown };
+  if (typeof a.path !== "string" || a.path === "" || a.path.startsWith("/") || a.path.length > 1000) {
+    throw new StepUsageError(`repoflow: ${where} needs a path of a file in the repository, relative to its root, e.g. "src/index.ts".`);
+  }
+  const line = a.line ?? 1;
+  const endLine = a.endLine ?? line;
+  if (!Number.isSafeInteger(line) || (line as number) < 1 || !Number.isSafeInteger(endLine) || (endLine as number) < (line as number)) {
+    throw new StepUsageError(`repoflow: ${where}: line (and endLine) must be line numbers from 1, endLine not before line.`);
+  }
+  if (typeof a.message !== "string" || a.message === "") throw new StepUsageError(`repoflow: ${where} needs a message.`);
+  const level = a.level ?? "warning";
+  if (typeof level !== "string" || !LEVELS.has(level)) throw new StepUsageError(`repoflow: ${where}: level must be "notice", "warning" or "failure".`);
+  if (a.title !== undefined && (typeof a.title !== "string" || a.title.length > 255)) throw new StepUsageError(`repoflow: ${where}: title must be a string of at most 255 characters.`);
+  return {
+    path: a.path,
+    start_line: line as number,
+    end_line: endLine as number,
+    annotation_level: level as Annotation["annotation_level"],
+    message: a.message.slice(0, 16_384),
+    ...(typeof a.title === "string" ? { title: a.title } : {}),
+  };
 }
 
 function checkName(name: unknown): asserts name is string {

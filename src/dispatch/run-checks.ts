@@ -12,8 +12,9 @@
  */
 import { readConfig, type ConfigEnv } from "../config";
 import { createGitHubClient, renderCheckRunOutput, updateCheckRun, upsertCheckRun, type GitHubClient } from "../github";
-import type { RunStepReport } from "../github";
-import { markCheckClosed, parkCheckRun, recordCheckRunId, setRunProblem, type RunRecord, type StepRecord } from "../store";
+import type { CheckRunAnnotation, RunStepReport } from "../github";
+import { listAnnotations, markCheckClosed, parkCheckRun, recordCheckRunId, setRunProblem, type RunRecord, type StepRecord } from "../store";
+import { MAX_ANNOTATIONS_PER_RUN } from "./reporting-step";
 import type { ProgressSink } from "./run-observer";
 
 export interface CheckRunTarget {
@@ -263,9 +264,11 @@ export async function closeCheckRun(
     id = opening.id;
   }
   const title = { success: "Succeeded", failure: "Failed", cancelled: "Cancelled" }[outcome.conclusion];
+  const annotations = await listAnnotations<CheckRunAnnotation>(env.DB, target.runId, MAX_ANNOTATIONS_PER_RUN);
   const output = renderCheckRunOutput({
     title,
     steps: stepReports(steps),
+    annotations,
     ...(outcome.conclusion === "failure" ? { error: outcome.error } : {}),
     ...(outcome.conclusion === "cancelled" && outcome.reason ? { note: outcome.reason } : {}),
   });

@@ -3,8 +3,8 @@
  * run's live summary. The check run is re-rendered from the stored steps, so
  * every update is complete on its own and a repeated one is harmless.
  */
-import { appendRunLogs, countAttempt, countFailedAttempt, failedAttempts, finishStep, listSteps, startStep, type StepRecord } from "../store";
-import type { StepObserver, StepOutcome, StepStart, TenantLogLine } from "./reporting-step";
+import { appendRunLogs, saveAnnotations, countAttempt, countFailedAttempt, failedAttempts, finishStep, listSteps, startStep, type StepRecord } from "../store";
+import type { Annotation, StepObserver, StepOutcome, StepStart, TenantLogLine } from "./reporting-step";
 
 export interface ProgressSink {
   /** Called after a step changes state; must tolerate repeats and failures of its own (a summary update never fails a run). */
@@ -42,6 +42,10 @@ export class RunObserver implements StepObserver {
   async finished(name: string, outcome: StepOutcome): Promise<void> {
     const changed = await finishStep(this.db, this.runId, name, outcome);
     if (changed) await this.#publish();
+  }
+
+  async annotate(name: string, annotations: Annotation[]): Promise<void> {
+    await saveAnnotations(this.db, this.runId, name, annotations);
   }
 
   async #publish(): Promise<void> {

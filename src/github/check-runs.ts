@@ -71,8 +71,9 @@ function stepRow(step: RunStepReport): string {
 }
 
 function annotationsFor(run: RunReport): CheckRunAnnotation[] {
+  const own = (run.annotations ?? []).map((a) => ({ ...a, message: truncate(a.message, MAX_ANNOTATION_MESSAGE_CHARS) }));
   const error = run.error;
-  if (!error?.file || error.line === undefined) return [];
+  if (!error?.file || error.line === undefined) return own;
   const annotation: CheckRunAnnotation = {
     path: error.file,
     start_line: error.line,
@@ -85,7 +86,7 @@ function annotationsFor(run: RunReport): CheckRunAnnotation[] {
     annotation.start_column = error.column;
     annotation.end_column = error.column;
   }
-  return [annotation];
+  return [annotation, ...own];
 }
 
 function location(error: { file?: string; line?: number; column?: number }): string {

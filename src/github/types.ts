@@ -57,6 +57,8 @@ export interface RunReport {
   note?: string;
   steps: RunStepReport[];
   error?: RunErrorReport;
+  /** The workflow's own annotations (step.annotate), after the error's. */
+  annotations?: CheckRunAnnotation[];
 }
 
 export interface CheckRunAnnotation {

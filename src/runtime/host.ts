@@ -58,6 +58,7 @@ interface HostStep {
   waitFor(name: string, request: WaitRequest, attempt: number): Promise<DeliveredEvent | null>;
   settleWait(name: string, outputBytes: number): Promise<void>;
   waitForChecks: Step["waitForChecks"];
+  annotate: Step["annotate"];
 }
 
 type WaitOptionsOnWire = Omit<WaitRequest, "filtered"> & { match?: (event: WaitedEvent) => boolean };
@@ -101,6 +102,7 @@ function authorStep(step: HostStep, log: RunLog): Step {
     sleepUntil: (name: string, until: Date | number) => step.sleepUntil(name, until instanceof Date ? until.getTime() : until),
     waitFor: (name: string, options: WaitOptionsOnWire) => waitFor(step, name, options),
     waitForChecks: (name: string, options: Parameters<Step["waitForChecks"]>[1]) => step.waitForChecks(name, options),
+    annotate: (name: string, annotations: Parameters<Step["annotate"]>[1]) => step.annotate(name, annotations),
     async waitForEvent(name: string, options: { type: string; timeout?: Duration; match?: (event: ReceivedEvent) => boolean }) {
       const { type, timeout, match } = options ?? ({} as { type: string });
       const event = await waitFor(step, name, { events: [type], ...(timeout === undefined ? {} : { timeout }), ...(match ? { match } : {}) });

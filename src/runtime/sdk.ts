@@ -193,6 +193,12 @@ export interface Step {
    */
   waitForChecks(name: string, options: { sha: string; timeout?: Duration; ignore?: string[]; minimum?: number }): Promise<ChecksResult | null>;
   /**
+   * Annotations on the run's check run, pointing at files of the repository (GitHub shows them in the
+   * pull request's files view): `level` "notice", "warning" (default) or "failure". Shown with the run's
+   * outcome, at most 500 per run; memoized under `name` like a step.
+   */
+  annotate(name: string, annotations: { path: string; line?: number; endLine?: number; level?: "notice" | "warning" | "failure"; message: string; title?: string }[]): Promise<void>;
+  /**
    * Waits for any event of one type on this repository, and throws once `timeout` (default "1 day") passes.
    * Prefer `waitFor`, which correlates by issue, pull request or commit and returns null on timeout.
    */

@@ -13,6 +13,8 @@ export {
   recordCheckRunId,
   parkCheckRun,
   noteRunLineage,
+  saveAnnotations,
+  listAnnotations,
   reopenFromStep,
   failedStepOf,
   setRunProblem,

@@ -166,6 +166,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE runs ADD COLUMN lineage TEXT`,
       // A wait's check-run button ({ label, identifier } as JSON), shown on the check run while the step waits.
       `ALTER TABLE run_steps ADD COLUMN button TEXT`,
+      // A workflow's own check-run annotations (step.annotate), sent with the check run that says the outcome.
+      `CREATE TABLE run_annotations (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        annotation TEXT NOT NULL,
+        PRIMARY KEY (run_id, step, position)
+      )`,
       // Each repository's scheduler (a Durable Object) and its next tick: recovery pokes the overdue ones,
       // so a tick whose alarm a restart lost still fires.
       `CREATE TABLE schedule_index (

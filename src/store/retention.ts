@@ -29,6 +29,7 @@ export async function expireBefore(db: D1Database, cutoff: Date, limit = 500): P
     await db.batch([
       db.prepare("DELETE FROM run_logs WHERE run_id = ?").bind(id),
       db.prepare("DELETE FROM run_steps WHERE run_id = ?").bind(id),
+      db.prepare("DELETE FROM run_annotations WHERE run_id = ?").bind(id),
       db.prepare("DELETE FROM runs WHERE id = ?").bind(id),
     ]);
   }

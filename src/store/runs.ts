@@ -328,3 +328,20 @@ export async function failedStepOf(db: D1Database, id: string): Promise<string |
     .first<{ name: string }>();
   return row?.name ?? null;
 }
+
+/** A step's annotations, once: a replayed step writes the same rows. */
+export async function saveAnnotations(db: D1Database, runId: string, step: string, annotations: readonly unknown[]): Promise<void> {
+  await ensureSchema(db);
+  if (annotations.length === 0) return;
+  await db.batch(
+    annotations.map((annotation, position) =>
+      db.prepare("INSERT INTO run_annotations (run_id, step, position, annotation) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").bind(runId, step, position, JSON.stringify(annotation)),
+    ),
+  );
+}
+
+export async function listAnnotations<T>(db: D1Database, runId: string, limit = 1000): Promise<T[]> {
+  await ensureSchema(db);
+  const { results } = await db.prepare("SELECT annotation FROM run_annotations WHERE run_id = ? ORDER BY rowid LIMIT ?").bind(runId, limit).all<{ annotation: string }>();
+  return results.map((row) => JSON.parse(row.annotation) as T);
+}

@@ -275,10 +275,13 @@ describe("backport.ts", () => {
 describe("pr-hygiene.ts", () => {
   it("fails the check run and lists the problems in one comment while the title and description are off; a clean pull request passes without a comment", async () => {
     const repo = newRepo("hygiene", templates("pr-hygiene.ts"));
-    emulator.commit(repo, { "a.txt": "a\n" }, "Update", "sloppy", { user: "mona" });
+    emulator.commit(repo, { "a.txt": "a\n<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> main\n" }, "Update", "sloppy", { user: "mona" });
     emulator.openPullRequest(repo, { number: 1, title: "Update stuff", head: "sloppy", base: "main", user: "mona" });
     const [failed] = await finished(repo, "PR hygiene", 1);
     expect(failed).toMatchObject({ conclusion: "failure", head_sha: emulator.headSha(repo, "sloppy") });
+    // The conflict markers, annotated on their lines; the workflow's own error annotation comes first.
+    expect(failed!.output.annotations.filter((a) => a.path === "a.txt").map((a) => [a.start_line, a.annotation_level])).toEqual([[2, "failure"], [4, "failure"], [6, "failure"]]);
+    expect(JSON.stringify(failed!.output)).toContain("3 merge conflict markers are left in the changed files");
     expect(JSON.stringify(failed!.output)).toContain("The title should read `type(scope): summary`");
     const list = await botComment(repo, 1, "Before this can be merged, please fix:");
     expect(list.body).toContain("The title should read `type(scope): summary`");

@@ -15,6 +15,9 @@ class RecordingObserver implements StepObserver {
     this.events.push(`started ${step.name} ${step.status}`);
   }
   async log() {}
+  async annotate(name: string, annotations: { path: string; start_line: number; annotation_level: string }[]) {
+    this.events.push(`annotate ${name}: ${annotations.map((a) => `${a.annotation_level} ${a.path}:${a.start_line}`).join(", ")}`);
+  }
   readonly failures = new Map<string, number>();
   async attempt(name: string) {
     this.events.push(`attempt ${name}`);
@@ -136,6 +139,16 @@ describe("ReportingStep", () => {
     await expect(step.do("hang", { retries: { limit: 1, delay: 0 }, timeout: 50 }, () => new Promise(() => {}))).rejects.toThrow(/timed out after/);
     expect(engine.attempts.get("hang")).toBe(2);
     expect(observer.events).toContain("finished hang failed: repoflow: step \"hang\" timed out after 0 s; give it a longer timeout, or split the work.");
+  });
+
+  it("keeps a workflow's annotations in a memoized step, in GitHub's shape, and refuses ones GitHub would", async () => {
+    const { observer, engine, step } = setUp();
+    await step.annotate("title", [{ path: "README.md", message: "Say what the change is for.", level: "failure" }, { path: "src/a.ts", line: 3, endLine: 5, message: "TODO left in" }]);
+    expect(observer.events).toEqual(["annotate title: failure README.md:1, warning src/a.ts:3"]);
+    expect(engine.attempts.get("repoflow: annotate title")).toBe(1);
+    await expect(step.annotate("bad", [{ path: "/etc/passwd", message: "x" }])).rejects.toThrow(/relative to its root/);
+    await expect(step.annotate("bad", [{ path: "a.ts", line: 4, endLine: 2, message: "x" }])).rejects.toThrow(/endLine not before line/);
+    await expect(step.annotate("bad", [{ path: "a.ts", message: "x", level: "error" as never }])).rejects.toThrow(/"notice", "warning" or "failure"/);
   });
 
   it("refuses repoflow's reserved step names and timeouts over the cap, naming the fix", async () => {
