@@ -395,8 +395,8 @@ declare module "repoflow" {
        */
       check?: "report" | "gate";
       /**
-       * Runs of this workflow with the same key (e.g. the pull request number) run one at a time, in the
-       * order their events arrived; with `cancelInProgress`, a new run cancels the older ones instead
+       * Runs of this workflow with the same key (e.g. the pull request number) run one at a time, the
+       * oldest waiting next (a running run is never overtaken); with `cancelInProgress`, a new run cancels the older ones instead
        * (their check runs say they were superseded). A key of null puts the run in no lane.
        */
       concurrency?: {

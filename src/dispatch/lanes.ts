@@ -6,8 +6,8 @@
  * - `concurrency: { key, cancelInProgress: true }`: a run supersedes the
  *   older runs of its lane, which are cancelled ("Superseded by …"); an older
  *   event processed late is the one cancelled, so order follows GitHub's.
- * - `concurrency: { key }`: runs of a lane run one at a time, in the order
- *   their events arrived; the next is woken when one ends.
+ * - `concurrency: { key }`: runs of a lane run one at a time, the oldest
+ *   waiting next; the next is woken when one ends.
  * - `debounce: { key, period, maxWait }`: events of a lane within `period`
  *   of each other start one run, on the last event, at most `maxWait` after
  *   the first. The object's alarm starts it.
@@ -20,7 +20,7 @@ export function laneOf(workflow: string, key: string): string {
 }
 
 export function createLaneSchema(sql: SqlStorage): void {
-  sql.exec(`CREATE TABLE IF NOT EXISTS lane_runs (lane TEXT NOT NULL, run_id TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (lane, run_id))`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS lane_runs (lane TEXT NOT NULL, run_id TEXT NOT NULL, received_at INTEGER NOT NULL, running INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (lane, run_id))`);
   sql.exec(`CREATE TABLE IF NOT EXISTS debounces (
     lane TEXT PRIMARY KEY, workflow TEXT NOT NULL, source TEXT NOT NULL, latest_at INTEGER NOT NULL,
     first_at INTEGER NOT NULL, due_at INTEGER NOT NULL, absorbed TEXT NOT NULL)`);
@@ -38,11 +38,22 @@ export function supersede(sql: SqlStorage, lane: string, runId: string, received
   return { cancel: others.map((other) => other.run_id) };
 }
 
-/** Queueing: files the run; it may go when it is the lane's oldest. */
+/**
+ * Queueing: files the run; it goes when no run of the lane is running and it
+ * is the oldest waiting. A running run is never overtaken: an older event
+ * whose run reaches the lane later waits behind it (runs queue in the order
+ * they reach the lane, which follows GitHub's order unless ingest reordered).
+ */
 export function enterLane(sql: SqlStorage, lane: string, runId: string, receivedAt: number): { go: true } | { go: false; behind: string } {
   sql.exec("INSERT OR IGNORE INTO lane_runs (lane, run_id, received_at) VALUES (?, ?, ?)", lane, runId, receivedAt);
+  const me = sql.exec<{ running: number }>("SELECT running FROM lane_runs WHERE lane = ? AND run_id = ?", lane, runId).one();
+  if (me.running === 1) return { go: true };
+  const holder = sql.exec<{ run_id: string }>("SELECT run_id FROM lane_runs WHERE lane = ? AND running = 1 LIMIT 1", lane).toArray()[0];
+  if (holder) return { go: false, behind: holder.run_id };
   const first = sql.exec<{ run_id: string }>("SELECT run_id FROM lane_runs WHERE lane = ? ORDER BY received_at, run_id LIMIT 1", lane).one();
-  return first.run_id === runId ? { go: true } : { go: false, behind: first.run_id };
+  if (first.run_id !== runId) return { go: false, behind: first.run_id };
+  sql.exec("UPDATE lane_runs SET running = 1 WHERE lane = ? AND run_id = ?", lane, runId);
+  return { go: true };
 }
 
 /** A run ended: it leaves whatever lanes it was in; the runs now first in those lanes, to wake. */

@@ -23,16 +23,20 @@ describe("lanes", () => {
     });
   });
 
-  it("queues: runs go one at a time in the order their events arrived", async () => {
+  it("queues: runs go one at a time, the oldest waiting next, and a running run is never overtaken", async () => {
     await runInDurableObject(lanes(), async (_instance, state) => {
       const sql = state.storage.sql;
-      expect(enterLane(sql, LANE, "run-a", 100)).toEqual({ go: true });
-      expect(enterLane(sql, LANE, "run-c", 300)).toEqual({ go: false, behind: "run-a" });
-      expect(enterLane(sql, LANE, "run-b", 200)).toEqual({ go: false, behind: "run-a" });
-      expect(leaveLane(sql, LANE, "run-a")).toBe("run-b");
+      // run-b's event is newer, but its run reached the lane first: it runs, and run-a (older) waits behind it.
+      expect(enterLane(sql, LANE, "run-b", 200)).toEqual({ go: true });
+      expect(enterLane(sql, LANE, "run-a", 100)).toEqual({ go: false, behind: "run-b" });
       expect(enterLane(sql, LANE, "run-c", 300)).toEqual({ go: false, behind: "run-b" });
       expect(enterLane(sql, LANE, "run-b", 200)).toEqual({ go: true });
-      expect(leaveAll(sql, "run-b")).toEqual(["run-c"]);
+      expect(leaveLane(sql, LANE, "run-b")).toBe("run-a");
+      // Before the woken run-a comes back, run-c looks again: it waits behind the older run-a.
+      expect(enterLane(sql, LANE, "run-c", 300)).toEqual({ go: false, behind: "run-a" });
+      expect(enterLane(sql, LANE, "run-a", 100)).toEqual({ go: true });
+      expect(leaveAll(sql, "run-a")).toEqual(["run-c"]);
+      expect(enterLane(sql, LANE, "run-c", 300)).toEqual({ go: true });
     });
   });
 
