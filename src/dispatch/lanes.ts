@@ -76,18 +76,29 @@ export interface DebouncedStart<Source> {
   receivedAt: number;
 }
 
-/** Absorbs an event into its lane's pending run; returns when that run is due. Idempotent per delivery. */
+/**
+ * Ingest may reach the lane a little after the edge accepted the event, and
+ * unevenly: a burst keeps this long after the newest arrival to hear the rest.
+ */
+const INGEST_SKEW_MS = 2_000;
+
+/**
+ * Absorbs an event into its lane's pending run; returns when that run is due.
+ * The window is measured on arrival at the edge (what "ten pushes in a minute"
+ * means), not on when ingest got here. Idempotent per delivery.
+ */
 export function absorb<Source>(sql: SqlStorage, lane: string, start: DebouncedStart<Source>, periodMs: number, maxWaitMs: number, now = Date.now()): number {
   const row = sql.exec<{ latest_at: number; first_at: number; absorbed: string; source: string }>("SELECT latest_at, first_at, absorbed, source FROM debounces WHERE lane = ?", lane).toArray()[0];
+  const dueOf = (firstAt: number, latestAt: number) => Math.max(Math.min(latestAt + periodMs, firstAt + maxWaitMs), now + INGEST_SKEW_MS);
   if (!row) {
-    const due = Math.min(now + periodMs, now + maxWaitMs);
+    const due = dueOf(start.receivedAt, start.receivedAt);
     sql.exec(
       "INSERT INTO debounces (lane, workflow, source, latest_at, first_at, due_at, absorbed) VALUES (?, ?, ?, ?, ?, ?, ?)",
       lane,
       JSON.stringify(start.workflow),
       JSON.stringify(start),
       start.receivedAt,
-      now,
+      start.receivedAt,
       due,
       JSON.stringify([start.deliveryId]),
     );
@@ -97,12 +108,15 @@ export function absorb<Source>(sql: SqlStorage, lane: string, start: DebouncedSt
   if (!absorbed.includes(start.deliveryId)) absorbed.push(start.deliveryId);
   // The run starts on the newest event; an older one processed late only joins the count.
   const newest = start.receivedAt >= row.latest_at;
-  const due = Math.min(now + periodMs, row.first_at + maxWaitMs);
+  const firstAt = Math.min(row.first_at, start.receivedAt);
+  const latestAt = Math.max(row.latest_at, start.receivedAt);
+  const due = dueOf(firstAt, latestAt);
   sql.exec(
-    "UPDATE debounces SET source = ?, latest_at = ?, due_at = ?, absorbed = ? WHERE lane = ?",
+    "UPDATE debounces SET source = ?, latest_at = ?, first_at = ?, due_at = ?, absorbed = ? WHERE lane = ?",
     newest ? JSON.stringify(start) : row.source,
-    Math.max(row.latest_at, start.receivedAt),
-    newest ? due : Math.max(due, now),
+    latestAt,
+    firstAt,
+    due,
     JSON.stringify(absorbed.slice(-1000)),
     lane,
   );

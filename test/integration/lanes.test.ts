@@ -40,7 +40,7 @@ describe("lanes", () => {
     });
   });
 
-  it("debounces: events within the period start one run, on the newest, no later than maxWait after the first", async () => {
+  it("debounces: events within the period of each other (by arrival) start one run, on the newest, by maxWait after the first", async () => {
     await runInDurableObject(lanes(), async (_instance, state) => {
       const sql = state.storage.sql;
       const start = (id: string, at: number) => ({ workflow, source: { id }, deliveryId: id, receivedAt: at });
@@ -53,11 +53,24 @@ describe("lanes", () => {
       const [due] = dueDebounces(sql, t + 112_000);
       expect(due!.start.deliveryId).toBe("d2");
       expect(due!.absorbed).toEqual(["d1", "d0", "d2"]);
-      // A burst that never pauses still starts by maxWait.
+      // A burst that never pauses still starts by maxWait after its first arrival.
       const other = laneOf(".workflows/nudge.ts", "7");
       for (let i = 0; i < 8; i++) absorb(sql, other, start(`e${i}`, t + i * 40_000), 60_000, 300_000, t + i * 40_000);
       expect(dueDebounces(sql, t + 299_000).filter((d) => d.lane === other)).toEqual([]);
       expect(dueDebounces(sql, t + 300_000).filter((d) => d.lane === other).map((d) => d.start.deliveryId)).toEqual(["e7"]);
+    });
+  });
+
+  it("measures the window on arrival: a burst ingested late still starts one run, a little after ingest reaches it", async () => {
+    await runInDurableObject(lanes(), async (_instance, state) => {
+      const sql = state.storage.sql;
+      const start = (id: string, at: number) => ({ workflow, source: { id }, deliveryId: id, receivedAt: at });
+      const t = 5_000_000;
+      // Five events arrived within a second; ingest reaches the lane 10 s later, unevenly.
+      const dues = [0, 1, 2, 3, 4].map((i) => absorb(sql, LANE, start(`f${i}`, t + i * 200), 4_000, 40_000, t + 10_000 + i * 700));
+      expect(Math.max(...dues)).toBeLessThanOrEqual(t + 10_000 + 4 * 700 + 2_000);
+      expect(dueDebounces(sql, t + 10_000 + 2 * 700)).toEqual([]);
+      expect(dueDebounces(sql, Math.max(...dues)).map((d) => d.start.deliveryId)).toEqual(["f4"]);
     });
   });
 });
