@@ -70,7 +70,7 @@ export default workflow({
 });
 `;
 
-describe("step.waitFor through GitHub's webhooks", () => {
+describe("step.waitFor through GitHub's webhooks (invariant 10)", () => {
   it("delivers an /approve given the moment the pull request opens, before the wait exists, and ignores a reader's", async () => {
     const repo = newRepo("wait-race", approvalFlow({ timeout: "1 hour" }));
     openPr(repo, 1);
