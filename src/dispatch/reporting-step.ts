@@ -18,6 +18,7 @@ import type { DeliveredEvent, WaitRequest } from "../runtime";
 import { durationMs } from "./durations";
 import { describeWait, normalizeWait, WaitSpecError, type WaitSpec } from "./wait-spec";
 import type { ChecksSummary } from "./commit-checks";
+import { MAX_ANNOTATIONS_PER_RUN, type Annotation } from "./annotations";
 
 export interface StepLimits {
   maxSleepMs: number;
@@ -80,18 +81,6 @@ export interface StepObserver {
   annotate(name: string, annotations: Annotation[]): Promise<void>;
 }
 
-/** An annotation a workflow adds to its check run (step.annotate), in GitHub's shape. */
-export interface Annotation {
-  path: string;
-  start_line: number;
-  end_line: number;
-  annotation_level: "notice" | "warning" | "failure";
-  message: string;
-  title?: string;
-}
-
-/** GitHub shows at most this many annotations of a check run in its files view; more would only cost requests. */
-export const MAX_ANNOTATIONS_PER_RUN = 500;
 
 /** The subset of WorkflowStep used here, typed structurally so tests can supply their own. */
 export interface EngineStep {

@@ -14,7 +14,7 @@ import { readConfig, type ConfigEnv } from "../config";
 import { createGitHubClient, renderCheckRunOutput, updateCheckRun, upsertCheckRun, type GitHubClient } from "../github";
 import type { CheckRunAnnotation, RunStepReport } from "../github";
 import { listAnnotations, markCheckClosed, parkCheckRun, recordCheckRunId, setRunProblem, type RunRecord, type StepRecord } from "../store";
-import { MAX_ANNOTATIONS_PER_RUN } from "./reporting-step";
+import { MAX_ANNOTATIONS_PER_RUN } from "./annotations";
 import type { ProgressSink } from "./run-observer";
 
 export interface CheckRunTarget {

@@ -4,7 +4,8 @@
  * every update is complete on its own and a repeated one is harmless.
  */
 import { appendRunLogs, saveAnnotations, countAttempt, countFailedAttempt, failedAttempts, finishStep, listSteps, startStep, type StepRecord } from "../store";
-import type { Annotation, StepObserver, StepOutcome, StepStart, TenantLogLine } from "./reporting-step";
+import type { Annotation } from "./annotations";
+import type { StepObserver, StepOutcome, StepStart, TenantLogLine } from "./reporting-step";
 
 export interface ProgressSink {
   /** Called after a step changes state; must tolerate repeats and failures of its own (a summary update never fails a run). */
