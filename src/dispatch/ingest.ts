@@ -108,10 +108,12 @@ async function dispatchRepositoryEvent(
       }),
     );
 
+  // Roles asked of GitHub once per delivery, whichever wait, button or command needs them.
+  const roleOf = roleLookup(github, delivery.repository);
   const ownEcho = !delivery.rerunOf && (await isOwnEcho(env, step, delivery, payload));
   if (!delivery.rerunOf && !ownEcho) {
-    await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleLookup(github, delivery.repository)));
-    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleLookup(github, delivery.repository)))) return { started: [] };
+    await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleOf));
+    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleOf))) return { started: [] };
   }
   // A push repoflow made still compiles what it pushed (below); any other echo needs nothing more.
   if (ownEcho && delivery.event !== "push") return { started: [], ignored: OWN_ECHO };
@@ -162,7 +164,6 @@ async function dispatchRepositoryEvent(
   // Kept for re-runs and the dashboard: a re-run replays the event that started the original run.
   await step.do("keep the event", () => keepPayload(env.BLOBS, delivery.id, payload));
 
-  const roleOf = roleLookup(github, delivery.repository);
   const started: string[] = [];
   for (const { workflow, match } of chosen) {
     const command = match.via === "command" ? match.command : undefined;

@@ -37,8 +37,6 @@ export interface RunSource {
   absorbed?: string[] | undefined;
 }
 
-export type IfDecision = RunDecision;
-
 interface TenantControl {
   shouldRun(workflow: string, trigger: TriggerContext): Promise<RunDecision>;
 }
@@ -49,7 +47,7 @@ function repoParts(repository: string) {
 }
 
 /** Evaluates a workflow's `if` in the tenant isolate; a throw there is the author's error, reported, not ours. */
-export async function evaluateIf(env: LoaderEnv, source: RunSource, workflow: WorkflowManifestEntry): Promise<IfDecision> {
+export async function evaluateIf(env: LoaderEnv, source: RunSource, workflow: WorkflowManifestEntry): Promise<RunDecision> {
   const control = loadTenant(env, source).getEntrypoint("TenantControl") as unknown as TenantControl;
   try {
     return await control.shouldRun(workflow.file, {

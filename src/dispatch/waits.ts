@@ -81,9 +81,10 @@ export async function pressButton(
   const may = "logins" in from ? facts.actor !== null && from.logins.includes(facts.actor.toLowerCase()) : facts.actor !== null && roleAtLeast(await roleOf(facts.actor), from.role);
   if (!may) return "refused";
   const claimed = await registry.claim(delivery.id, [wait.waitId]);
+  const event = deliveredEvent({ facts, payload: storablePayload(payload) === null ? null : payload }, null);
   for (const { waitId, runId } of claimed) {
     const instance = await env.WORKFLOWS.get(runId).catch(() => null);
-    await instance?.sendEvent({ type: waitId, payload: deliveredEvent({ facts, payload: storablePayload(payload) === null ? null : payload }, null) });
+    await instance?.sendEvent({ type: waitId, payload: event });
   }
   return "pressed";
 }
@@ -133,7 +134,8 @@ export async function wakeWaits(
 ): Promise<WakeReport> {
   const registry = waitRegistry(env, delivery.repository);
   const facts = eventFacts(delivery, payload);
-  const candidates = await registry.offer(facts, storablePayload(payload));
+  const payloadJson = storablePayload(payload);
+  const candidates = await registry.offer(facts, payloadJson);
   const report: WakeReport = { woken: [], ended: [] };
   if (candidates.length === 0) return report;
   const chosen: string[] = [];
@@ -148,7 +150,6 @@ export async function wakeWaits(
       continue;
     }
     if (lookup.state === "unknown") throw lookup.error;
-    const payloadJson = storablePayload(payload);
     const event = deliveredEvent({ facts, payload: payloadJson === null ? null : payload }, commandOf.get(waitId) ?? null);
     await lookup.instance.sendEvent({ type: waitId, payload: event });
     report.woken.push(runId);

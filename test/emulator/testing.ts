@@ -4,12 +4,28 @@
  * and a `fetch` for Octokit's `request.fetch` that checks every JSON response
  * against GitHub's OpenAPI description, so a test notices when the emulator
  * answers in a shape GitHub would not; and a webhook receiver that records
- * what the emulator delivers.
+ * what the emulator delivers; and an installation's Octokit built from them.
  */
+import { createAppAuth } from "@octokit/auth-app";
+import { Octokit } from "@octokit/rest";
 import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { matchRoute, validateResponse } from "./openapi.ts";
+
+/** Octokit's logger, silenced: tests assert on what the emulator answered, not on what Octokit logs about it. */
+export const QUIET_LOG = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+/** App 1's client for one installation, every response checked against GitHub's description into `problems`. */
+export function installationOctokit(baseUrl: string, privateKey: string, problems: string[], installationId = 7): Octokit {
+  return new Octokit({
+    baseUrl,
+    authStrategy: createAppAuth,
+    auth: { appId: 1, privateKey, installationId },
+    request: { fetch: schemaCheckedFetch(problems) },
+    log: QUIET_LOG,
+  });
+}
 
 export interface AppKeyPair {
   /** PKCS#1 PEM, like the private key GitHub lets an app owner download. */

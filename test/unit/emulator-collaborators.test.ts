@@ -9,12 +9,11 @@ import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InvalidSeedError, startEmulator, type Emulator } from "../emulator/index.ts";
-import { appKeyPair, schemaCheckedFetch } from "../emulator/testing.ts";
+import { appKeyPair, installationOctokit, QUIET_LOG as quiet } from "../emulator/testing.ts";
 
 const FULL = "acme/widgets";
 const REPO = { owner: "acme", repo: "widgets" };
 const keys = appKeyPair();
-const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const shapeProblems: string[] = [];
 let emulator: Emulator;
 let octokit: Octokit;
@@ -36,13 +35,7 @@ beforeEach(() => {
   });
   emulator.reset();
   shapeProblems.length = 0;
-  octokit = new Octokit({
-    baseUrl: emulator.url,
-    authStrategy: createAppAuth,
-    auth: { appId: 1, privateKey: keys.privateKey, installationId: 7 },
-    request: { fetch: schemaCheckedFetch(shapeProblems) },
-    log: quiet,
-  });
+  octokit = installationOctokit(emulator.url, keys.privateKey, shapeProblems);
 });
 
 afterEach(() => {

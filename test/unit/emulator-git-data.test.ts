@@ -10,17 +10,15 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readManifest, startEmulator, type Emulator } from "../emulator/index.ts";
-import { appKeyPair, schemaCheckedFetch, startReceiver, type Receiver } from "../emulator/testing.ts";
+import { appKeyPair, installationOctokit, startReceiver, type Receiver } from "../emulator/testing.ts";
 import { validatePayload } from "../emulator/webhook-schema.ts";
 
 const FULL = "acme/widgets";
 const REPO = { owner: "acme", repo: "widgets" };
 const keys = appKeyPair();
-const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const shapeProblems: string[] = [];
 let emulator: Emulator;
 let receiver: Receiver;
@@ -46,13 +44,7 @@ beforeEach(async () => {
   emulator.reset();
   receiver.received.length = 0;
   shapeProblems.length = 0;
-  octokit = new Octokit({
-    baseUrl: emulator.url,
-    authStrategy: createAppAuth,
-    auth: { appId: 1, privateKey: keys.privateKey, installationId: 7 },
-    request: { fetch: schemaCheckedFetch(shapeProblems) },
-    log: quiet,
-  });
+  octokit = installationOctokit(emulator.url, keys.privateKey, shapeProblems);
 });
 
 afterEach(async () => {
@@ -278,7 +270,7 @@ describe("permissions", () => {
     const reader = await startEmulator({ appPublicKey: keys.publicKey, permissions: { ...readManifest().permissions, contents: "read" } });
     try {
       reader.addRepo({ fullName: FULL, installationId: 7, files: { "a.txt": "a\n" } });
-      const client = new Octokit({ baseUrl: reader.url, authStrategy: createAppAuth, auth: { appId: 1, privateKey: keys.privateKey, installationId: 7 }, request: { fetch: schemaCheckedFetch(shapeProblems) }, log: quiet });
+      const client = installationOctokit(reader.url, keys.privateKey, shapeProblems);
       await expect(client.rest.git.createTree({ ...REPO, tree: [{ path: "b.txt", content: "b" }] })).rejects.toMatchObject({ status: 403 });
       await expect(client.rest.git.createRef({ ...REPO, ref: "refs/heads/x", sha: reader.headSha(FULL) })).rejects.toMatchObject({ status: 403 });
       await expect(client.rest.git.getCommit({ ...REPO, commit_sha: reader.headSha(FULL) })).resolves.toMatchObject({ status: 200 });

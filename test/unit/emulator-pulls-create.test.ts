@@ -9,13 +9,12 @@ import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readManifest, startEmulator, type Emulator } from "../emulator/index.ts";
-import { appKeyPair, schemaCheckedFetch, startReceiver, type Receiver } from "../emulator/testing.ts";
+import { appKeyPair, installationOctokit, QUIET_LOG as quiet, startReceiver, type Receiver } from "../emulator/testing.ts";
 import { validatePayload } from "../emulator/webhook-schema.ts";
 
 const FULL = "acme/widgets";
 const REPO = { owner: "acme", repo: "widgets" };
 const keys = appKeyPair();
-const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const shapeProblems: string[] = [];
 let emulator: Emulator;
 let receiver: Receiver;
@@ -40,13 +39,7 @@ beforeEach(async () => {
   emulator.reset();
   receiver.received.length = 0;
   shapeProblems.length = 0;
-  octokit = new Octokit({
-    baseUrl: emulator.url,
-    authStrategy: createAppAuth,
-    auth: { appId: 1, privateKey: keys.privateKey, installationId: 7 },
-    request: { fetch: schemaCheckedFetch(shapeProblems) },
-    log: quiet,
-  });
+  octokit = installationOctokit(emulator.url, keys.privateKey, shapeProblems);
 });
 
 afterEach(async () => {
