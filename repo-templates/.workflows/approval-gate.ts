@@ -7,6 +7,7 @@ const APPROVERS = ["OWNER", "MEMBER", "COLLABORATOR"];
 // While it waits, the run is asleep: no runner, no cost.
 export default workflow({
   name: "Approval gate",
+  permissions: { issues: "write" },
   on: { issues: ["opened"] },
   if: ({ event }) => /^deploy\b/i.test(event.issue.title) || (event.issue.labels ?? []).some((label) => label.name === "deploy"),
   async run({ event, step, github, repo }) {

@@ -15,6 +15,7 @@ type Outcome = { merged: true; sha: string } | { merged: false; reason: string }
 // checks passed for, only while the label is still there. Otherwise one status comment says why it did not.
 export default workflow({
   name: "Automerge",
+  permissions: { contents: "write", pull_requests: "write" },
   on: { labeled: LABEL },
   // Pull requests only: an issue has nothing to merge.
   if: ({ eventName }) => eventName === "pull_request",

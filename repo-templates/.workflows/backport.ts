@@ -9,6 +9,7 @@ type Outcome = { branch: string; pull: { number: number; url: string } } | { bra
 // it. repoflow itself answers a command from someone without write access, or with no branch or too many.
 export default workflow({
   name: "Backport",
+  permissions: { contents: "write", pull_requests: "write", issues: "read" },
   on: { command: { name: "/backport", args: { min: 1, max: 5 }, usage: "/backport <branch> [more branches]" } },
   if: ({ event }) => event.issue.pull_request !== undefined,
   async run({ event, command, step, github, repo }) {

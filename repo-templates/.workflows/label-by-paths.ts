@@ -16,6 +16,7 @@ const OWNED = new Set(Object.values(PATH_LABELS));
 // Labels a pull request by the paths it changes, and keeps the labels right as commits arrive.
 export default workflow({
   name: "Label by paths",
+  permissions: { pull_requests: "write" },
   on: { pull_request: ["opened", "synchronize", "reopened"] },
   async run({ event, step, github, repo }) {
     const number = event.pull_request.number;

@@ -4,6 +4,7 @@ import { SIZES, sizeLabel } from "./lib/size.ts";
 // Labels every pull request with its size, and keeps the label right as commits arrive.
 export default workflow({
   name: "Label by size",
+  permissions: { pull_requests: "write" },
   on: { pull_request: ["opened", "synchronize", "reopened"] },
   async run({ event, step, github, repo }) {
     const pr = event.pull_request;

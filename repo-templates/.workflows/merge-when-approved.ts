@@ -11,6 +11,7 @@ const APPROVAL_TIMEOUT = "3 days";
 // run and a comment, and the request itself says who wanted the merge.
 export default workflow({
   name: "Merge when approved",
+  permissions: { contents: "write", pull_requests: "write" },
   on: { command: { name: "/merge-when-approved", usage: "/merge-when-approved, on a pull request" } },
   if: ({ event }) => event.issue.pull_request !== undefined,
   async run({ event, step, github, repo }) {

@@ -10,6 +10,7 @@ const REPLY_TIMEOUT: Duration = "14 days";
 // while it waits: no runner, no cost, for the whole two weeks.
 export default workflow({
   name: "Needs info",
+  permissions: { issues: "write", pull_requests: "write" },
   on: { labeled: LABEL },
   // Issues only: the author of a pull request answers by pushing commits, which is another workflow.
   if: ({ eventName }) => eventName === "issues",

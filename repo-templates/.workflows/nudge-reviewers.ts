@@ -8,6 +8,7 @@ const QUIET_PERIOD: Duration = "1 minute";
 // request: ten pushes in a minute nudge once, a minute after the last, about the commit they ended on.
 export default workflow({
   name: "Nudge reviewers",
+  permissions: { pull_requests: "write" },
   on: { pull_request: ["synchronize", "review_requested"] },
   // A draft is not ready for review yet.
   if: ({ event }) => !event.pull_request.draft,

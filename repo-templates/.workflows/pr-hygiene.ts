@@ -29,6 +29,7 @@ function problemsOf(title: string, body: string | null): string[] {
 // comment says so and the check run passes.
 export default workflow({
   name: "PR hygiene",
+  permissions: { contents: "read", pull_requests: "write" },
   on: { pull_request: ["opened", "edited", "synchronize", "reopened"] },
   async run({ event, step, github, repo }) {
     const pr = event.pull_request;

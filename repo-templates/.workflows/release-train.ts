@@ -22,6 +22,7 @@ type Train = { base: string; head: string } | { base: string; head: null };
 // commits and the next train lists only what came after them.
 export default workflow({
   name: "Release train",
+  permissions: { contents: "write", pull_requests: "write", issues: "read" },
   on: { schedule: { cron: "0 9 * * 1", timezone: TIMEZONE }, dispatch: true },
   async run({ event, step, github, repo }) {
     // The week of the tick a scheduled run is for; a manual run reads the clock in a step, so replays agree.

@@ -23,6 +23,7 @@ type Review = { number: number; action: "close" | "unstale" | "notify" | "wait" 
 // days is closed as not planned. A comment by a person takes the label off, and the 30 days start again.
 export default workflow({
   name: "Stale sweep",
+  permissions: { issues: "write", pull_requests: "write" },
   on: { schedule: "0 6 * * *", dispatch: true },
   async run({ step, github, repo }) {
     // The sweep's clock, read once in a step: `run` is executed again from the top on every wake-up, and every

@@ -3,6 +3,7 @@ import { upsertComment, workflow } from "repoflow";
 // Welcomes people on their first issue or pull request here, and labels every new one for triage.
 export default workflow({
   name: "Welcome",
+  permissions: { issues: "write", pull_requests: "write" },
   // reopened too: a reopened item needs triage again, and upsertComment keeps the welcome to one comment.
   on: { pull_request: ["opened", "reopened"], issues: ["opened", "reopened"] },
   // Bots (Dependabot, Renovate, …) are not people to welcome.

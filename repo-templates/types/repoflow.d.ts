@@ -98,6 +98,8 @@ declare module "repoflow" {
       readonly workflow_job: readonly ["completed", "in_progress", "queued", "waiting"];
       readonly workflow_run: readonly ["completed", "in_progress", "requested"];
   };
+  import type { DeclaredPermissions } from "./permissions.ts";
+  export type { DeclaredPermissions, RepositoryPermission } from "./permissions.ts";
   /** GitHub's webhook event names: "pull_request", "push", … */
   export type EventName = keyof typeof WEBHOOK_EVENTS;
   /** The actions GitHub sends for an event, e.g. "opened" | "closed" | … for pull_request; never for push. */
@@ -412,6 +414,13 @@ declare module "repoflow" {
           period: Duration;
           maxWait?: Duration;
       };
+      /**
+       * What the run's `github` may do, enforced by GitHub: its token is minted for this repository and these
+       * permissions only, so anything beyond them answers 403. A declaration replaces the default whole
+       * (read-only: contents, issues, pull_requests; metadata: read is always granted). `checks` is read at
+       * most: repoflow writes the run's check run itself.
+       */
+      permissions?: DeclaredPermissions;
       /** The run. Its return value (plain JSON) is the run's output. */
       run: (context: RunContext<On>) => Promise<unknown> | unknown;
   }

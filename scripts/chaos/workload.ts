@@ -34,7 +34,7 @@ const RETRIES = `{ retries: { limit: 8, delay: "1 second", backoff: "constant" }
 export function mainWorkflow(rev: number): string {
   return `// chaos rev ${rev}
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Chaos main",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
@@ -57,7 +57,7 @@ export default workflow({
 }
 
 export const SECOND_WORKFLOW = `import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Chaos second",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {

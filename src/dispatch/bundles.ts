@@ -127,7 +127,7 @@ function sourceKeyOf(treeSha: string): string {
  */
 export async function describeBundle(env: LoaderEnv, ref: { installationId: number; repository: string; bundleHash: string }): Promise<DescribeResult> {
   try {
-    const control = loadTenant(env, ref).getEntrypoint("TenantControl") as unknown as TenantControl;
+    const control = loadTenant(env, { ...ref, permissions: null }).getEntrypoint("TenantControl") as unknown as TenantControl;
     return await control.describe();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

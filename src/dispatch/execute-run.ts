@@ -14,7 +14,7 @@ import type { WorkflowStep } from "cloudflare:workers";
 import { readConfig, type ConfigEnv } from "../config";
 import { createGitHubClient } from "../github";
 import { mapStackLocation } from "../compiler";
-import { STACK_MARKER, type RunParams } from "../runtime";
+import { describePermissions, STACK_MARKER, type RunParams } from "../runtime";
 import { readArtifact } from "./artifacts";
 import { finishRun, getRun, listSteps, markRunStarted } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
@@ -64,6 +64,7 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
       workflowName: record?.workflowName ?? params.workflow,
       deliveryId: params.event.deliveryId,
       ...commandCommentOf(params),
+      ...(metadata.permissions ? { permissions: describePermissions(metadata.permissions) } : {}),
     };
     const opening = await openCheckRun(env, target);
     await markRunStarted(env.DB, params.runId, opening.id);

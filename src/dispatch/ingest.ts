@@ -28,7 +28,7 @@ import { eventFacts, type EventFacts } from "./event-facts";
 import { checkInputs, findDispatchable, parseRunCommand } from "./dispatch-inputs";
 import type { ParsedCommand } from "./commands";
 import { authorizeCommand, reactToComment, replyToCommand } from "./command-runs";
-import { subscriptionProblems } from "./trigger-checks";
+import { permissionGaps, subscriptionProblems } from "./trigger-checks";
 import { schedulerOf, schedulesOf } from "./scheduler";
 import { laneOf, lanesOf, type RunLane } from "./lanes";
 import { durationMs } from "./durations";
@@ -127,8 +127,8 @@ async function dispatchRepositoryEvent(
   if (isDefaultBranchPush && !delivery.rerunOf && bundle.hash !== "" && (bundle.compiled || pushTouchesWorkflows(payload))) {
     await step.do("report compile", async () => {
       // Events the App is not subscribed to never arrive: said on the compile check, not stored with the bundle (the App's settings can change).
-      const subscribed = await credentialsFinal(() => appIdentity(readConfig(env), { deliveryId: delivery.id })).then((app) => app.events);
-      const warnings = subscriptionProblems(bundle.workflows, subscribed);
+      const app = await credentialsFinal(() => appIdentity(readConfig(env), { deliveryId: delivery.id }));
+      const warnings = [...subscriptionProblems(bundle.workflows, app.events), ...permissionGaps(bundle.workflows, app.permissions)];
       return reportCompile(env, { installationId: delivery.installationId, repository: delivery.repository, commitSha: head.sha, deliveryId: delivery.id }, { ...bundle, diagnostics: [...bundle.diagnostics, ...warnings] });
     });
   }

@@ -10,8 +10,13 @@
  *
  * The tenant gets no bindings (`env: {}`), so there is no token, Workflow
  * binding or database to find there; all egress goes through the gateway.
+ * A gateway is fixed per Dynamic Worker, so runs get one Worker per
+ * permission set (`…@bundleHash~contents=read,…`): a workflow's code shares
+ * an isolate only with workflows that may do exactly as much. The control
+ * entrypoint (describe(), `if`, lane keys) gets a Worker with no egress.
  */
 import { exports } from "cloudflare:workers";
+import type { Permissions } from "../runtime";
 import { readArtifact } from "./artifacts";
 
 export const TENANT_COMPATIBILITY_DATE = "2026-11-01";
@@ -23,6 +28,8 @@ export interface TenantRef {
   installationId: number;
   repository: string;
   bundleHash: string;
+  /** A run's token permissions; null for the control entrypoint (no egress); absent for runs from before declarations. */
+  permissions?: Permissions | null;
 }
 
 export interface LoaderEnv {
@@ -31,7 +38,10 @@ export interface LoaderEnv {
 }
 
 export function tenantWorkerId(ref: TenantRef): string {
-  return `${ref.installationId}/${ref.repository}@${ref.bundleHash}`;
+  const base = `${ref.installationId}/${ref.repository}@${ref.bundleHash}`;
+  if (ref.permissions === undefined) return base;
+  if (ref.permissions === null) return `${base}~control`;
+  return `${base}~${Object.keys(ref.permissions).sort().map((name) => `${name}=${ref.permissions![name]}`).join(",")}`;
 }
 
 export function loadTenant(env: LoaderEnv, ref: TenantRef): WorkerStub {
@@ -44,7 +54,9 @@ export function loadTenant(env: LoaderEnv, ref: TenantRef): WorkerStub {
       mainModule: "host.js",
       modules: artifact.modules,
       env: {},
-      globalOutbound: exports.GitHubGateway({ props: { installationId: ref.installationId, repository: ref.repository } }),
+      globalOutbound: exports.GitHubGateway({
+        props: { installationId: ref.installationId, repository: ref.repository, ...(ref.permissions === undefined ? {} : { permissions: ref.permissions }) },
+      }),
       limits: { cpuMs: TENANT_CPU_MS },
     };
   });

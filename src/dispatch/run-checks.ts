@@ -26,6 +26,8 @@ export interface CheckRunTarget {
   deliveryId: string;
   /** The comment whose slash command started the run: it gets 🚀 or 😕 when the run ends. */
   commandComment?: number;
+  /** What the run's token may do ("contents: read, issues: write, …"), shown on the check run. */
+  permissions?: string;
 }
 
 export interface FailureDetail {
@@ -127,6 +129,10 @@ function refusal(error: unknown): string | null {
   return null;
 }
 
+function permissionsOf(target: CheckRunTarget): { permissions?: string } {
+  return target.permissions ? { permissions: target.permissions } : {};
+}
+
 /** Creates (or finds, on a replayed step) the run's check run. Never throws: the run goes on without it. */
 export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget, patience: CallPatience = {}): Promise<CheckRunOpening> {
   try {
@@ -137,7 +143,7 @@ export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget, patie
       externalId: target.runId,
       status: "in_progress",
       startedAt: new Date().toISOString(),
-      output: renderCheckRunOutput({ title: "Running", steps: [] }),
+      output: renderCheckRunOutput({ title: "Running", steps: [], ...permissionsOf(target) }),
       actions: [CANCEL_BUTTON],
       reuse: "open",
     });
@@ -216,7 +222,7 @@ export class CheckRunProgress implements ProgressSink {
     await updateCheckRun(client(this.env, this.target), {
       ...repoRef(this.target),
       checkRunId: this.#opening.id,
-      output: renderCheckRunOutput({ title: "Running", steps: stepReports(steps) }),
+      output: renderCheckRunOutput({ title: "Running", steps: stepReports(steps), ...permissionsOf(this.target) }),
       actions: [CANCEL_BUTTON, ...waitButtons(steps)],
     });
   }
@@ -234,6 +240,7 @@ export class CheckRunProgress implements ProgressSink {
         title: `${what}${until}`.slice(0, 250),
         note: "This run is still going. It does not hold the pull request while it waits: its outcome appears as a new check run of the same name when it resumes.",
         steps: stepReports(steps),
+        ...permissionsOf(this.target),
       }),
     });
     await parkCheckRun(this.env.DB, this.target.runId, checkRunId);
@@ -269,6 +276,7 @@ export async function closeCheckRun(
     title,
     steps: stepReports(steps),
     annotations,
+    ...permissionsOf(target),
     ...(outcome.conclusion === "failure" ? { error: outcome.error } : {}),
     ...(outcome.conclusion === "cancelled" && outcome.reason ? { note: outcome.reason } : {}),
   });

@@ -48,7 +48,9 @@ function repoParts(repository: string) {
 
 /** Evaluates a workflow's `if` in the tenant isolate; a throw there is the author's error, reported, not ours. */
 export async function evaluateIf(env: LoaderEnv, source: RunSource, workflow: WorkflowManifestEntry): Promise<RunDecision> {
-  const control = loadTenant(env, source).getEntrypoint("TenantControl") as unknown as TenantControl;
+  const control = loadTenant(env, { installationId: source.installationId, repository: source.repository, bundleHash: source.bundleHash, permissions: null }).getEntrypoint(
+    "TenantControl",
+  ) as unknown as TenantControl;
   try {
     return await control.shouldRun(workflow.file, {
       event: { name: source.delivery.event, action: source.delivery.action, deliveryId: source.delivery.id, payload: source.payload },
@@ -95,6 +97,8 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     ...(source.delivery.skipSleeps ? { skipSleeps: true } : {}),
     ...(workflow.check === "gate" ? { check: "gate" as const } : {}),
     ...(source.lane ? { lane: source.lane } : {}),
+    // Pinned with the code: a later commit that declares more does not widen a run already going.
+    ...(workflow.permissions ? { permissions: workflow.permissions } : {}),
   };
   // Cancelled before its instance existed (a cancel racing a slow start): it must not start afterwards.
   if ((await getRun(env.DB, runId))?.status === "cancelled") return { runId, created: false };

@@ -7,7 +7,7 @@
  * never runs; that is a diagnostic naming the setting to change.
  */
 import type { Diagnostic } from "../compiler";
-import type { WorkflowManifestEntry } from "../runtime";
+import { missingPermissions, type WorkflowManifestEntry } from "../runtime";
 import { checkTimezone, CronSyntaxError, parseCron, TimezoneError } from "./cron";
 import { durationMs } from "./durations";
 
@@ -69,6 +69,28 @@ export function subscriptionProblems(workflows: readonly WorkflowManifestEntry[]
       message:
         `${workflow.file}: GitHub will not send ${missing.map((e) => `"${e}"`).join(", ")} to this App, so "${workflow.name}" never runs for ${missing.length === 1 ? "it" : "them"}. ` +
         `Subscribe to ${missing.length === 1 ? "the event" : "the events"} in the App's settings (Permissions & events → Subscribe to events), and add ${missing.length === 1 ? "it" : "them"} to default_events in app.yml.`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * A workflow that declares a permission the App does not have gets no token
+ * at all (GitHub refuses to mint it), so each of its runs fails at its first
+ * GitHub call; the compile check says so before the first run does.
+ */
+export function permissionGaps(workflows: readonly WorkflowManifestEntry[], appPermissions: Readonly<Record<string, string>>): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  for (const workflow of workflows) {
+    if (!workflow.permissions) continue;
+    const missing = missingPermissions(workflow.permissions, appPermissions);
+    if (missing.length === 0) continue;
+    problems.push({
+      file: workflow.file,
+      severity: "warning",
+      message:
+        `${workflow.file}: "${workflow.name}" declares ${missing.join(", ")}, which the GitHub App does not have, so GitHub will refuse its token and each run fails at its first GitHub call. ` +
+        "Declare less in workflow({ permissions }), or add the permission in the App's settings (Permissions & events) and in default_permissions in app.yml; installations then accept it in Settings › GitHub Apps.",
     });
   }
   return problems;

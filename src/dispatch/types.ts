@@ -44,6 +44,8 @@ export interface RunMetadata {
   check?: "gate";
   /** The run's concurrency lane (lanes.ts), when its workflow declares one and the key was not null. */
   lane?: { lane: string; mode: "queue" | "cancel"; receivedAt: number };
+  /** The run token's permissions, from the bundle's manifest (absent for runs from before declarations). */
+  permissions?: Record<string, "read" | "write">;
   [key: string]: unknown;
 }
 

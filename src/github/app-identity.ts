@@ -11,6 +11,8 @@ export interface AppIdentity {
   botLogin: string;
   /** The webhook events the App subscribes to: GitHub sends it no others. */
   events: string[];
+  /** The permissions the App asks of its installations: a workflow may hold no more. */
+  permissions: Record<string, string>;
 }
 
 const known = new Map<string, Promise<AppIdentity>>();
@@ -21,7 +23,7 @@ export function appIdentity(config: GitHubConfig, params: Omit<GitHubClientParam
   if (!identity) {
     identity = createGitHubClient(config, { ...params, as: { type: "app" } })
       .rest.apps.getAuthenticated()
-      .then(({ data }) => ({ id: data?.id ?? Number(config.appId), botLogin: `${data?.slug ?? ""}[bot]`, events: [...(data?.events ?? [])] }));
+      .then(({ data }) => ({ id: data?.id ?? Number(config.appId), botLogin: `${data?.slug ?? ""}[bot]`, events: [...(data?.events ?? [])], permissions: { ...((data?.permissions ?? {}) as Record<string, string>) } }));
     // A failed lookup is not remembered: the next event asks again.
     identity.catch(() => known.delete(key));
     known.set(key, identity);

@@ -39,6 +39,7 @@ export function renderCheckRunOutput(run: RunReport, limits: CheckRunLimits = CH
     lines.push("| | Step | Status | Duration | Attempts |", "|---|---|---|---|---|");
     for (const step of run.steps) lines.push(stepRow(step));
   }
+  if (run.permissions) lines.push("", `Token permissions: ${run.permissions}.`);
 
   const details: string[] = [];
   if (run.error) details.push(`### Error${location(run.error) ? ` at ${location(run.error)}` : ""}`, "", fence(run.error.message), "");

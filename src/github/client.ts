@@ -28,6 +28,7 @@ import {
   InstallationGoneError,
   InstallationSuspendedError,
   MissingAppCredentialsError,
+  PermissionsNotGrantedError,
   RepositoryNotInstalledError,
 } from "./errors.ts";
 import { createAppJwt } from "./jwt.ts";
@@ -187,12 +188,18 @@ async function mintInstallationToken(config: GitHubConfig, params: Omit<GitHubCl
   const app = createGitHubClient(config, { ...params, as: { type: "app" } });
   const name = scope.repository.slice(scope.repository.indexOf("/") + 1);
   try {
-    const { data } = await app.rest.apps.createInstallationAccessToken({ installation_id: scope.installationId, repositories: [name] });
+    const { data } = await app.rest.apps.createInstallationAccessToken({
+      installation_id: scope.installationId,
+      repositories: [name],
+      ...(scope.permissions ? { permissions: { ...scope.permissions } } : {}),
+    });
     return new InstallationToken(data.token, scope.installationId, scope.repository, Date.parse(data.expires_at));
   } catch (error) {
     const { status, message } = error as { status?: unknown; message?: unknown };
     if (status === 404) throw new InstallationGoneError(scope.installationId);
     if (status === 403 && /suspended/i.test(String(message))) throw new InstallationSuspendedError(scope.installationId);
+    // GitHub answers 422 both for a repository outside the installation and for permissions it does not grant.
+    if (status === 422 && scope.permissions && /permission/i.test(String(message))) throw new PermissionsNotGrantedError(scope.installationId, scope.repository, scope.permissions, String(message));
     if (status === 422) throw new RepositoryNotInstalledError(scope.installationId, scope.repository);
     if (status === 401) throw new AppCredentialsRejectedError(config.appId ?? "", status, String(message));
     throw error;

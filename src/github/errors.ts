@@ -49,6 +49,17 @@ export class RepositoryNotInstalledError extends Error {
   }
 }
 
+/** The token asked for permissions the installation has not granted (the App lacks them, or the owner has not accepted them yet). */
+export class PermissionsNotGrantedError extends Error {
+  override readonly name = "PermissionsNotGrantedError";
+  constructor(readonly installationId: number, readonly repository: string, readonly permissions: Readonly<Record<string, string>>, githubMessage: string) {
+    super(
+      `repoflow: installation ${installationId} does not grant all the permissions this workflow declares on ${repository} (${Object.entries(permissions).map(([name, access]) => `${name}: ${access}`).join(", ")}; GitHub: ${githubMessage}). ` +
+        "Declare less in workflow({ permissions }), or give the GitHub App the permission (App settings › Permissions) and have the account owner accept it (Settings › GitHub Apps › repoflow).",
+    );
+  }
+}
+
 /** GitHub's primary or secondary rate limit, still in force after the retries repoflow allows itself inside one step. */
 export class GitHubRateLimitError extends Error {
   override readonly name = "GitHubRateLimitError";

@@ -24,5 +24,6 @@ export {
   MissingAppCredentialsError,
   PrivateKeyFormatError,
   RepositoryNotInstalledError,
+  PermissionsNotGrantedError,
 } from "./errors.ts";
 export type * from "./types.ts";

@@ -52,6 +52,8 @@ export interface TokenScope {
   installationId: number;
   /** owner/name; the token is requested with `repositories: [name]`. */
   repository: string;
+  /** The permissions the token is limited to (a run's declaration); absent: all the installation grants. */
+  permissions?: Readonly<Record<string, "read" | "write">>;
 }
 
 /**
@@ -92,7 +94,8 @@ export class InstallationTokenCache {
 
 export const sharedTokenCache = new InstallationTokenCache();
 
-/** Keyed by everything that makes a token different: the API (GitHub or GHES), the App, the installation and the repository. */
+/** Keyed by everything that makes a token different: the API (GitHub or GHES), the App, the installation, the repository and the permissions. */
 export function tokenCacheKey(apiUrl: string, appId: string, scope: TokenScope): string {
-  return `${apiUrl} ${appId} ${scope.installationId} ${scope.repository.toLowerCase()}`;
+  const permissions = scope.permissions === undefined ? "*" : Object.keys(scope.permissions).sort().map((name) => `${name}=${scope.permissions![name]}`).join(",");
+  return `${apiUrl} ${appId} ${scope.installationId} ${scope.repository.toLowerCase()} ${permissions}`;
 }

@@ -59,6 +59,8 @@ export interface RunReport {
   error?: RunErrorReport;
   /** The workflow's own annotations (step.annotate), after the error's. */
   annotations?: CheckRunAnnotation[];
+  /** What the run's token may do, e.g. "contents: read, issues: write, metadata: read". */
+  permissions?: string;
 }
 
 export interface CheckRunAnnotation {

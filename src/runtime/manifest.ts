@@ -6,6 +6,7 @@
  * bundle's `workflows` export.
  */
 import { isWorkflow, WEBHOOK_EVENTS, type Workflow } from "./sdk.ts";
+import { effectivePermissions, permissionProblems, type DeclaredPermissions } from "./permissions.ts";
 import type { CommandManifest, DescribeResult, RepositoryRole, WorkflowManifestEntry } from "./types.ts";
 
 const EVENTS: Readonly<Record<string, readonly string[]>> = WEBHOOK_EVENTS;
@@ -55,6 +56,7 @@ function definitionProblems(file: string, definition: Workflow): string[] {
     else if (option === "debounce" && !(typeof value.period === "string" || typeof value.period === "number")) problems.push(`${file}: \`debounce\` needs a period, e.g. "1 minute".`);
   }
   if (definition.concurrency !== undefined && definition.debounce !== undefined) problems.push(`${file}: use \`concurrency\` or \`debounce\`, not both.`);
+  if (definition.permissions !== undefined) problems.push(...permissionProblems(file, definition.permissions));
   if (definition.check !== undefined && definition.check !== "report" && definition.check !== "gate") {
     problems.push(`${file}: \`check\` must be "report" or "gate".`);
   }
@@ -191,6 +193,7 @@ function manifestEntry(file: string, definition: Workflow): WorkflowManifestEntr
   if (dispatch !== undefined) entry.dispatch = dispatchManifest(dispatch);
   if (definition.concurrency) entry.concurrency = { cancelInProgress: definition.concurrency.cancelInProgress === true };
   if (definition.debounce) entry.debounce = { period: definition.debounce.period, maxWait: definition.debounce.maxWait ?? null };
+  entry.permissions = effectivePermissions(definition.permissions as DeclaredPermissions | undefined);
   return entry;
 }
 

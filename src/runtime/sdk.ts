@@ -16,8 +16,10 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import type { webhooks } from "@octokit/openapi-webhooks-types";
 import { WEBHOOK_EVENTS } from "./events.ts";
+import type { DeclaredPermissions } from "./permissions.ts";
 
 export { WEBHOOK_EVENTS };
+export type { DeclaredPermissions, RepositoryPermission } from "./permissions.ts";
 
 /** GitHub's webhook event names: "pull_request", "push", … */
 export type EventName = keyof typeof WEBHOOK_EVENTS;
@@ -298,6 +300,13 @@ export interface WorkflowDefinition<On extends Triggers> {
    * latest `maxWait` (default 10 × period) after the first: ten pushes in a minute, one run.
    */
   debounce?: { key: (context: IfContext<On>) => string | number | null; period: Duration; maxWait?: Duration };
+  /**
+   * What the run's `github` may do, enforced by GitHub: its token is minted for this repository and these
+   * permissions only, so anything beyond them answers 403. A declaration replaces the default whole
+   * (read-only: contents, issues, pull_requests; metadata: read is always granted). `checks` is read at
+   * most: repoflow writes the run's check run itself.
+   */
+  permissions?: DeclaredPermissions;
   /** The run. Its return value (plain JSON) is the run's output. */
   run: (context: RunContext<On>) => Promise<unknown> | unknown;
 }

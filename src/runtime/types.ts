@@ -50,6 +50,8 @@ export interface WorkflowManifestEntry {
   /** The key itself is computed by the tenant per event (shouldRun). */
   concurrency?: { cancelInProgress: boolean };
   debounce?: { period: number | string; maxWait: number | string | null };
+  /** The run token's permissions: the declaration or the default, with metadata: read (permissions.ts). Absent in bundles built before declarations. */
+  permissions?: Record<string, "read" | "write">;
 }
 
 export interface DispatchInputManifest {

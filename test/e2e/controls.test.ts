@@ -33,6 +33,7 @@ const workflow = (name: string, body: string) => `
 import { workflow } from "repoflow";
 export default workflow({
   name: ${JSON.stringify(name)},
+  permissions: { issues: "write", pull_requests: "write" },
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
     ${body}

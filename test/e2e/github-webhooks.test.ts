@@ -38,7 +38,7 @@ const processed = (guid: string) => async () => {
 
 const ECHO = `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Echo",
   on: { issue_comment: ["created"] },
   async run({ event, step, github, repo }) {

@@ -38,7 +38,7 @@ describe("regressions", () => {
   it("finishes both runs of one delivery when one catches a wait timeout and the other ends first", async () => {
     const gate = `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Gate",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
@@ -53,7 +53,7 @@ export default workflow({
 `;
     const other = `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Other",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
@@ -73,7 +73,7 @@ export default workflow({
   it("resumes a run killed mid-step twice at once, and a real failure after the crashes still has its retry", async () => {
     const flaky = `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Flaky comment",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {

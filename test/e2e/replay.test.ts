@@ -45,7 +45,7 @@ async function deliveryRecord(guid: string): Promise<{ delivery: { id: string; s
 
 const commenter = (marker: string, before = "") => `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Marker",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {

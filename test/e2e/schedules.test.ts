@@ -25,7 +25,7 @@ const REPO = "octo-org/scheduled";
 
 const FLOW = `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Ticker",
   on: {
     schedule: "* * * * *",

@@ -134,7 +134,7 @@ describe("step.waitFor through GitHub's webhooks (invariant 10)", () => {
 
 const GREET_COMMAND = `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Greet",
   on: { command: { name: "/greet", args: { min: 1, max: 1 }, usage: "/greet <name>" } },
   async run({ event, command, step, github, repo }) {
@@ -165,7 +165,7 @@ describe("commands and labels", () => {
   it("runs a labeled workflow when its label is added, whatever the case, and not for another label", async () => {
     const repo = newRepo("labeled", `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Ready",
   on: { labeled: "Ready" },
   async run({ event, step, github, repo }) {
@@ -190,7 +190,7 @@ describe("debounce and concurrency", () => {
   it("debounces a burst of comments into one run, on the last, which says what it absorbed", async () => {
     const repo = newRepo("debounced", `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Digest",
   on: { issue_comment: ["created"] },
   if: ({ event }) => event.comment.body.startsWith("note "),
@@ -215,7 +215,7 @@ export default workflow({
 
   const laneFlow = (cancelInProgress: boolean) => `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Lane",
   on: { issue_comment: ["created"] },
   if: ({ event }) => event.comment.body.startsWith("go "),
@@ -262,7 +262,7 @@ describe("re-run from the failed step", () => {
   it("resumes a failed run from its failed step from GitHub's button, without repeating what the steps before it did", async () => {
     const repo = newRepo("rerun-failed", `
 import { workflow, NonRetryableError } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Deploy",
   on: { issues: ["opened"] },
   async run({ event, step, github, repo }) {
@@ -297,7 +297,7 @@ describe("a wait's button on the check run", () => {
   it("is satisfied by a writer's click and not by a reader's", async () => {
     const repo = newRepo("button", `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Release",
   on: { pull_request: ["opened"] },
   check: "gate",

@@ -29,7 +29,7 @@ const completed = (target: Target, name: string) => () =>
 
 const GREETER = `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Greet",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
@@ -200,7 +200,7 @@ describe("the egress gateway", () => {
   it("lets github.paginate walk 250 comments: the API's Link headers come back addressed to the gateway", async () => {
     const counter = `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Count comments",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
@@ -237,7 +237,7 @@ describe("pinned code (invariant 3) and recovery after a crash (invariants 2 and
 
   const versioned = (version: string) => `
 import { workflow } from "repoflow";
-export default workflow({
+export default workflow({ permissions: { issues: "write", pull_requests: "write" },
   name: "Pinned",
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {

@@ -18,6 +18,7 @@ import type { AddressInfo } from "node:net";
 import { addComment, addLabels, addStatus, editComment, pushFiles, removeLabel, requestCheckRunAction, rerequestCheckRun, seedIssue, seedPullRequest, setState, submitReview } from "./actions.ts";
 import { parsePublicKey } from "./auth.ts";
 import { ADMIN_PREFIX, handleAdmin } from "./admin.ts";
+import { GRAPHQL_PATH, handleGraphql } from "./graphql.ts";
 import { addFault, createFaultTable, removeFaults, takeFault } from "./faults.ts";
 import { pullRange } from "./events.ts";
 import { readManifest } from "./manifest.ts";
@@ -94,6 +95,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const server = createServer((request, response) => {
     readBody(request).then(
       (body) => {
+        if ((request.url ?? "").split("?")[0] === GRAPHQL_PATH) {
+          // GraphQL is not in the REST description; graphql.ts checks it against GitHub's GraphQL schema.
+          handleGraphql(world, { method: request.method ?? "POST", url: request.url ?? GRAPHQL_PATH, headers: flatHeaders(request), body }).then(
+            (reply) => {
+              response.writeHead(reply.status, reply.headers);
+              response.end(reply.body);
+            },
+            (error: unknown) => {
+              response.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+              response.end(JSON.stringify({ message: `repoflow emulator: GraphQL failed: ${String(error)}` }));
+            },
+          );
+          return;
+        }
         if ((request.url ?? "").startsWith(ADMIN_PREFIX)) {
           const admin = handleAdmin(site, request.method ?? "GET", new URL(request.url ?? "/", site.url), parseJsonOrNull(body));
           response.writeHead(admin.status, { "content-type": "application/json; charset=utf-8" });

@@ -153,13 +153,14 @@ function comment(body: string, login: string, deliveryId: string) {
 }
 
 describe("TenantControl.describe", () => {
-  it("lists the valid workflows with their normalised triggers", async () => {
+  it("lists the valid workflows with their normalised triggers, and the read-only token of those that declare no permissions", async () => {
+    const readOnly = { contents: "read", issues: "read", metadata: "read", pull_requests: "read" };
     const result = await control().describe();
     expect(result.workflows).toEqual([
-      { file: ".workflows/greet.ts", name: "Greet", on: { issues: ["opened", "reopened"] }, hasIf: true },
-      { file: ".workflows/broken-if.ts", name: "Broken if", on: { pull_request: "*" }, hasIf: true },
-      { file: ".workflows/every-push.ts", name: "Every push", on: { push: "*", issues: "*" }, hasIf: false },
-      { file: ".workflows/fails.ts", name: "Fails", on: { push: "*" }, hasIf: false },
+      { file: ".workflows/greet.ts", name: "Greet", on: { issues: ["opened", "reopened"] }, hasIf: true, permissions: readOnly },
+      { file: ".workflows/broken-if.ts", name: "Broken if", on: { pull_request: "*" }, hasIf: true, permissions: readOnly },
+      { file: ".workflows/every-push.ts", name: "Every push", on: { push: "*", issues: "*" }, hasIf: false, permissions: readOnly },
+      { file: ".workflows/fails.ts", name: "Fails", on: { push: "*" }, hasIf: false, permissions: readOnly },
     ]);
   });
 

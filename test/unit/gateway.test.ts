@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { forwardToGitHub, refuse } from "../../src/dispatch/gateway";
+import { forwardToGitHub, graphqlUrl, refuse } from "../../src/dispatch/gateway";
+import { PermissionsNotGrantedError } from "../../src/github/errors";
 
 const target = (calls: Request[]) => ({
   repository: "octo/hello",
@@ -38,7 +39,6 @@ describe("GitHub gateway", () => {
     ["an encoded escape", "https://api.github.com/repos/octo/hello/%2e%2e/other"],
     ["an encoded slash and escape", "https://api.github.com/repos/octo/hello/contents%2F..%2F..%2Fother"],
     ["app-level endpoints", "https://api.github.com/app/installations"],
-    ["GraphQL", "https://api.github.com/graphql"],
   ])("blocks %s with a 403 and never calls out", async (_label, url) => {
     const calls: Request[] = [];
     const res = await forwardToGitHub(new Request(url), target(calls));
@@ -106,5 +106,71 @@ describe("GitHub gateway hardening", () => {
     expect(res.headers.get("link")).toBe(
       '<https://api.github.com/repos/octo/hello/labels?per_page=100&page=2>; rel="next", <https://api.github.com/repos/octo/hello/labels?per_page=100&page=3>; rel="last"',
     );
+  });
+
+  it("passes POST /graphql to GitHub's GraphQL endpoint (GHES's /api/graphql too), and only POST", async () => {
+    const calls: Request[] = [];
+    const query = JSON.stringify({ query: "{ repository(owner: \"octo\", name: \"hello\") { id } }" });
+    expect((await forwardToGitHub(new Request("https://api.github.com/graphql", { method: "POST", body: query }), target(calls))).status).toBe(200);
+    expect(calls[0]!.url).toBe("http://127.0.0.1:1234/graphql");
+    expect(calls[0]!.headers.get("authorization")).toBe("token ghs_secret");
+    expect(graphqlUrl("https://ghe.example.com/api/v3")).toBe("https://ghe.example.com/api/graphql");
+    expect(graphqlUrl("https://api.github.com")).toBe("https://api.github.com/graphql");
+    const get = await forwardToGitHub(new Request("https://api.github.com/graphql"), target(calls));
+    expect(get.status).toBe(403);
+    expect(calls).toHaveLength(1);
+  });
+
+  it.each(["POST /repos/octo/hello/check-runs", "PATCH /repos/octo/hello/check-runs/7", "POST /repos/octo/hello/check-suites/3/rerequest", "PATCH /repos/OCTO/Hello/check-runs/7"])(
+    "refuses %s: check runs are repoflow's own (invariant 11)",
+    async (line) => {
+      const [method, path] = line.split(" ") as [string, string];
+      const calls: Request[] = [];
+      const res = await forwardToGitHub(new Request(`https://api.github.com${path}`, { method, body: "{}" }), target(calls));
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { message: string }).message).toMatch(/check runs and suites are repoflow's own/);
+      expect(calls).toHaveLength(0);
+    },
+  );
+
+  it("lets a workflow read check runs", () => {
+    expect(refuse(new URL("https://api.github.com/repos/octo/hello/commits/abc/check-runs"), "GET", "octo/hello")).toBeNull();
+  });
+
+  it("gives the control entrypoint (if, lane keys) no egress at all", async () => {
+    const calls: Request[] = [];
+    const res = await forwardToGitHub(new Request("https://api.github.com/repos/octo/hello"), { ...target(calls), permissions: null });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toMatch(/only inside run\(\)/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it("explains GitHub's 403 'not accessible by integration' with the token's permissions, and leaves a rate limit's 403 alone", async () => {
+    const answering = (body: unknown) => ({
+      ...target([]),
+      permissions: { issues: "write" as const, metadata: "read" as const },
+      fetch: (async () => Response.json(body, { status: 403 })) as typeof fetch,
+    });
+    const refused = await forwardToGitHub(new Request("https://api.github.com/repos/octo/hello/pulls/1/merge", { method: "PUT", body: "{}" }), answering({ message: "Resource not accessible by integration" }));
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toBe(
+      'Resource not accessible by integration (PUT /repos/octo/hello/pulls/1/merge): this workflow\'s token holds only issues: write, metadata: read. Declare what the request needs in workflow({ permissions }), e.g. { pull_requests: "write" }; see docs/authors.md#permissions.',
+    );
+    const limited = await forwardToGitHub(new Request("https://api.github.com/repos/octo/hello"), answering({ message: "API rate limit exceeded for installation ID 7." }));
+    expect(((await limited.json()) as { message: string }).message).toBe("API rate limit exceeded for installation ID 7.");
+  });
+
+  it("answers 403 with the fix when the installation does not grant the declared permissions", async () => {
+    const calls: Request[] = [];
+    const res = await forwardToGitHub(new Request("https://api.github.com/repos/octo/hello/issues/1/labels", { method: "POST", body: "{}" }), {
+      ...target(calls),
+      permissions: { administration: "write" },
+      token: async () => {
+        throw new PermissionsNotGrantedError(7, "octo/hello", { administration: "write" }, "The permissions requested are not granted to this installation.");
+      },
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toMatch(/^repoflow: installation 7 does not grant all the permissions this workflow declares on octo\/hello \(administration: write;/);
+    expect(calls).toHaveLength(0);
   });
 });

@@ -12,6 +12,7 @@ import { describeWorkflows, normalizeOn } from "../../src/runtime/manifest.ts";
 import { workflow } from "../../src/runtime/sdk.ts";
 
 const run = () => undefined;
+const DEFAULT_TOKEN = { contents: "read", issues: "read", metadata: "read", pull_requests: "read" };
 /** A workflow() value with an `on` the types would refuse, as plain JavaScript may write it. */
 const untyped = (definition: { name: unknown; on: unknown; run?: unknown; if?: unknown }) => workflow(definition as never);
 
@@ -23,8 +24,8 @@ describe("describeWorkflows", () => {
     });
     expect(result).toEqual({
       workflows: [
-        { file: ".workflows/a.ts", name: "A", on: { pull_request: ["opened"], push: "*" }, hasIf: true },
-        { file: ".workflows/b.ts", name: "B", on: { issues: "*" }, hasIf: false },
+        { file: ".workflows/a.ts", name: "A", on: { pull_request: ["opened"], push: "*" }, hasIf: true, permissions: DEFAULT_TOKEN },
+        { file: ".workflows/b.ts", name: "B", on: { issues: "*" }, hasIf: false, permissions: DEFAULT_TOKEN },
       ],
       problems: [],
     });
@@ -105,5 +106,33 @@ describe("WEBHOOK_EVENTS", () => {
     }
     const ours = Object.fromEntries(Object.entries(WEBHOOK_EVENTS).map(([event, actions]) => [event, [...actions].sort()]));
     expect(ours).toEqual(Object.fromEntries(Object.entries(fromTypes).map(([event, actions]) => [event, [...new Set(actions)].sort()])));
+  });
+});
+
+describe("declared permissions (invariant 11)", () => {
+  it("gives a workflow that declares nothing the read-only default, and one that declares the declaration alone, with metadata: read", () => {
+    const { workflows } = describeWorkflows({
+      ".workflows/quiet.ts": workflow({ name: "Quiet", on: { push: "*" }, run }),
+      ".workflows/labels.ts": workflow({ name: "Labels", on: { push: "*" }, permissions: { issues: "write", contents: "none" }, run }),
+    });
+    expect(workflows.map((w) => w.permissions)).toEqual([DEFAULT_TOKEN, { issues: "write", metadata: "read" }]);
+  });
+
+  it.each([
+    ["a list", ["issues"], /`permissions` must be an object/],
+    ["an unknown permission, with the near one", { pullrequests: "write" }, /"pullrequests" is not a repository permission of GitHub Apps; did you mean "pull_requests"\?/],
+    ["an organization permission", { members: "read" }, /"members" is not a repository permission/],
+    ["a bad level", { issues: "admin" }, /permissions\.issues must be "read", "write" or "none"; got "admin"/],
+    ["checks: write, reserved for repoflow's own check runs", { checks: "write" }, /permissions\.checks may be "read" at most: repoflow writes each run's check run itself/],
+    ["metadata: none", { metadata: "none" }, /metadata cannot be "none"/],
+  ])("refuses %s", (_label, permissions, message) => {
+    const result = describeWorkflows({ ".workflows/x.ts": workflow({ name: "X", on: { push: "*" }, permissions: permissions as never, run }) });
+    expect(result.workflows).toEqual([]);
+    expect(result.problems).toEqual([{ file: ".workflows/x.ts", message: expect.stringMatching(message) }]);
+  });
+
+  it("lets a workflow read check runs", () => {
+    const { workflows } = describeWorkflows({ ".workflows/x.ts": workflow({ name: "X", on: { push: "*" }, permissions: { checks: "read" }, run }) });
+    expect(workflows[0]?.permissions).toEqual({ checks: "read", metadata: "read" });
   });
 });
