@@ -12,6 +12,7 @@ import {
   InstallationTokenCache,
   MissingAppCredentialsError,
   RepositoryNotInstalledError,
+  PermissionsNotGrantedError,
   type GitHubClientParams,
   type GitHubConfig,
 } from "../../src/github";
@@ -133,6 +134,29 @@ describe("GitHub App authentication", () => {
     await expect(failure).rejects.toThrow(RepositoryNotInstalledError);
     await expect(failure).rejects.toThrow(/elsewhere\/gamma is not accessible to installation 11/);
     expect(emulator.violations).toEqual([expect.stringMatching(/^POST \/app\/installations\/11\/access_tokens: repositories gamma are not in installation 11/)]);
+    emulator.reset();
+  });
+
+  it("mints one token per permission set, asking GitHub for exactly that set, and GitHub refuses beyond it (invariant 11)", async () => {
+    const tokens = new InstallationTokenCache();
+    const reader = client({ tokens, as: { ...alpha, permissions: { contents: "read", metadata: "read" } } });
+    const writer = client({ tokens, as: { ...alpha, permissions: { issues: "write", metadata: "read" } } });
+    await reader.rest.repos.get({ owner: "octo", repo: "alpha" });
+    await reader.rest.repos.get({ owner: "octo", repo: "alpha" });
+    await writer.rest.repos.get({ owner: "octo", repo: "alpha" });
+    expect(tokenRequests().map((r) => r.body)).toEqual([
+      { repositories: ["alpha"], permissions: { contents: "read", metadata: "read" } },
+      { repositories: ["alpha"], permissions: { issues: "write", metadata: "read" } },
+    ]);
+    await expect(reader.rest.issues.createComment({ owner: "octo", repo: "alpha", issue_number: 1, body: "x" })).rejects.toMatchObject({ status: 403 });
+    emulator.reset();
+  });
+
+  it("names permissions the installation does not grant", async () => {
+    const octokit = client({ as: { ...alpha, permissions: { administration: "write" } } });
+    const failure = octokit.rest.repos.get({ owner: "octo", repo: "alpha" });
+    await expect(failure).rejects.toThrow(PermissionsNotGrantedError);
+    await expect(failure).rejects.toThrow(/^repoflow: installation 11 does not grant all the permissions this workflow declares on octo\/alpha \(administration: write;/);
     emulator.reset();
   });
 

@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compile, type CompileResult } from "../../src/compiler/index.ts";
 import { describeWorkflows } from "../../src/runtime/manifest.ts";
 import * as sdk from "../../src/runtime/sdk.ts";
+import { readManifest } from "../emulator/manifest.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url).href);
 const templates = join(root, "repo-templates");
@@ -148,5 +149,89 @@ describe("repo-templates", () => {
     for (const entry of described.workflows) {
       expect(Object.keys(entry.on).length > 0 || entry.command !== undefined || entry.labeled !== undefined || entry.schedules !== undefined || entry.dispatch !== undefined).toBe(true);
     }
+  });
+});
+
+/**
+ * What repoflow itself does with the App's token (src/github, src/dispatch), beyond what
+ * workflows declare. Each line is a claim the e2e suite tests: the emulator grants exactly
+ * app.yml, so a call that needs more than this fails there with GitHub's 403.
+ */
+const SERVICE_PERMISSIONS: Record<string, "read" | "write"> = {
+  checks: "write", // a check run per run and per compile, their buttons; waitForChecks reads the others
+  contents: "read", // .workflows/ at the default branch's HEAD
+  issues: "write", // a command's reactions and its refusal reply, on issues
+  pull_requests: "write", // the same on pull requests
+  metadata: "read", // required; the commenter's role for `from` and commands
+  statuses: "read", // waitForChecks reads commit statuses
+};
+/** Events the service needs whatever the workflows: compiles, check-run buttons and re-runs, waits for checks. */
+const SERVICE_EVENTS = ["push", "check_run", "check_suite", "status", "issue_comment"];
+
+/**
+ * The permission GitHub requires of an App to subscribe to each event (docs.github.com,
+ * "Webhook events and payloads", each event's availability). An event whose permission the
+ * App lacks cannot be subscribed to.
+ */
+const EVENT_PERMISSION: Record<string, string[]> = {
+  check_run: ["checks"],
+  check_suite: ["checks"],
+  create: ["contents"],
+  delete: ["contents"],
+  issue_comment: ["issues", "pull_requests"],
+  issues: ["issues"],
+  label: ["metadata"],
+  pull_request: ["pull_requests"],
+  pull_request_review: ["pull_requests"],
+  pull_request_review_comment: ["pull_requests"],
+  push: ["contents"],
+  release: ["contents"],
+  status: ["statuses"],
+  workflow_run: ["actions"],
+};
+
+const stronger = (a: "read" | "write" | undefined, b: "read" | "write") => (a === "write" || b === "write" ? "write" : "read");
+
+describe("app.yml asks for what the product needs, and no more (issue 10)", () => {
+  it("asks for exactly the permissions the service, the templates' declarations and the subscribed events need", async () => {
+    const result = await compileTemplates();
+    if (!result.ok) throw new Error(`the templates did not compile: ${JSON.stringify(result.diagnostics)}`);
+    const described = describeWorkflows(await loadBundle(result.bundle.code));
+    const manifest = readManifest();
+    const needed: Record<string, "read" | "write"> = { ...SERVICE_PERMISSIONS };
+    for (const entry of described.workflows) {
+      for (const [name, access] of Object.entries(entry.permissions ?? {})) needed[name] = stronger(needed[name], access);
+    }
+    for (const event of manifest.events) {
+      const options = EVENT_PERMISSION[event];
+      expect(options, `app.yml subscribes to ${event}; add the permission it needs to EVENT_PERMISSION`).toBeDefined();
+      if (!options!.some((name) => needed[name] !== undefined)) needed[options![0]!] = "read";
+    }
+    expect(manifest.permissions).toEqual(needed);
+  });
+
+  it("subscribes to every event the service and the templates' triggers and waits need", async () => {
+    const result = await compileTemplates();
+    if (!result.ok) throw new Error(`the templates did not compile: ${JSON.stringify(result.diagnostics)}`);
+    const described = describeWorkflows(await loadBundle(result.bundle.code));
+    const needed = new Set(SERVICE_EVENTS);
+    for (const entry of described.workflows) {
+      for (const event of Object.keys(entry.on)) needed.add(event);
+      if (entry.command) needed.add("issue_comment");
+      if (entry.labeled) for (const event of ["issues", "pull_request"]) needed.add(event);
+    }
+    // Waits name their events in the code: "event.action" strings passed to step.waitFor.
+    for (const file of filesUnder(join(templates, ".workflows"))) {
+      for (const match of file.content.matchAll(/"([a-z_]+)\.[a-z_]+"/g)) if (match[1] && EVENT_PERMISSION[match[1]]) needed.add(match[1]);
+    }
+    const subscribed = new Set(readManifest().events);
+    expect([...needed].filter((event) => !subscribed.has(event))).toEqual([]);
+  });
+
+  it("explains every permission and the events beyond the triggers in docs/operators.md", () => {
+    const docs = readFileSync(join(root, "docs/operators.md"), "utf8");
+    const manifest = readManifest();
+    for (const name of Object.keys(manifest.permissions)) expect(docs, `docs/operators.md should explain ${name}`).toMatch(new RegExp("`" + name + ": (read|write)`"));
+    for (const event of manifest.events) expect(docs, `docs/operators.md should name the ${event} event`).toContain("`" + event + "`");
   });
 });
