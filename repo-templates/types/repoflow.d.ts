@@ -98,8 +98,18 @@ declare module "repoflow" {
       readonly workflow_job: readonly ["completed", "in_progress", "queued", "waiting"];
       readonly workflow_run: readonly ["completed", "in_progress", "requested"];
   };
-  import type { DeclaredPermissions } from "./permissions.ts";
-  export type { DeclaredPermissions, RepositoryPermission } from "./permissions.ts";
+  /**
+   * The names a workflow's `permissions` may use, as plain data shared by the
+   * SDK (authors' types) and the manifest check: the repository permissions of
+   * GitHub Apps (the `app-permissions` schema of GitHub's REST description).
+   * Organization and account permissions are left out: a run's token belongs
+   * to one repository.
+   */
+  export declare const REPOSITORY_PERMISSIONS: readonly ["actions", "administration", "artifact_metadata", "attestations", "checks", "code_quality", "codespaces", "contents", "dependabot_secrets", "deployments", "discussions", "environments", "issues", "merge_queues", "metadata", "packages", "pages", "pull_requests", "repository_custom_properties", "repository_hooks", "repository_projects", "secret_scanning_alerts", "secrets", "security_events", "single_file", "statuses", "vulnerability_alerts", "workflows"];
+  /** A repository permission of GitHub Apps, as `permissions` names it. */
+  export type RepositoryPermission = (typeof REPOSITORY_PERMISSIONS)[number];
+  /** What a workflow may do on GitHub. A declaration replaces the default whole, as in GitHub Actions; "none" only says so. */
+  export type DeclaredPermissions = Partial<Record<RepositoryPermission, "read" | "write" | "none">>;
   /** GitHub's webhook event names: "pull_request", "push", … */
   export type EventName = keyof typeof WEBHOOK_EVENTS;
   /** The actions GitHub sends for an event, e.g. "opened" | "closed" | … for pull_request; never for push. */
@@ -471,3 +481,13 @@ declare module "repoflow" {
       created: boolean;
   }>;
 }
+
+/** What a workflow may log: each line is kept with the run and attributed to its step (the dashboard's Logs). */
+interface Console {
+  log(...data: unknown[]): void;
+  info(...data: unknown[]): void;
+  warn(...data: unknown[]): void;
+  error(...data: unknown[]): void;
+  debug(...data: unknown[]): void;
+}
+declare var console: Console;

@@ -6,48 +6,15 @@
  * declaration, the dispatcher mints the token from the manifest it reports.
  */
 
+import { REPOSITORY_PERMISSIONS } from "./permission-names.ts";
+import type { DeclaredPermissions } from "./sdk.ts";
+
+export { REPOSITORY_PERMISSIONS };
+export type { DeclaredPermissions };
 export type Access = "read" | "write";
 /** GitHub's permission names (`contents`, `pull_requests`, …) to an access level. */
 export type Permissions = Record<string, Access>;
-/** What an author writes. A declaration replaces the default whole, as in GitHub Actions; "none" only says so explicitly. */
-export type DeclaredPermissions = Partial<Record<RepositoryPermission, Access | "none">>;
 
-/**
- * The repository permissions of GitHub Apps (the `app-permissions` schema of
- * GitHub's REST description). Organization and account permissions are left
- * out: a run's token belongs to one repository.
- */
-export const REPOSITORY_PERMISSIONS = [
-  "actions",
-  "administration",
-  "artifact_metadata",
-  "attestations",
-  "checks",
-  "code_quality",
-  "codespaces",
-  "contents",
-  "dependabot_secrets",
-  "deployments",
-  "discussions",
-  "environments",
-  "issues",
-  "merge_queues",
-  "metadata",
-  "packages",
-  "pages",
-  "pull_requests",
-  "repository_custom_properties",
-  "repository_hooks",
-  "repository_projects",
-  "secret_scanning_alerts",
-  "secrets",
-  "security_events",
-  "single_file",
-  "statuses",
-  "vulnerability_alerts",
-  "workflows",
-] as const;
-export type RepositoryPermission = (typeof REPOSITORY_PERMISSIONS)[number];
 
 /**
  * A workflow that declares nothing reads what workflows usually read (the

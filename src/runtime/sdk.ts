@@ -16,10 +16,14 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import type { webhooks } from "@octokit/openapi-webhooks-types";
 import { WEBHOOK_EVENTS } from "./events.ts";
-import type { DeclaredPermissions } from "./permissions.ts";
+import { REPOSITORY_PERMISSIONS } from "./permission-names.ts";
 
 export { WEBHOOK_EVENTS };
-export type { DeclaredPermissions, RepositoryPermission } from "./permissions.ts";
+export { REPOSITORY_PERMISSIONS };
+/** A repository permission of GitHub Apps, as `permissions` names it. */
+export type RepositoryPermission = (typeof REPOSITORY_PERMISSIONS)[number];
+/** What a workflow may do on GitHub. A declaration replaces the default whole, as in GitHub Actions; "none" only says so. */
+export type DeclaredPermissions = Partial<Record<RepositoryPermission, "read" | "write" | "none">>;
 
 /** GitHub's webhook event names: "pull_request", "push", … */
 export type EventName = keyof typeof WEBHOOK_EVENTS;
