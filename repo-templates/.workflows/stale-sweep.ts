@@ -70,7 +70,10 @@ export default workflow({
     }
 
     const count = (action: Review["action"]) => reviews.filter((review) => review.action === action).map((review) => review.number);
-    return { marked: candidates, closed: count("close"), unstaled: count("unstale") };
+    const summary = { marked: candidates, closed: count("close"), unstaled: count("unstale") };
+    // Kept with the run: the dashboard shows it under the run's logs.
+    console.log(`stale sweep: ${summary.marked.length} marked, ${summary.closed.length} closed, ${summary.unstaled.length} no longer stale`);
+    return summary;
   },
 });
 
