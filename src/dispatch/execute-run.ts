@@ -16,6 +16,7 @@ import { createGitHubClient } from "../github";
 import { mapStackLocation } from "../compiler";
 import { describePermissions, STACK_MARKER, type RunParams } from "../runtime";
 import { readArtifact } from "./artifacts";
+import { withoutEnginePrefix } from "./failure-text";
 import { finishRun, getRun, listSteps, markRunStarted } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
 import { DEFAULT_STEP_LIMITS, ReportingStep, errorMessage, isEngineAbort, isWaitTimeout, type EngineStep } from "./reporting-step";
@@ -173,7 +174,8 @@ function commandCommentOf(params: RunParams): { commandComment?: number } {
  * is the location.
  */
 export function failureDetail(error: unknown, bundleCode: string | null): FailureDetail {
-  const [message = "", stack = ""] = errorMessage(error).split(STACK_MARKER);
+  const [raw = "", stack = ""] = errorMessage(error).split(STACK_MARKER);
+  const message = withoutEnginePrefix(raw);
   if (bundleCode === null) return { message };
   for (const frame of stack.matchAll(/bundle\.js:(\d+):(\d+)/g)) {
     const location = mapStackLocation({ code: bundleCode }, Number(frame[1]), Number(frame[2]));

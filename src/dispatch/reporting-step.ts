@@ -14,6 +14,7 @@
  */
 import { RpcTarget } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
+import { authorFailureText } from "./failure-text";
 import type { DeliveredEvent, WaitRequest } from "../runtime";
 import { durationMs } from "./durations";
 import { describeWait, normalizeWait, WaitSpecError, type WaitSpec } from "./wait-spec";
@@ -61,6 +62,9 @@ export interface StepStart {
   button?: { label: string; identifier: string };
 }
 
+/** Console lines taken from one call (a step's flush); the tenant host keeps no more either. */
+export const MAX_LOG_LINES_PER_CALL = 1000;
+
 export interface TenantLogLine {
   level: "log" | "info" | "warn" | "error" | "debug";
   message: string;
@@ -70,7 +74,8 @@ export interface TenantLogLine {
 
 export interface StepObserver {
   started(step: StepStart): Promise<void>;
-  log(lines: TenantLogLine[]): Promise<void>;
+  /** `capped`: lines were not kept before they got here (the marker line among `lines` says how many). */
+  log(lines: TenantLogLine[], capped?: boolean): Promise<void>;
   attempt(name: string): Promise<void>;
   /** Attempts of this step that failed so far (not those a crash cut short). */
   failuresSoFar(name: string): Promise<number>;
@@ -178,14 +183,14 @@ export class ReportingStep extends RpcTarget {
           const again = retryable(error) && failures <= retries;
           // The last attempt's failure is shown at once, before the engine decides what comes next.
           // A failed record must not replace the author's error; the catch below records it again.
-          if (!again) await observer.finished(name, { status: "failed", error: errorMessage(error) }).catch(() => undefined);
+          if (!again) await observer.finished(name, { status: "failed", error: authorFailureText(errorMessage(error)) }).catch(() => undefined);
           throw again ? error : new NonRetryableError(errorMessage(error));
         }
       });
       await observer.finished(name, { status: "succeeded", outputBytes: byteSize(result) });
       return result;
     } catch (error) {
-      if (!isEngineAbort(error)) await observer.finished(name, { status: "failed", error: errorMessage(error) });
+      if (!isEngineAbort(error)) await observer.finished(name, { status: "failed", error: authorFailureText(errorMessage(error)) });
       throw error;
     }
   }
@@ -302,7 +307,7 @@ export class ReportingStep extends RpcTarget {
         await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
         return null;
       }
-      await this.#observer.finished(name, { status: "failed", error: errorMessage(error) });
+      await this.#observer.finished(name, { status: "failed", error: authorFailureText(errorMessage(error)) });
       throw error;
     }
   }
@@ -328,11 +333,14 @@ export class ReportingStep extends RpcTarget {
   }
 
   /** Console output the tenant host captured; shapes are checked because the caller is tenant code. */
-  async log(lines: unknown): Promise<void> {
+  async log(lines: unknown, dropped?: unknown): Promise<void> {
     if (!Array.isArray(lines)) return;
     const levels = new Set(["log", "info", "warn", "error", "debug"]);
     const clean: TenantLogLine[] = [];
-    for (const line of lines.slice(0, 1000)) {
+    const reported = dropped as { count?: unknown; step?: unknown } | undefined;
+    let notKept = typeof reported?.count === "number" && Number.isSafeInteger(reported.count) && reported.count > 0 ? reported.count : 0;
+    notKept += Math.max(0, lines.length - MAX_LOG_LINES_PER_CALL);
+    for (const line of lines.slice(0, MAX_LOG_LINES_PER_CALL)) {
       const l = line as Partial<TenantLogLine> | null;
       if (!l || typeof l.message !== "string") continue;
       clean.push({
@@ -342,7 +350,16 @@ export class ReportingStep extends RpcTarget {
         at: typeof l.at === "string" && !Number.isNaN(Date.parse(l.at)) ? l.at : new Date().toISOString(),
       });
     }
-    await this.#observer.log(clean);
+    if (notKept > 0) {
+      const step = typeof reported?.step === "string" ? reported.step.slice(0, 200) : (clean.at(-1)?.step ?? null);
+      clean.push({
+        level: "warn",
+        message: `repoflow: ${notKept.toLocaleString("en-US")} more console line${notKept === 1 ? " was" : "s were"} not kept${step ? ` from step "${step}"` : ""}: a step keeps at most ${MAX_LOG_LINES_PER_CALL.toLocaleString("en-US")} lines. Log less, or return what matters as the step's result.`,
+        step,
+        at: new Date().toISOString(),
+      });
+    }
+    await this.#observer.log(clean, notKept > 0);
   }
 
   #config(name: string, config: unknown): { timeout: number | string; retries?: object } {

@@ -24,8 +24,8 @@ export class RunObserver implements StepObserver {
     if (step.kind !== "do") await this.#publish();
   }
 
-  async log(lines: TenantLogLine[]): Promise<void> {
-    await appendRunLogs(this.db, this.runId, lines);
+  async log(lines: TenantLogLine[], capped = false): Promise<void> {
+    await appendRunLogs(this.db, this.runId, lines, { capped });
   }
 
   async attempt(name: string): Promise<void> {

@@ -17,25 +17,37 @@ export interface CapturedLine {
 }
 
 export interface LogSink {
-  log(lines: CapturedLine[]): Promise<void>;
+  /** `dropped`: lines past the cap, counted so the dispatcher can say what was not kept. */
+  log(lines: CapturedLine[], dropped?: { count: number; step: string | null }): Promise<void>;
 }
+
+/** Lines kept per step (a flush): the dispatcher takes no more from one call. */
+export const MAX_LINES_PER_FLUSH = 1000;
 
 export class RunLog {
   #lines: CapturedLine[] = [];
+  #dropped = 0;
+  #droppedStep: string | null = null;
   constructor(private readonly sink: LogSink) {}
 
   push(level: Level, step: string | null, args: unknown[]): void {
-    // A runaway logger must not grow the isolate's memory without bound; the dispatcher caps storage too.
-    if (this.#lines.length >= 1000) return;
+    // A runaway logger must not grow the isolate's memory without bound; what it loses is counted, never silent.
+    if (this.#lines.length >= MAX_LINES_PER_FLUSH) {
+      this.#dropped += 1;
+      this.#droppedStep = step;
+      return;
+    }
     this.#lines.push({ level, step, message: args.map(format).join(" "), at: new Date().toISOString() });
   }
 
   async flush(): Promise<void> {
-    if (this.#lines.length === 0) return;
+    if (this.#lines.length === 0 && this.#dropped === 0) return;
     const lines = this.#lines;
+    const dropped = this.#dropped > 0 ? { count: this.#dropped, step: this.#droppedStep } : undefined;
     this.#lines = [];
+    this.#dropped = 0;
     try {
-      await this.sink.log(lines);
+      await (dropped ? this.sink.log(lines, dropped) : this.sink.log(lines));
     } catch {
       // Logs are best effort: losing them must never fail the run.
     }

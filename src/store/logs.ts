@@ -20,28 +20,39 @@ export interface RunLogs {
   capped: boolean;
 }
 
-/** Appends what fits under the cap; the rest only marks the run as capped. */
-export async function appendRunLogs(db: D1Database, runId: string, lines: readonly LogLine[]): Promise<void> {
-  if (lines.length === 0) return;
+/** Appends what fits under the cap. The first line the cap refuses becomes a marker saying so, and the run is marked capped. */
+export async function appendRunLogs(db: D1Database, runId: string, lines: readonly LogLine[], options: { capped?: boolean } = {}): Promise<void> {
+  if (lines.length === 0 && !options.capped) return;
   await ensureSchema(db);
-  const row = await db.prepare("SELECT log_bytes, (SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?) AS seq FROM runs WHERE id = ?").bind(runId, runId).first<{ log_bytes: number; seq: number }>();
+  const row = await db
+    .prepare("SELECT log_bytes, logs_capped, (SELECT COALESCE(MAX(seq), 0) FROM run_logs WHERE run_id = ?) AS seq FROM runs WHERE id = ?")
+    .bind(runId, runId)
+    .first<{ log_bytes: number; logs_capped: number; seq: number }>();
   if (!row) return;
   let used = row.log_bytes;
   let seq = row.seq;
-  let capped = false;
+  let capped = options.capped === true;
+  let full = Number(row.logs_capped) === 2;
   const statements: D1PreparedStatement[] = [];
+  const insert = (line: LogLine, message: string) =>
+    statements.push(db.prepare("INSERT OR IGNORE INTO run_logs (run_id, seq, level, step, message, at) VALUES (?, ?, ?, ?, ?, ?)").bind(runId, ++seq, line.level, line.step, message, line.at));
   for (const line of lines) {
+    if (full) break;
     const message = line.message.length > MAX_LOG_LINE_CHARS ? `${line.message.slice(0, MAX_LOG_LINE_CHARS)}… (line cut at ${MAX_LOG_LINE_CHARS} characters)` : line.message;
     const size = new TextEncoder().encode(message).byteLength;
     if (used + size > MAX_LOG_BYTES_PER_RUN) {
+      // Once per run, outside the budget: the reader learns where the logs stop and why.
+      insert({ ...line, level: "warn" }, `repoflow: this run's logs reached ${MAX_LOG_BYTES_PER_RUN / 1024} KB; later lines are not kept.`);
       capped = true;
+      full = true;
       break;
     }
     used += size;
-    seq += 1;
-    statements.push(db.prepare("INSERT OR IGNORE INTO run_logs (run_id, seq, level, step, message, at) VALUES (?, ?, ?, ?, ?, ?)").bind(runId, seq, line.level, line.step, message, line.at));
+    insert(line, message);
   }
-  statements.push(db.prepare("UPDATE runs SET log_bytes = ?, logs_capped = MAX(logs_capped, ?) WHERE id = ?").bind(used, capped ? 1 : 0, runId));
+  // logs_capped: 0 whole, 1 lines were dropped, 2 the byte budget is spent (nothing more is kept).
+  const state = full ? 2 : capped ? 1 : 0;
+  statements.push(db.prepare("UPDATE runs SET log_bytes = ?, logs_capped = MAX(logs_capped, ?) WHERE id = ?").bind(used, state, runId));
   await db.batch(statements);
 }
 
@@ -59,6 +70,6 @@ export async function listRunLogs(db: D1Database, runId: string): Promise<RunLog
       message: String(r.message),
       at: String(r.at),
     })),
-    capped: Number(run?.results[0]?.logs_capped ?? 0) === 1,
+    capped: Number(run?.results[0]?.logs_capped ?? 0) > 0,
   };
 }

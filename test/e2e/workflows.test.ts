@@ -134,6 +134,42 @@ describe("runs", () => {
 // An endless loop is not among these: Cloudflare ends it with the Dynamic Worker's cpuMs limit
 // (src/dispatch/loader.ts), but local workerd does not enforce CPU limits, so locally it would
 // hang the whole dev server. docs/authors.md says so.
+describe("honest logs", () => {
+  it("says where a step's lines and the run's byte budget stopped the logs: a marker line each, and capped: true", async () => {
+    const repo = newRepo("chatty", {
+      ".workflows/chatty.ts": `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Chatty",
+  on: { pull_request: ["opened"] },
+  async run({ step }) {
+    await step.do("noisy", async () => {
+      for (let i = 0; i < 20000; i++) console.log("line " + i);
+    });
+    await step.do("big", async () => {
+      for (let i = 0; i < 400; i++) console.log(String(i).padEnd(1000, "x"));
+    });
+  },
+});
+`,
+    });
+    const headSha = openPr(repo, 11);
+    const sent = await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 11, headSha }));
+    await waitFor("the Chatty check run to complete", completed(repo, "repoflow: Chatty"), 60_000);
+    const delivery = (await (await fetch(`${stack.service.url}/api/deliveries/${sent.id}`)).json()) as { runs: { id: string }[] };
+    const logs = (await (await fetch(`${stack.service.url}/api/runs/${delivery.runs[0]!.id}/logs`)).json()) as { lines: { level: string; step: string | null; message: string }[]; capped: boolean };
+    expect(logs.capped).toBe(true);
+    const noisy = logs.lines.filter((line) => line.step === "noisy");
+    expect(noisy).toHaveLength(1001);
+    expect(noisy.at(-2)?.message).toBe("line 999");
+    expect(noisy.at(-1)).toMatchObject({ level: "warn", message: 'repoflow: 19,000 more console lines were not kept from step "noisy": a step keeps at most 1,000 lines. Log less, or return what matters as the step\'s result.' });
+    const big = logs.lines.filter((line) => line.step === "big");
+    expect(big.length).toBeGreaterThan(200);
+    expect(big.length).toBeLessThan(400);
+    expect(big.at(-1)).toMatchObject({ level: "warn", message: "repoflow: this run's logs reached 256 KB; later lines are not kept." });
+  });
+});
+
 describe("hostile workflow code (invariants 4 and 5)", () => {
   const hostile = (name: string, body: string) => `
 import { workflow } from "repoflow";
