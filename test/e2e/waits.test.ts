@@ -54,6 +54,7 @@ const approvalFlow = (options: { timeout: string; check?: "gate" }) => `
 import { workflow } from "repoflow";
 export default workflow({
   name: "Approve",
+  permissions: { pull_requests: "write" },
   on: { pull_request: ["opened"] },
   ${options.check ? `check: "${options.check}",` : ""}
   async run({ event, step, github, repo }) {
