@@ -10,6 +10,10 @@
 
 export type Mode = "local" | "production";
 
+/** The repository roles that may control runs (cancel, re-run, redeliver, run by hand), weakest first. */
+export const CONTROL_ROLES = ["write", "maintain", "admin"] as const;
+export type ControlRole = (typeof CONTROL_ROLES)[number];
+
 export interface Config {
   mode: Mode;
   /** Current secret first; a second one (WEBHOOK_SECRET_PREVIOUS) keeps deliveries signed with the old secret valid during rotation. */
@@ -19,6 +23,8 @@ export interface Config {
   githubApiUrl: string;
   /** Finished runs, their logs, stored payloads and unreferenced bundles older than this are deleted (RETENTION_DAYS, default 30). */
   retentionDays: number;
+  /** The least repository role a signed-in person needs to control a repository's runs (CONTROL_ROLE, default write). */
+  controlRole: ControlRole;
 }
 
 /** The env variables config reads; secrets are optional at the type level because a missing one is a user error we report, not a type error. */
@@ -30,32 +36,64 @@ export interface ConfigEnv {
   PRIVATE_KEY?: string;
   GITHUB_API_URL?: string;
   RETENTION_DAYS?: string;
+  CONTROL_ROLE?: string;
+}
+
+/** One thing wrong with the env, named by the variable to fix. */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
 }
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
-  constructor(message: string) {
-    super(`repoflow: ${message}`);
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(`repoflow: ${problems.map((problem) => problem.message).join(" ")}`);
   }
 }
 
-const parsed = new WeakMap<object, Config>();
+/** What the env makes, without throwing: the config when nothing is wrong, and every problem otherwise. */
+export interface ConfigReport {
+  mode: Mode;
+  /** Null when GITHUB_API_URL is not a URL. */
+  githubApiUrl: string | null;
+  problems: readonly ConfigProblem[];
+  config: Config | null;
+}
+
+/** The variables the App's credentials are made of: without them repoflow cannot verify a webhook or call GitHub. */
+export const APP_CREDENTIALS = ["APP_ID", "PRIVATE_KEY", "WEBHOOK_SECRET"] as const;
+
+const reports = new WeakMap<object, ConfigReport>();
 
 export function readConfig(env: ConfigEnv): Config {
-  let config = parsed.get(env);
-  if (!config) {
-    config = parseConfig(env);
-    parsed.set(env, config);
-  }
-  return config;
+  const report = inspectConfig(env);
+  if (!report.config) throw new ConfigError(report.problems);
+  return report.config;
 }
 
 export function parseConfig(env: ConfigEnv): Config {
-  const modeValue = env.REPOFLOW_ENV ?? "production";
-  if (modeValue !== "local" && modeValue !== "production") {
-    throw new ConfigError(`REPOFLOW_ENV must be "local" or "production", got "${modeValue}".`);
+  const report = reportConfig(env);
+  if (!report.config) throw new ConfigError(report.problems);
+  return report.config;
+}
+
+export function inspectConfig(env: ConfigEnv): ConfigReport {
+  let report = reports.get(env);
+  if (!report) {
+    report = reportConfig(env);
+    reports.set(env, report);
   }
-  const mode: Mode = modeValue;
+  return report;
+}
+
+function reportConfig(env: ConfigEnv): ConfigReport {
+  const problems: ConfigProblem[] = [];
+  const problem = (variable: string, message: string) => problems.push({ variable, message });
+  const modeValue = env.REPOFLOW_ENV ?? "production";
+  if (modeValue !== "local" && modeValue !== "production") problem("REPOFLOW_ENV", `REPOFLOW_ENV must be "local" or "production", got "${modeValue}".`);
+  // An unknown mode is judged as production: the stricter rules are the safe reading.
+  const mode: Mode = modeValue === "local" ? "local" : "production";
   const secret = nonEmpty(env.WEBHOOK_SECRET);
   const previous = nonEmpty(env.WEBHOOK_SECRET_PREVIOUS);
   const appId = nonEmpty(env.APP_ID);
@@ -63,37 +101,45 @@ export function parseConfig(env: ConfigEnv): Config {
 
   // No silent insecure fallback: outside local mode every secret must be set explicitly.
   if (!secret) {
-    throw new ConfigError(
+    problem(
+      "WEBHOOK_SECRET",
       mode === "local"
-        ? "WEBHOOK_SECRET is not set. Copy .dev.vars.example to .dev.vars (npm run dev does this for you)."
-        : "WEBHOOK_SECRET is not set. Set it with `npx wrangler secret put WEBHOOK_SECRET` to the secret of your GitHub App's webhook.",
+        ? "WEBHOOK_SECRET is not set. Copy .dev.vars.example to .dev.vars (npm run dev does this for you), or register an App at /setup."
+        : "WEBHOOK_SECRET is not set. Set it with `npx wrangler secret put WEBHOOK_SECRET` to the secret of your GitHub App's webhook (/setup registers an App and shows it).",
     );
   }
   if (mode === "production") {
-    if (!appId) throw new ConfigError("APP_ID is not set. Set it in wrangler.toml [vars] or with `npx wrangler secret put APP_ID` (the GitHub App's numeric id).");
-    if (!privateKey) throw new ConfigError("PRIVATE_KEY is not set. Set it with `npx wrangler secret put PRIVATE_KEY < your-app.private-key.pem`.");
+    if (!appId) problem("APP_ID", "APP_ID is not set. Set it in wrangler.toml [vars] or with `npx wrangler secret put APP_ID` (the GitHub App's numeric id; /setup registers an App and shows it).");
+    if (!privateKey) problem("PRIVATE_KEY", "PRIVATE_KEY is not set. Set it with `npx wrangler secret put PRIVATE_KEY < your-app.private-key.pem` (/setup registers an App and shows its key).");
   }
-  if (appId !== undefined && !/^\d+$/.test(appId)) {
-    throw new ConfigError(`APP_ID must be the GitHub App's numeric id, got "${appId}".`);
-  }
-  const githubApiUrl = (nonEmpty(env.GITHUB_API_URL) ?? "https://api.github.com").replace(/\/+$/, "");
+  if (appId !== undefined && !/^\d+$/.test(appId)) problem("APP_ID", `APP_ID must be the GitHub App's numeric id, got "${appId}".`);
+  let githubApiUrl: string | null = (nonEmpty(env.GITHUB_API_URL) ?? "https://api.github.com").replace(/\/+$/, "");
   try {
     new URL(githubApiUrl);
   } catch {
-    throw new ConfigError(`GITHUB_API_URL is not a URL: "${githubApiUrl}".`);
+    problem("GITHUB_API_URL", `GITHUB_API_URL is not a URL: "${githubApiUrl}".`);
+    githubApiUrl = null;
   }
   const retentionText = nonEmpty(env.RETENTION_DAYS) ?? "30";
   const retentionDays = Number(retentionText);
-  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
-    throw new ConfigError(`RETENTION_DAYS must be a whole number of days, at least 1, got "${retentionText}".`);
-  }
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) problem("RETENTION_DAYS", `RETENTION_DAYS must be a whole number of days, at least 1, got "${retentionText}".`);
+  const controlText = nonEmpty(env.CONTROL_ROLE) ?? "write";
+  const controlRole = CONTROL_ROLES.find((role) => role === controlText);
+  if (!controlRole) problem("CONTROL_ROLE", `CONTROL_ROLE must be one of ${CONTROL_ROLES.join(", ")}, got "${controlText}".`);
+  if (problems.length > 0 || !secret || githubApiUrl === null || !controlRole) return { mode, githubApiUrl, problems, config: null };
   return {
     mode,
-    retentionDays,
-    webhookSecrets: previous ? [secret, previous] : [secret],
-    appId,
-    privateKey: privateKey?.replace(/\\n/g, "\n"),
     githubApiUrl,
+    problems,
+    config: {
+      mode,
+      retentionDays,
+      controlRole,
+      webhookSecrets: previous ? [secret, previous] : [secret],
+      appId,
+      privateKey: privateKey?.replace(/\\n/g, "\n"),
+      githubApiUrl,
+    },
   };
 }
 

@@ -1,9 +1,17 @@
 /**
  * The JSON API behind the dashboard, for scripts too, and the queries the
- * dashboard's pages share with it. Every route needs a viewer (auth.ts) and
- * shows only the installations that viewer may see; a run of another
- * installation is answered 404, exactly like one that does not exist, so ids
- * cannot be probed.
+ * dashboard's pages share with it. Every route needs a viewer (auth.ts) and,
+ * by invariant 11, shows only what GitHub lets that viewer read: runs, their
+ * steps, logs and event, and deliveries of repositories they have a role on.
+ * Anything else is answered 404, exactly like an id that does not exist, so
+ * ids and repositories cannot be probed. Controls (cancel, re-run,
+ * redeliver, manual runs) need CONTROL_ROLE (default write) on the run's
+ * repository; a viewer who may read but not control gets 403 naming the role.
+ *
+ * A delivery about no repository (an installation event, which can name
+ * repositories the viewer may not read; a ping) is shown to the people who
+ * administer its installation: admin on every repository repoflow knows of
+ * it. A delivery of no installation at all is shown in local mode only.
  */
 import { Hono } from "hono";
 import {
@@ -43,7 +51,8 @@ import {
   type RunStatus,
   type StepRecord,
 } from "../store";
-import { canSee, requireViewer, visibleInstallationIds, type AuthEnv, type Viewer } from "./auth";
+import { readConfig } from "../config";
+import { canRead, canSeeInstallation, controlRefusal, readableRepositories, requireViewer, roleIn, type AuthEnv, type Viewer } from "./auth";
 
 export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
 const DEFAULT_RUN_LIMIT = 50;
@@ -95,19 +104,25 @@ export function parseRunQuery(params: Record<string, string | undefined>): RunQu
 }
 
 export function visibleRuns(db: D1Database, viewer: Viewer, query: RunQuery): Promise<RunRecord[]> {
-  const installationIds = visibleInstallationIds(viewer);
+  const repositories = readableRepositories(viewer);
   return listRuns(db, {
     ...(query.repo ? { repository: query.repo } : {}),
     ...(query.workflow ? { workflow: query.workflow } : {}),
     ...(query.status ? { status: query.status } : {}),
-    ...(installationIds ? { installationIds } : {}),
+    ...(repositories ? { repositories } : {}),
     limit: query.limit,
   });
 }
 
+/** The runs a delivery started that the viewer may read. */
+export function visibleRunsOfDelivery(db: D1Database, viewer: Viewer, deliveryId: string): Promise<RunRecord[]> {
+  const repositories = readableRepositories(viewer);
+  return listRuns(db, { deliveryId, limit: 100, ...(repositories ? { repositories } : {}) });
+}
+
 export async function visibleRun(db: D1Database, viewer: Viewer, id: string): Promise<RunRecord | null> {
   const run = await getRun(db, id);
-  return run && canSee(viewer, run.installationId) ? run : null;
+  return run && canRead(viewer, run.repository) ? run : null;
 }
 
 export async function runDetail(env: Pick<Cloudflare.Env, "DB" | "BLOBS">, run: RunRecord): Promise<RunDetail> {
@@ -119,25 +134,61 @@ export async function runDetail(env: Pick<Cloudflare.Env, "DB" | "BLOBS">, run: 
   return { run, steps, logs, event };
 }
 
+/** The installations GitHub lists for the viewer, each with only the repositories they may read. */
 export async function visibleInstallations(db: D1Database, viewer: Viewer): Promise<InstallationWithRepositories[]> {
-  const installations = (await listInstallations(db)).filter((installation) => canSee(viewer, installation.id));
-  return Promise.all(installations.map(async (installation) => ({ ...installation, repositories: await listRepositories(db, installation.id) })));
+  const installations = (await listInstallations(db)).filter((installation) => canSeeInstallation(viewer, installation.id));
+  return Promise.all(
+    installations.map(async (installation) => ({ ...installation, repositories: (await listRepositories(db, installation.id)).filter((repository) => canRead(viewer, repository.fullName)) })),
+  );
+}
+
+/**
+ * The installations whose repository-less deliveries the viewer may see:
+ * those where they are admin on every repository repoflow knows of it
+ * (undefined: all, in local mode).
+ */
+export async function administeredInstallations(db: D1Database, viewer: Viewer): Promise<readonly number[] | undefined> {
+  if (viewer.access === "all") return undefined;
+  const repositories = await listRepositories(db);
+  return viewer.access.installationIds.filter((id) => {
+    const own = repositories.filter((repository) => repository.installationId === id);
+    return own.length > 0 && own.every((repository) => roleIn(viewer, repository.fullName) === "admin");
+  });
 }
 
 export async function visibleDelivery(db: D1Database, viewer: Viewer, id: string): Promise<DeliveryRecord | null> {
   const delivery = await getDelivery(db, id);
-  // Deliveries of no installation (ping, an unknown event) carry nothing of a repository.
-  return delivery && (delivery.installationId === null || canSee(viewer, delivery.installationId)) ? delivery : null;
+  if (!delivery) return null;
+  if (delivery.repository !== null) return canRead(viewer, delivery.repository) ? delivery : null;
+  const administered = await administeredInstallations(db, viewer);
+  if (administered === undefined) return delivery;
+  return delivery.installationId !== null && administered.includes(delivery.installationId) ? delivery : null;
 }
 
-export function visibleDeliveries(db: D1Database, viewer: Viewer, status: DeliveryStatus | undefined, limit = 20): Promise<DeliveryRecord[]> {
-  const installationIds = visibleInstallationIds(viewer);
-  return listDeliveries(db, { ...(status ? { status } : {}), ...(installationIds ? { installationIds } : {}), limit });
+export async function visibleDeliveries(db: D1Database, viewer: Viewer, status: DeliveryStatus | undefined, limit = 20): Promise<DeliveryRecord[]> {
+  const repositories = readableRepositories(viewer);
+  const visibleTo = repositories ? { repositories, repositorylessOf: (await administeredInstallations(db, viewer)) ?? [] } : undefined;
+  return listDeliveries(db, { ...(status ? { status } : {}), ...(visibleTo ? { visibleTo } : {}), limit });
+}
+
+/**
+ * Why the viewer may not control this delivery (redeliver it), or null: its
+ * repository's CONTROL_ROLE, or, for one about no repository, having seen it
+ * at all (only its installation's admins do).
+ */
+export function deliveryControlRefusal(env: Cloudflare.Env, viewer: Viewer, delivery: DeliveryRecord): string | null {
+  return delivery.repository === null ? null : controlRefusal(viewer, delivery.repository, readConfig(env).controlRole, "redelivering a delivery");
+}
+
+/** Why the viewer may not control the repository's runs, or null. */
+export function runControlRefusal(env: Cloudflare.Env, viewer: Viewer, repository: string, action: string): string | null {
+  return controlRefusal(viewer, repository, readConfig(env).controlRole, action);
 }
 
 const DELIVERY_STATUSES: readonly DeliveryStatus[] = ["accepted", "processed", "failed"];
 
 const runNotFound = (id: string) => ({ error: "not_found", message: `repoflow: there is no run ${id} you can see; list yours at /api/runs.` });
+const forbidden = (message: string) => ({ error: "forbidden", message });
 
 export function apiRoutes() {
   const api = new Hono<AuthEnv>();
@@ -178,8 +229,11 @@ export function apiRoutes() {
 
   api.post("/api/deliveries/:id/redeliver", async (c) => {
     const id = c.req.param("id");
-    const delivery = await visibleDelivery(c.env.DB, c.get("viewer"), id);
+    const viewer = c.get("viewer");
+    const delivery = await visibleDelivery(c.env.DB, viewer, id);
     if (!delivery) return c.json({ error: "not_found", message: `repoflow: there is no delivery ${id} you can see.` }, 404);
+    const refusal = deliveryControlRefusal(c.env, viewer, delivery);
+    if (refusal) return c.json(forbidden(refusal), 403);
     try {
       return c.json({ delivery: await redeliverDelivery(c.env, id) }, 202);
     } catch (error) {
@@ -197,14 +251,15 @@ export function apiRoutes() {
     if (!delivery) {
       return c.json({ error: "not_found", message: `repoflow: no delivery ${id} was accepted, or it is still in the inbox; try again in a moment.` }, 404);
     }
-    const installationIds = visibleInstallationIds(viewer);
-    const runs = await listRuns(c.env.DB, { deliveryId: id, limit: 100, ...(installationIds ? { installationIds } : {}) });
+    const runs = await visibleRunsOfDelivery(c.env.DB, viewer, id);
     return c.json({ delivery, runs: await Promise.all(runs.map(async (run) => ({ ...run, steps: await listSteps(c.env.DB, run.id) }))) });
   });
 
   api.post("/api/runs/:id/cancel", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
     if (!run) return c.json(runNotFound(c.req.param("id")), 404);
+    const refusal = runControlRefusal(c.env, c.get("viewer"), run.repository, "cancelling a run");
+    if (refusal) return c.json(forbidden(refusal), 403);
     // Accepted, not done: the run says cancelled once the engine confirms it stopped (cancelRequestedAt meanwhile).
     return c.json({ run: await cancelRun(c.env, run.id) }, 202);
   });
@@ -212,6 +267,8 @@ export function apiRoutes() {
   api.post("/api/runs/:id/rerun", async (c) => {
     const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
     if (!run) return c.json(runNotFound(c.req.param("id")), 404);
+    const refusal = runControlRefusal(c.env, c.get("viewer"), run.repository, "re-running a run");
+    if (refusal) return c.json(forbidden(refusal), 403);
     // ?from=failed: resume from the failed step on the pinned bundle; otherwise from scratch on the current code.
     if (c.req.query("from") === "failed") {
       try {
@@ -237,6 +294,8 @@ export function apiRoutes() {
     const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
     const denied = await repositoryDenied(c.env.DB, c.get("viewer"), repository);
     if (denied) return c.json(denied, 404);
+    const refusal = runControlRefusal(c.env, c.get("viewer"), repository, "running a workflow by hand");
+    if (refusal) return c.json(forbidden(refusal), 403);
     const body = await c.req.json<unknown>().catch(() => null);
     const { workflow, inputs = {} } = (body ?? {}) as { workflow?: unknown; inputs?: unknown };
     if (typeof workflow !== "string" || typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
@@ -256,6 +315,8 @@ export function apiRoutes() {
     const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
     const denied = await repositoryDenied(c.env.DB, c.get("viewer"), repository);
     if (denied) return c.json(denied, 404);
+    const refusal = runControlRefusal(c.env, c.get("viewer"), repository, "firing a schedule");
+    if (refusal) return c.json(forbidden(refusal), 403);
     const { workflow } = ((await c.req.json<unknown>().catch(() => null)) ?? {}) as { workflow?: unknown };
     if (typeof workflow !== "string") return c.json({ error: "bad_request", message: 'repoflow: send JSON like { "workflow": "stale" }.' }, 400);
     try {
@@ -268,10 +329,10 @@ export function apiRoutes() {
   return api;
 }
 
-/** A repository the viewer may not see answers exactly like one that does not exist. */
+/** A repository the viewer may not read answers exactly like one that does not exist. */
 async function repositoryDenied(db: D1Database, viewer: Viewer, repository: string): Promise<{ error: string; message: string } | null> {
   const installationId = await installationOfRepository(db, repository);
-  if (installationId !== null && canSee(viewer, installationId)) return null;
+  if (installationId !== null && canRead(viewer, repository)) return null;
   return { error: "not_found", message: `repoflow: no repository ${repository} is known here, or you may not see it.` };
 }
 

@@ -6,6 +6,8 @@ export type { AppJwt } from "./jwt.ts";
 export { InstallationToken, InstallationTokenCache, TOKEN_REFRESH_MARGIN_MS } from "./tokens.ts";
 export type { TokenScope } from "./tokens.ts";
 export { appIdentity } from "./app-identity.ts";
+export { AppRegistration, checkAppCredentials, checkWebhookSecret, convertManifestCode, ManifestCodeRejectedError, privateKeyProblem } from "./app-setup.ts";
+export type { AppCheck, CheckResult } from "./app-setup.ts";
 export { repositoryRole } from "./roles.ts";
 export type { RepositoryRole } from "./roles.ts";
 export type { AppIdentity } from "./app-identity.ts";

@@ -60,8 +60,12 @@ export async function reopenDelivery(db: D1Database, id: string): Promise<void> 
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;
-  /** Only deliveries of these installations (what a signed-in viewer may see). */
-  installationIds?: readonly number[];
+  /**
+   * Only what a signed-in viewer may see: deliveries about these repositories
+   * (`owner/name`, any case), and those about no repository (installation
+   * events, ping) of these installations.
+   */
+  visibleTo?: { repositories: readonly string[]; repositorylessOf: readonly number[] };
   limit?: number;
 }
 
@@ -71,10 +75,12 @@ export async function listDeliveries(db: D1Database, filter: DeliveryFilter = {}
   const where: string[] = [];
   const values: unknown[] = [];
   if (filter.status) (where.push("status = ?"), values.push(filter.status));
-  if (filter.installationIds) {
-    if (filter.installationIds.length === 0) return [];
-    where.push(`installation_id IN (${filter.installationIds.map(() => "?").join(", ")})`);
-    values.push(...filter.installationIds);
+  if (filter.visibleTo) {
+    const { repositories, repositorylessOf } = filter.visibleTo;
+    if (repositories.length === 0 && repositorylessOf.length === 0) return [];
+    // JSON parameters however long the lists: D1 binds at most 100 parameters per query.
+    where.push("(lower(repository) IN (SELECT value FROM json_each(?)) OR (repository IS NULL AND installation_id IN (SELECT value FROM json_each(?))))");
+    values.push(JSON.stringify(repositories.map((name) => name.toLowerCase())), JSON.stringify(repositorylessOf));
   }
   const sql = `SELECT * FROM deliveries ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY received_at DESC LIMIT ?`;
   const { results } = await db.prepare(sql).bind(...values, Math.min(filter.limit ?? 50, 200)).all<Record<string, unknown>>();

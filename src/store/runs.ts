@@ -135,8 +135,8 @@ export async function getRun(db: D1Database, id: string): Promise<RunRecord | nu
 }
 
 export interface RunFilter {
-  /** Only runs of these installations (what a signed-in viewer may see). */
-  installationIds?: readonly number[];
+  /** Only runs of these repositories (`owner/name`, any case): what a signed-in viewer may read. */
+  repositories?: readonly string[];
   deliveryId?: string;
   repository?: string;
   workflow?: string;
@@ -152,10 +152,11 @@ export async function listRuns(db: D1Database, filter: RunFilter = {}): Promise<
   if (filter.workflow) (where.push("(workflow_name = ? OR workflow_file = ?)"), values.push(filter.workflow, filter.workflow));
   if (filter.status) (where.push("status = ?"), values.push(filter.status));
   if (filter.deliveryId) (where.push("delivery_id = ?"), values.push(filter.deliveryId));
-  if (filter.installationIds) {
-    if (filter.installationIds.length === 0) return [];
-    where.push(`installation_id IN (${filter.installationIds.map(() => "?").join(", ")})`);
-    values.push(...filter.installationIds);
+  if (filter.repositories) {
+    if (filter.repositories.length === 0) return [];
+    // One JSON parameter however many repositories: D1 binds at most 100 parameters per query.
+    where.push("lower(repository) IN (SELECT value FROM json_each(?))");
+    values.push(JSON.stringify(filter.repositories.map((name) => name.toLowerCase())));
   }
   const sql = `SELECT * FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY created_at DESC LIMIT ?`;
   const { results } = await db.prepare(sql).bind(...values, Math.min(filter.limit ?? 50, 500)).all<Record<string, unknown>>();

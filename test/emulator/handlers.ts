@@ -58,13 +58,15 @@ import {
   submitReview,
 } from "./actions.ts";
 import { redeliver, type Delivery } from "./webhooks.ts";
+import { createFromManifest } from "./app-manifests.ts";
 import { pullRange, pullRequestView, type Actor } from "./events.ts";
-import { author, nextId, openIssue, openPullRequest, timestamp, type CommitStatus, type Issue, type Repo, type World } from "./state.ts";
+import { author, nextId, openIssue, openPullRequest, timestamp, type CommitStatus, type Issue, type Repo, type UserToken, type World } from "./state.ts";
+import { getAuthenticatedUser, listInstallationReposForUser, listInstallationsForUser } from "./oauth.ts";
 import type { AnnotationState, CheckRunState } from "./types.ts";
 
 type Json = Record<string, unknown>;
 
-export type Caller = { kind: "none" } | { kind: "app" } | { kind: "installation"; token: InstallationToken };
+export type Caller = { kind: "none" } | { kind: "app" } | { kind: "installation"; token: InstallationToken } | { kind: "user"; token: UserToken };
 
 export interface HandlerContext {
   site: Site;
@@ -1221,6 +1223,10 @@ export const HANDLERS: Record<string, Handler> = {
   "apps/list-webhook-deliveries": listDeliveries,
   "apps/get-webhook-delivery": getDelivery,
   "apps/redeliver-webhook-delivery": redeliverDelivery,
+  "apps/create-from-manifest": createFromManifest,
+  "users/get-authenticated": getAuthenticatedUser,
+  "apps/list-installations-for-authenticated-user": listInstallationsForUser,
+  "apps/list-installation-repos-for-authenticated-user": listInstallationReposForUser,
 };
 
 /** The permission an operation needs; any one of the alternatives suffices. */

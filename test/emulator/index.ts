@@ -18,11 +18,13 @@ import type { AddressInfo } from "node:net";
 import { addComment, addLabels, addStatus, editComment, pushFiles, removeLabel, requestCheckRunAction, rerequestCheckRun, seedIssue, seedPullRequest, setState, submitReview } from "./actions.ts";
 import { parsePublicKey } from "./auth.ts";
 import { ADMIN_PREFIX, handleAdmin } from "./admin.ts";
+import { handleManifestPage, isManifestPage, registeredPublicKey } from "./app-manifests.ts";
 import { GRAPHQL_PATH, handleGraphql } from "./graphql.ts";
 import { addFault, createFaultTable, removeFaults, takeFault } from "./faults.ts";
 import { pullRange } from "./events.ts";
 import { readManifest } from "./manifest.ts";
 import { handle, recordReset, requestPath, type IncomingRequest } from "./pipeline.ts";
+import { handleOAuth, OAUTH_PREFIX, oauthClientId } from "./oauth.ts";
 import type { Site } from "./shapes.ts";
 import { addRepo, ageIssue, createWorld, DEFAULT_USER, headSha, requireCheckRun, requireComment, requireIssue, requireRepo, setPermission, UnknownIssueError } from "./state.ts";
 import type { ActingUser, Emulator, EmulatorOptions } from "./types.ts";
@@ -69,6 +71,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     options.onRequest,
   );
   const publicKey = options.appPublicKey === undefined ? undefined : parsePublicKey(options.appPublicKey);
+  if (options.oauthClientSecret !== undefined) world.oauth.clientSecret = options.oauthClientSecret;
   const site: Site = { url: "", world };
   const delays = new Set<NodeJS.Timeout>();
 
@@ -80,7 +83,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     const send = () => {
-      const reply = handle(site, publicKey, incoming, fault);
+      // An App created through the manifest flow signs its JWTs with its own key (app-manifests.ts).
+      const reply = handle(site, registeredPublicKey(world) ?? publicKey, incoming, fault);
       response.writeHead(reply.status, reply.headers);
       response.end(reply.body);
     };
@@ -95,6 +99,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const server = createServer((request, response) => {
     readBody(request).then(
       (body) => {
+        if ((request.url ?? "").startsWith(OAUTH_PREFIX)) {
+          // GitHub's web flow lives on its web host, outside the REST description (oauth.ts).
+          const web = handleOAuth(site, request.method ?? "GET", new URL(request.url ?? "/", site.url), flatHeaders(request), body);
+          response.writeHead(web.status, web.headers);
+          response.end(web.body);
+          return;
+        }
         if ((request.url ?? "").split("?")[0] === GRAPHQL_PATH) {
           // GraphQL is not in the REST description; graphql.ts checks it against GitHub's GraphQL schema.
           handleGraphql(world, { method: request.method ?? "POST", url: request.url ?? GRAPHQL_PATH, headers: flatHeaders(request), body }).then(
@@ -107,6 +118,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
               response.end(JSON.stringify({ message: `repoflow emulator: GraphQL failed: ${String(error)}` }));
             },
           );
+          return;
+        }
+        if (isManifestPage(request.url ?? "/")) {
+          // GitHub's "new App" web page of the manifest flow, outside the REST description (app-manifests.ts).
+          const web = handleManifestPage(site, request.method ?? "GET", new URL(request.url ?? "/", site.url), body);
+          response.writeHead(web.status, web.headers);
+          response.end(web.body);
           return;
         }
         if ((request.url ?? "").startsWith(ADMIN_PREFIX)) {
@@ -137,6 +155,10 @@ function emulatorFor(site: Site, server: ReturnType<typeof createServer>, delays
   const target = (fullName: string, issueNumber: number) => ({ repo: requireRepo(world, fullName), issue: requireIssue(world, fullName, issueNumber) });
   return {
     url: site.url,
+    // A getter: an App registered through the manifest flow gets a client secret of its own.
+    get oauthClient() {
+      return { clientId: oauthClientId(site), clientSecret: world.oauth.clientSecret };
+    },
     get requests() {
       return world.requests;
     },

@@ -18,7 +18,7 @@ import { faultResponse, type FaultAction } from "./faults.ts";
 import { checkRunProblems } from "./limits.ts";
 import { matchRoute, pathExists, validateRequest, type Operation } from "./openapi.ts";
 import type { Site } from "./shapes.ts";
-import { findRepo, timestamp, type Repo, type World } from "./state.ts";
+import { findRepo, roleOf, ROLES, timestamp, type Repo, type World } from "./state.ts";
 
 export interface IncomingRequest {
   method: string;
@@ -155,6 +155,9 @@ function authenticate(world: World, publicKey: KeyObject | undefined, operation:
     return { reply: errorReply(docs, 401, "Bad credentials", "the Authorization header is neither `token <token>` nor `Bearer <token>`") };
   }
   if (value === null) {
+    if (operation.template === "/user" || operation.template.startsWith("/user/")) {
+      return { reply: errorReply(docs, 401, "Requires authentication", "/user endpoints need a user token (ghu_…) from the OAuth web flow") };
+    }
     if (operation.template.startsWith("/installation/")) {
       return { reply: errorReply(docs, 401, "Requires authentication", "/installation endpoints need an installation token") };
     }
@@ -165,8 +168,23 @@ function authenticate(world: World, publicKey: KeyObject | undefined, operation:
       reply: errorReply(docs, 401, "Bad credentials", "an app JWT was sent where an installation token is needed; exchange it at POST /app/installations/{installation_id}/access_tokens"),
     };
   }
+  const isUserRoute = operation.template === "/user" || operation.template.startsWith("/user/");
+  if (value.startsWith("ghu_")) {
+    const userToken = world.userTokens.get(value);
+    if (!userToken) return { reply: errorReply(docs, 401, "Bad credentials", "the user token was never issued by this emulator's OAuth web flow (or reset/restarted since)") };
+    if (userToken.expiresAt <= Date.now()) {
+      return { reply: errorReply(docs, 401, "Bad credentials", `the user token expired at ${timestamp(userToken.expiresAt)}; sign in again or refresh it`) };
+    }
+    if (operation.template.startsWith("/installation/")) {
+      return { reply: errorReply(docs, 403, "Resource not accessible by integration", "/installation endpoints need an installation token, not a user token") };
+    }
+    return { caller: { kind: "user", token: userToken } };
+  }
   const token = world.tokens.get(value);
   if (!token) return { reply: errorReply(docs, 401, "Bad credentials", "the token was never issued by this emulator (or reset/restarted since)") };
+  if (isUserRoute) {
+    return { reply: errorReply(docs, 403, "Resource not accessible by integration", "/user endpoints answer for a person: send a user token (ghu_…) from the OAuth web flow, not an installation token") };
+  }
   if (token.expiresAt <= Date.now()) {
     return { reply: errorReply(docs, 401, "Bad credentials", `the installation token expired at ${timestamp(token.expiresAt)}; request a new one`) };
   }
@@ -185,6 +203,7 @@ function authorizeRepo(world: World, operation: Operation, method: string, calle
     if (!reads) return { reply: errorReply(docs, 401, "Requires authentication", "writes need an installation token") };
     return { repo };
   }
+  if (caller.kind === "user") return authorizeUserRepo(world, operation, reads, caller.token.login, repo, docs);
   const { token } = caller;
   const installed = token.installationId === repo.installationId;
   const inScope = installed && (token.repositoryIds === null || token.repositoryIds.has(repo.id));
@@ -208,6 +227,35 @@ function authorizeRepo(world: World, operation: Operation, method: string, calle
   return { repo };
 }
 
+/**
+ * A user token acts for a person through the App, so it may do what both
+ * may: the App's installation on the repository grants the permission, and
+ * the person's role allows it (read for reading, write for writing). Every
+ * emulated repository is in an installation of the App. Creating or
+ * updating check runs is for installation tokens only ("OAuth apps and
+ * authenticated users can view check runs and check suites, but they are
+ * not able to create them", docs.github.com REST checks).
+ */
+function authorizeUserRepo(world: World, operation: Operation, reads: boolean, login: string, repo: Repo, docs: { documentationUrl: string }): Authorized {
+  const role = roleOf(repo, login);
+  if (role === "none") return { reply: errorReply(docs, 404, "Not Found", `${login} has no access to the private repository ${repo.fullName}`) };
+  const needed = REQUIRED_PERMISSIONS[operation.operationId] ?? [];
+  const appGrants = needed.length === 0 || needed.some(([permission, access]) => {
+    const has = world.installationPermissions[permission];
+    return has === "write" || (has === "read" && access === "read");
+  });
+  const writes = !reads || needed.some(([, access]) => access === "write");
+  const personMay = !writes || ROLES.indexOf(role) >= ROLES.indexOf("write");
+  const checksWrite = needed.some(([permission, access]) => permission === "checks" && access === "write");
+  if (appGrants && personMay && !checksWrite) return { repo };
+  const why = checksWrite
+    ? "check runs are created and updated with an installation token only"
+    : !appGrants
+      ? `the App's installation does not grant ${needed.map(([permission, access]) => `${permission}:${access}`).join(" or ")}`
+      : `${login} has the ${role} role on ${repo.fullName}, which does not allow writing`;
+  return { reply: errorReply(docs, 403, "Resource not accessible by integration", why) };
+}
+
 interface Identity {
   key: string;
   label: string;
@@ -217,7 +265,8 @@ interface Identity {
 function rateLimitIdentity(header: string | undefined): Identity {
   const value = credential(header);
   if (value === null) return { key: "anonymous", label: "127.0.0.1", limit: RATE_LIMIT.anonymous };
-  return { key: value, label: value.startsWith("ghs_") ? "this installation token" : "the app", limit: RATE_LIMIT.authenticated };
+  const label = value.startsWith("ghs_") ? "this installation token" : value.startsWith("ghu_") ? "this user token" : "the app";
+  return { key: value, label, limit: RATE_LIMIT.authenticated };
 }
 
 function rateWindow(world: World, identity: Identity): { used: number; resetAt: number } {

@@ -22,7 +22,7 @@ export function renderRouteTable(): string {
     const operation = operationById(operationId);
     if (!operation) throw new Error(`repoflow: HANDLERS names ${operationId}, which GitHub's description does not have; fix the key in handlers.ts.`);
     const needs = REQUIRED_PERMISSIONS[operationId]?.map(([permission, access]) => `${permission}: ${access}`).join(" or ");
-    const auth = operation.template.startsWith("/app") ? "app JWT" : needs ?? "installation token";
+    const auth = operation.template === "/app" || operation.template.startsWith("/app/") ? "app JWT" : operation.template.startsWith("/app-manifests/") ? "nothing (the code is the credential)" : needs ?? "installation token";
     return { line: `| \`${operation.method} ${operation.template}\` | \`${operationId}\` | ${auth} |`, key: `${operation.template} ${operation.method}` };
   });
   rows.sort((a, b) => a.key.localeCompare(b.key));

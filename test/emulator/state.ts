@@ -113,6 +113,30 @@ export interface Repo {
   collaborators: Map<string, { login: string; role: Role }>;
 }
 
+/** A user-to-server token (`ghu_…`): what a person signed in through the App's OAuth web flow may do (oauth.ts). */
+export interface UserToken {
+  token: string;
+  login: string;
+  expiresAt: number;
+}
+
+/** A code the web flow handed to the redirect URI: one exchange, within 10 minutes. */
+export interface OAuthCode {
+  login: string;
+  clientId: string;
+  /** The redirect_uri the authorize request named, which the exchange must repeat; null when it named none. */
+  redirectUri: string | null;
+  expiresAt: number;
+}
+
+/** The App's OAuth client and what its web flow issued. */
+export interface OAuthState {
+  clientSecret: string;
+  codes: Map<string, OAuthCode>;
+  /** Refresh token → the login it renews a token for, until used. */
+  refreshTokens: Map<string, { login: string; expiresAt: number }>;
+}
+
 export interface World {
   appId: string;
   appSlug: string;
@@ -121,6 +145,8 @@ export interface World {
   /** Repository ids survive addRepo replacing a repo, so tokens scoped by id keep working. */
   repoIds: Map<string, number>;
   tokens: Map<string, InstallationToken>;
+  userTokens: Map<string, UserToken>;
+  oauth: OAuthState;
   rateLimits: Map<string, { used: number; resetAt: number }>;
   faults: FaultTable;
   hooks: Hooks;
@@ -140,6 +166,9 @@ export const DEFAULT_PERMISSIONS: Permissions = {
 };
 
 export const DEFAULT_USER = "octocat";
+
+/** The App's OAuth client secret unless `startEmulator({ oauthClientSecret })` gives another. */
+export const DEFAULT_CLIENT_SECRET = "emulator-client-secret";
 
 export class UnknownRepoError extends Error {
   override readonly name = "UnknownRepoError";
@@ -211,6 +240,8 @@ export function createWorld(
     repos: new Map(),
     repoIds: new Map(),
     tokens: new Map(),
+    userTokens: new Map(),
+    oauth: { clientSecret: DEFAULT_CLIENT_SECRET, codes: new Map(), refreshTokens: new Map() },
     rateLimits: new Map(),
     requests: [],
     violations: [],
@@ -369,6 +400,12 @@ export function setPermission(world: World, fullName: string, login: string, rol
 export function roleOf(repo: Repo, login: string): Role | "none" {
   if (login.toLowerCase() === repo.owner.toLowerCase()) return "admin";
   return repo.collaborators.get(login.toLowerCase())?.role ?? (repo.private ? "none" : "read");
+}
+
+/** The role GitHub grants `login` explicitly (owner or collaborator), without the read everybody has on a public repository. */
+export function explicitRole(repo: Repo, login: string): Role | "none" {
+  if (login.toLowerCase() === repo.owner.toLowerCase()) return "admin";
+  return repo.collaborators.get(login.toLowerCase())?.role ?? "none";
 }
 
 function checkedRole(role: string, login: string): Role {

@@ -27,6 +27,8 @@ export interface EmulatorOptions {
   onDelivery?: (delivery: Delivery) => void;
   /** Seeds the PRNG of faults with a `rate` (default 1), so chaos runs are reproducible. */
   faultSeed?: number;
+  /** The App's OAuth client secret for `POST /login/oauth/access_token` (default "emulator-client-secret"); the client id is GET /app's `client_id`. */
+  oauthClientSecret?: string;
 }
 
 /** A person acting in a test; default "octocat". */
@@ -127,6 +129,8 @@ export interface FailureResponse {
 export interface Emulator {
   /** "http://127.0.0.1:PORT" */
   url: string;
+  /** The App's OAuth client, for a service's GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the web flow: oauth.ts). */
+  oauthClient: { clientId: string; clientSecret: string };
   /** Every request, in order. */
   requests: RecordedRequest[];
   /** Every request the real API would reject for its own sake (endpoint, auth, schema, limits), explained; empty = clean. */

@@ -93,9 +93,9 @@ export function subscribed(hooks: Hooks, event: string): boolean {
   return hooks.config !== null && hooks.events.includes(event);
 }
 
-/** Queues one delivery with a new GUID; returns immediately. */
+/** Queues one delivery with a new GUID; returns immediately. A `ping` goes to every active hook, subscribed or not, as on GitHub. */
 export function enqueue(hooks: Hooks, outgoing: Outgoing): void {
-  if (!subscribed(hooks, outgoing.event)) return;
+  if (outgoing.event === "ping" ? hooks.config === null : !subscribed(hooks, outgoing.event)) return;
   schedule(hooks, outgoing, randomUUID(), false);
 }
 

@@ -1,8 +1,10 @@
 /**
- * Who may see the dashboard in production: the session cookie, the access
- * middleware on a bare hono app with a fake env, the real app with a
+ * Who may see the dashboard in production: the encrypted session cookie, the
+ * access middleware on a bare hono app with a fake env, the real app with a
  * production env per request (the project's own bindings are local mode),
- * and the GitHub OAuth sign-in with GitHub's answers stubbed at fetch.
+ * per-repository access (invariant 11) and the GitHub OAuth sign-in, with
+ * GitHub's answers stubbed at fetch. Each test signs in with its own token:
+ * what GitHub answered for a token is cached for 60 s in the isolate.
  */
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
@@ -10,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { recoveryDue } from "../../src/dispatch";
 import { createApp } from "../../src/edge";
 import { AuthConfigError, openSession, requireViewer, safeNext, SESSION_SECONDS, sealSession, webOrigin, type AuthEnv } from "../../src/edge/auth";
-import { insertRun, updateRepositories, upsertInstallation } from "../../src/store";
+import { getRun, insertRun, recordDelivery, updateRepositories, upsertInstallation } from "../../src/store";
 
 const SESSION_SECRET = "integration-session-secret";
 const production = {
@@ -18,7 +20,8 @@ const production = {
   REPOFLOW_ENV: "production",
   GITHUB_API_URL: "https://api.github.com",
   APP_ID: "1",
-  PRIVATE_KEY: "unused here",
+  // A real key (made in beforeAll): a Worker whose PRIVATE_KEY is not one answers 503 before any route.
+  PRIVATE_KEY: "",
   GITHUB_CLIENT_ID: "Iv1.test",
   GITHUB_CLIENT_SECRET: "test-client-secret",
   SESSION_SECRET,
@@ -26,8 +29,58 @@ const production = {
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 const app = createApp();
 
-const sessionCookie = async (installationIds: number[], now = Date.now()) =>
-  `repoflow_session=${encodeURIComponent(await sealSession(SESSION_SECRET, { login: "octocat", installationIds }, now))}`;
+const sessionCookie = async (token: string, now = Date.now(), login = "octocat") => `repoflow_session=${encodeURIComponent(await sealSession(SESSION_SECRET, { login, token }, now))}`;
+
+type Permissions = { admin: boolean; maintain: boolean; push: boolean; triage: boolean; pull: boolean };
+const READ: Permissions = { admin: false, maintain: false, push: false, triage: false, pull: true };
+const WRITE: Permissions = { ...READ, triage: true, push: true };
+const MAINTAIN: Permissions = { ...WRITE, maintain: true };
+const ADMIN: Permissions = { ...MAINTAIN, admin: true };
+
+/** What GitHub lets each token see: installation id → repository full name → the person's permissions. */
+type Grants = Record<string, Record<number, Record<string, Permissions>>>;
+
+interface Call {
+  url: string;
+  method: string;
+  authorization: string | null;
+  body: string | null;
+}
+
+/**
+ * GitHub at fetch: the user endpoints answer from `grants` (401 for a token it
+ * does not know), `/login/oauth/access_token` and `/user` as given.
+ */
+function stubGitHub(grants: Grants, answers: { token?: Response; login?: string; status?: number } = {}): Call[] {
+  const calls: Call[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    calls.push({ url: request.url, method: request.method, authorization: request.headers.get("authorization"), body: request.method === "POST" ? await request.text() : null });
+    const url = new URL(request.url);
+    if (url.pathname === "/login/oauth/access_token") return answers.token?.clone() ?? Response.json({ access_token: "ghu_signed_in", token_type: "bearer", expires_in: 28800 });
+    if (answers.status) return new Response("unavailable", { status: answers.status });
+    const token = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+    if (url.pathname === "/user") return Response.json({ login: answers.login ?? "octocat" });
+    const mine = grants[token];
+    if (!mine) return Response.json({ message: "Bad credentials" }, { status: 401 });
+    const page = Number(url.searchParams.get("page") ?? 1);
+    const perPage = Number(url.searchParams.get("per_page") ?? 30);
+    const slice = <T,>(items: T[]) => items.slice((page - 1) * perPage, page * perPage);
+    if (url.pathname === "/user/installations") {
+      const ids = Object.keys(mine).map(Number);
+      return Response.json({ total_count: ids.length, installations: slice(ids.map((id) => ({ id }))) });
+    }
+    const repos = /^\/user\/installations\/(\d+)\/repositories$/.exec(url.pathname);
+    if (repos) {
+      const list = mine[Number(repos[1])];
+      if (!list) return Response.json({ message: "Not Found" }, { status: 404 });
+      const entries = Object.entries(list).map(([full_name, permissions]) => ({ full_name, permissions }));
+      return Response.json({ total_count: entries.length, repositories: slice(entries) });
+    }
+    return new Response("unexpected", { status: 500 });
+  });
+  return calls;
+}
 
 async function seed(id: string, installationId: number) {
   await insertRun(env.DB, {
@@ -45,7 +98,18 @@ async function seed(id: string, installationId: number) {
   });
 }
 
+async function pkcs8Pem(): Promise<string> {
+  const { privateKey } = (await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
+  const der = new Uint8Array((await crypto.subtle.exportKey("pkcs8", privateKey)) as ArrayBuffer);
+  const base64 = btoa(String.fromCharCode(...der));
+  return `-----BEGIN PRIVATE KEY-----\n${base64.match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n`;
+}
+
 beforeAll(async () => {
+  production.PRIVATE_KEY = await pkcs8Pem();
   // Recovery would settle the seeded runs (they have no engine instance); take this minute's turn.
   recoveryDue(env);
   await seed("run-auth-a", 501);
@@ -55,6 +119,8 @@ beforeAll(async () => {
     await upsertInstallation(env.DB, { id, accountLogin: `org${id}`, accountType: "Organization", repositorySelection: "all", suspendedAt: null });
     await updateRepositories(env.DB, id, { added: [{ id: id * 10, fullName: `org${id}/repo`, private: false }], removed: [] });
   }
+  // An installation event of 601: about no repository.
+  await recordDelivery(env.DB, { id: "d-installation-601", instanceId: "d-installation-601", event: "installation_repositories", action: "added", installationId: 601, repository: null });
 });
 
 afterEach(() => {
@@ -66,7 +132,7 @@ describe("bad cookies and local mode (issue 10)", () => {
     let seed = 20261201;
     const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
     const alphabets = ["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", "+/=", "%25%2e ;\"\\é💥\u0000", "."];
-    const sealed = await sealSession(SESSION_SECRET, { login: "octocat", installationIds: [501] });
+    const sealed = await sealSession(SESSION_SECRET, { login: "octocat", token: "ghu_fuzz" });
     const shapes: string[] = ["a", "a.b", ".", "..", "a.", ".a", "abcde.f", "x".repeat(4097), sealed.slice(0, -1), `${sealed.split(".")[0]}.a`, `a.${sealed.split(".")[1]}`];
     for (let i = 0; i < 300; i++) {
       let cookie = "";
@@ -100,21 +166,35 @@ describe("bad cookies and local mode (issue 10)", () => {
 });
 
 describe("session cookie", () => {
-  it("opens what it sealed, with the login, installation ids and an expiry", async () => {
+  it("opens what it sealed, with the login, the token and an expiry no later than the token's", async () => {
     const now = Date.parse("2026-11-25T08:00:00Z");
-    const session = await openSession(SESSION_SECRET, await sealSession(SESSION_SECRET, { login: "octocat", installationIds: [1, 2] }, now), now);
-    expect(session).toEqual({ login: "octocat", installationIds: [1, 2], exp: now / 1000 + SESSION_SECONDS });
+    const session = await openSession(SESSION_SECRET, await sealSession(SESSION_SECRET, { login: "octocat", token: "ghu_abc" }, now), now);
+    expect(session).toEqual({ login: "octocat", token: "ghu_abc", exp: now / 1000 + SESSION_SECONDS });
+    const short = await openSession(SESSION_SECRET, await sealSession(SESSION_SECRET, { login: "octocat", token: "ghu_abc", expiresIn: 600 }, now), now);
+    expect(short?.exp).toBe(now / 1000 + 600);
   });
 
-  it("refuses a tampered body, another secret's signature, an expired session and garbage", async () => {
+  it("invariant 11: encrypts the GitHub token, so the cookie neither shows it nor can be changed, and stays far below 4 KB", async () => {
+    const token = "ghu_" + "A".repeat(36);
+    const sealed = await sealSession(SESSION_SECRET, { login: "a-rather-long-login-name-of-39-chars-xx", token });
+    expect(sealed).toMatch(/^v2\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    expect(sealed).not.toContain(token);
+    expect(atob(sealed.split(".")[2]!.replace(/-/g, "+").replace(/_/g, "/"))).not.toContain("ghu_");
+    expect(sealed.length).toBeLessThan(400);
+    // Two seals of the same session differ (a fresh IV each time).
+    expect(await sealSession(SESSION_SECRET, { login: "x", token })).not.toBe(await sealSession(SESSION_SECRET, { login: "x", token }));
+  });
+
+  it("refuses a changed byte, another secret's cookie, an expired session, a signed-only (v1) cookie and garbage", async () => {
     const now = Date.now();
-    const sealed = await sealSession(SESSION_SECRET, { login: "octocat", installationIds: [501] }, now);
-    const [, mac] = sealed.split(".");
-    const forgedBody = btoa(JSON.stringify({ login: "octocat", installationIds: [502], exp: 9e9 })).replace(/=+$/, "");
-    expect(await openSession(SESSION_SECRET, `${forgedBody}.${mac}`, now)).toBeNull();
-    expect(await openSession(SESSION_SECRET, await sealSession("another-secret", { login: "x", installationIds: [502] }, now), now)).toBeNull();
+    const sealed = await sealSession(SESSION_SECRET, { login: "octocat", token: "ghu_abc" }, now);
+    const [version, iv, body] = sealed.split(".") as [string, string, string];
+    const flipped = body.slice(0, 10) + (body[10] === "A" ? "B" : "A") + body.slice(11);
+    expect(await openSession(SESSION_SECRET, `${version}.${iv}.${flipped}`, now)).toBeNull();
+    expect(await openSession(SESSION_SECRET, await sealSession("another-secret", { login: "x", token: "ghu_abc" }, now), now)).toBeNull();
     expect(await openSession(SESSION_SECRET, sealed, now + (SESSION_SECONDS + 1) * 1000)).toBeNull();
-    for (const garbage of [undefined, "", "abc", "a.b.c", "%%%.%%%", `${sealed}.extra`]) expect(await openSession(SESSION_SECRET, garbage, now)).toBeNull();
+    const v1 = `${btoa(JSON.stringify({ login: "octocat", installationIds: [601], exp: 9e9 })).replace(/=+$/, "")}.bWFj`;
+    for (const garbage of [undefined, "", "abc", "a.b.c", "%%%.%%%", `${sealed}.extra`, v1, `v1.${iv}.${body}`]) expect(await openSession(SESSION_SECRET, garbage, now)).toBeNull();
   });
 });
 
@@ -123,9 +203,9 @@ describe("access middleware", () => {
     new Hono<AuthEnv>().use(requireViewer(onMissing)).get("*", (c) => c.json({ viewer: c.get("viewer") }));
   const fakeProduction = { REPOFLOW_ENV: "production", WEBHOOK_SECRET: "s", APP_ID: "1", PRIVATE_KEY: "k", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret", SESSION_SECRET };
 
-  it("lets everyone in locally, seeing every installation", async () => {
+  it("lets everyone in locally, as admin everywhere", async () => {
     const res = await probe("unauthorized").request("/api/runs", {}, { REPOFLOW_ENV: "local", WEBHOOK_SECRET: "s" });
-    expect(await res.json()).toEqual({ viewer: { login: "local", installationIds: "all" } });
+    expect(await res.json()).toEqual({ viewer: { login: "local", access: "all" } });
   });
 
   it("answers 401 JSON or a redirect to sign-in in production without a session, and passes the session's viewer on", async () => {
@@ -135,8 +215,11 @@ describe("access middleware", () => {
     const page = await probe("redirect").request("/runs/run-1?tab=logs", {}, fakeProduction);
     expect(page.status).toBe(302);
     expect(page.headers.get("location")).toBe(`/auth/login?next=${encodeURIComponent("/runs/run-1?tab=logs")}`);
-    const signedIn = await probe("unauthorized").request("/api/runs", { headers: { cookie: await sessionCookie([7, 8]) } }, fakeProduction);
-    expect(await signedIn.json()).toEqual({ viewer: { login: "octocat", installationIds: [7, 8] } });
+    stubGitHub({ ghu_middleware: { 7: { "acme/one": READ }, 8: { "Acme/Two": ADMIN } } });
+    const signedIn = await probe("unauthorized").request("/api/runs", { headers: { cookie: await sessionCookie("ghu_middleware") } }, fakeProduction);
+    const { viewer } = (await signedIn.json()) as { viewer: { login: string; access: { installationIds: number[] } } };
+    expect(viewer.login).toBe("octocat");
+    expect(viewer.access.installationIds).toEqual([7, 8]);
   });
 
   it("refuses to run in production without the OAuth variables, naming them", async () => {
@@ -183,8 +266,9 @@ describe("dashboard access in production", () => {
     expect(login.headers.get("set-cookie")).toMatch(new RegExp(`^repoflow_oauth_state=${state}%7C%2Fruns%2Frun-auth-a; Max-Age=600; Path=/auth; HttpOnly; Secure; SameSite=Lax`));
   });
 
-  it("shows a signed-in person only the runs and installations they can access", async () => {
-    const cookie = await sessionCookie([601]);
+  it("invariant 11: shows a signed-in person only the runs and installations of repositories they can read", async () => {
+    stubGitHub({ ghu_reads_601: { 601: { "org601/repo": READ } } });
+    const cookie = await sessionCookie("ghu_reads_601");
     const list = await app.request("/api/runs?limit=200", { headers: { cookie } }, production, ctx);
     expect(list.status).toBe(200);
     const ids = ((await list.json()) as { runs: { id: string }[] }).runs.map((r) => r.id);
@@ -194,6 +278,7 @@ describe("dashboard access in production", () => {
     expect((await app.request("/api/runs/run-auth-mine", { headers: { cookie } }, production, ctx)).status).toBe(200);
     expect((await app.request("/api/runs/run-auth-theirs", { headers: { cookie } }, production, ctx)).status).toBe(404);
     expect((await app.request("/api/runs/run-auth-theirs/cancel", { method: "POST", headers: { cookie } }, production, ctx)).status).toBe(404);
+    expect((await app.request("/api/runs/run-auth-theirs/logs", { headers: { cookie } }, production, ctx)).status).toBe(404);
     const installations = (await (await app.request("/api/installations", { headers: { cookie } }, production, ctx)).json()) as { installations: { id: number }[] };
     expect(installations.installations.map((i) => i.id)).toEqual([601]);
 
@@ -205,37 +290,121 @@ describe("dashboard access in production", () => {
     expect((await app.request("/runs/run-auth-theirs", { headers: { cookie } }, production, ctx)).status).toBe(404);
   });
 
-  it("sees nothing with a session that lists no installation", async () => {
-    const cookie = await sessionCookie([]);
+  it("invariant 11: sees nothing when GitHub lists no installation for the person", async () => {
+    stubGitHub({ ghu_outsider: {} });
+    const cookie = await sessionCookie("ghu_outsider");
     const body = (await (await app.request("/api/runs", { headers: { cookie } }, production, ctx)).json()) as { runs: unknown[] };
     expect(body.runs).toEqual([]);
+    expect(((await (await app.request("/api/deliveries", { headers: { cookie } }, production, ctx)).json()) as { deliveries: unknown[] }).deliveries).toEqual([]);
+    expect(((await (await app.request("/api/installations", { headers: { cookie } }, production, ctx)).json()) as { installations: unknown[] }).installations).toEqual([]);
+  });
+});
+
+describe("invariant 11: per-repository access with GitHub stubbed", () => {
+  const post = (path: string, cookie: string, body?: unknown) =>
+    app.request(path, { method: "POST", headers: { cookie, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, production, ctx);
+
+  it("refuses a reader's controls with 403 naming the role, before anything is done, and hides the buttons", async () => {
+    stubGitHub({ ghu_reader_controls: { 601: { "org601/repo": READ } } });
+    const cookie = await sessionCookie("ghu_reader_controls");
+    for (const path of ["/api/runs/run-auth-mine/cancel", "/api/runs/run-auth-mine/rerun", "/api/runs/run-auth-mine/rerun?from=failed"]) {
+      const res = await post(path, cookie);
+      expect(res.status, path).toBe(403);
+      const body = (await res.json()) as { error: string; message: string };
+      expect(body.error).toBe("forbidden");
+      expect(body.message).toMatch(/needs the write role on org601\/repo \(the CONTROL_ROLE setting\); GitHub gives you read access there/);
+    }
+    expect((await post("/api/repos/org601/repo/dispatch", cookie, { workflow: "x" })).status).toBe(403);
+    expect((await post("/api/repos/org601/repo/schedules/fire", cookie, { workflow: "x" })).status).toBe(403);
+    expect((await getRun(env.DB, "run-auth-mine"))?.cancelRequestedAt).toBeNull();
+
+    const page = await (await app.request("/runs/run-auth-mine", { headers: { cookie } }, production, ctx)).text();
+    expect(page).not.toContain("Cancel run");
+    expect(page).not.toContain(">Re-run<");
+    expect(page).toContain("needs the write role on org601/repo");
+    const form = await app.request("/runs/run-auth-mine/cancel", { method: "POST", headers: { cookie } }, production, ctx);
+    expect(form.status).toBe(403);
+    expect(await form.text()).toContain("cancelling a run needs the write role on org601/repo");
+    expect((await app.request("/repos/org601/repo/run", { headers: { cookie } }, production, ctx)).status).toBe(403);
+  });
+
+  it("answers 404, not 403, for controls on a repository the person may not read", async () => {
+    stubGitHub({ ghu_reader_elsewhere: { 601: { "org601/repo": READ } } });
+    const cookie = await sessionCookie("ghu_reader_elsewhere");
+    expect((await post("/api/runs/run-auth-theirs/rerun", cookie)).status).toBe(404);
+    const dispatch = await post("/api/repos/org602/repo/dispatch", cookie, { workflow: "x" });
+    expect(dispatch.status).toBe(404);
+    expect(((await dispatch.json()) as { message: string }).message).toBe("repoflow: no repository org602/repo is known here, or you may not see it.");
+    expect((await app.request("/repos/org602/repo/run", { headers: { cookie } }, production, ctx)).status).toBe(404);
+  });
+
+  it("lets a writer control, and raises the bar with CONTROL_ROLE", async () => {
+    stubGitHub({ ghu_writer: { 601: { "org601/repo": WRITE } } });
+    const cookie = await sessionCookie("ghu_writer");
+    const page = await (await app.request("/runs/run-auth-mine", { headers: { cookie } }, production, ctx)).text();
+    expect(page).toContain(">Re-run<");
+    // The manual run gets past authorization: the repository has no compiled workflow, so it is not runnable.
+    expect((await post("/api/repos/org601/repo/dispatch", cookie, { workflow: "x" })).status).not.toBe(403);
+
+    const maintainOnly = { ...production, CONTROL_ROLE: "maintain" };
+    const refused = await app.request("/api/runs/run-auth-mine/cancel", { method: "POST", headers: { cookie } }, maintainOnly, ctx);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toContain("needs the maintain role on org601/repo");
+    expect((await app.request("/api/runs", {}, { ...production, CONTROL_ROLE: "owner" }, ctx)).status).toBe(503);
+  });
+
+  it("shows a delivery about no repository to the installation's admins only", async () => {
+    stubGitHub({ ghu_admin_601: { 601: { "org601/repo": ADMIN } }, ghu_maintainer_601: { 601: { "org601/repo": MAINTAIN } } });
+    const admin = await sessionCookie("ghu_admin_601");
+    const maintainer = await sessionCookie("ghu_maintainer_601");
+    const ids = async (cookie: string) => ((await (await app.request("/api/deliveries", { headers: { cookie } }, production, ctx)).json()) as { deliveries: { id: string }[] }).deliveries.map((d) => d.id);
+    expect(await ids(admin)).toContain("d-installation-601");
+    expect(await ids(maintainer)).not.toContain("d-installation-601");
+    expect((await app.request("/api/deliveries/d-installation-601", { headers: { cookie: admin } }, production, ctx)).status).toBe(200);
+    expect((await app.request("/api/deliveries/d-installation-601", { headers: { cookie: maintainer } }, production, ctx)).status).toBe(404);
+  });
+
+  it("asks GitHub once a minute per person, matches repository names in any case, and treats a refused token as signed out", async () => {
+    const calls = stubGitHub({ ghu_cached: { 601: { "ORG601/Repo": READ } } });
+    const cookie = await sessionCookie("ghu_cached");
+    for (let i = 0; i < 3; i++) expect((await app.request("/api/runs/run-auth-mine", { headers: { cookie } }, production, ctx)).status).toBe(200);
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual(["/user/installations", "/user/installations/601/repositories"]);
+
+    const revoked = await app.request("/api/runs", { headers: { cookie: await sessionCookie("ghu_revoked") } }, production, ctx);
+    expect(revoked.status).toBe(401);
+    expect(revoked.headers.getSetCookie()).toContainEqual(expect.stringMatching(/^repoflow_session=; Max-Age=0/));
+    const page = await app.request("/", { headers: { cookie: await sessionCookie("ghu_revoked") } }, production, ctx);
+    expect(page.status).toBe(302);
+  });
+
+  it("shows nothing and answers 502 when GitHub cannot be asked", async () => {
+    stubGitHub({}, { status: 503 });
+    const res = await app.request("/api/runs", { headers: { cookie: await sessionCookie("ghu_github_down") } }, production, ctx);
+    expect(res.status).toBe(502);
+    const body = await res.text();
+    expect(body).toContain("could not ask GitHub which repositories you may see");
+    expect(body).not.toContain("run-auth");
+  });
+
+  it("follows GitHub's pages of installations and repositories", async () => {
+    const many = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`org601/other-${i}`, READ]));
+    const installations: Record<number, Record<string, Permissions>> = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [20_000 + i, {}]));
+    installations[601] = { ...many, "org601/repo": READ };
+    const calls = stubGitHub({ ghu_paged: installations });
+    const cookie = await sessionCookie("ghu_paged");
+    expect((await app.request("/api/runs/run-auth-mine", { headers: { cookie } }, production, ctx)).status).toBe(200);
+    const asked = calls.map((c) => `${new URL(c.url).pathname}?${new URL(c.url).searchParams.get("page")}`);
+    expect(asked).toContain("/user/installations?2");
+    expect(asked).toContain("/user/installations/601/repositories?2");
+    expect(calls.every((c) => c.authorization === "Bearer ghu_paged")).toBe(true);
   });
 });
 
 describe("GitHub sign-in", () => {
   const stateCookie = "repoflow_oauth_state=" + encodeURIComponent("state-123|/runs/run-auth-mine");
 
-  function stubGitHub(answers: { token?: Response; pages?: { id: number }[][]; login?: string }) {
-    const calls: { url: string; method: string; authorization: string | null; body: string | null }[] = [];
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const request = new Request(input, init);
-      calls.push({ url: request.url, method: request.method, authorization: request.headers.get("authorization"), body: request.method === "POST" ? await request.text() : null });
-      const url = new URL(request.url);
-      if (url.pathname === "/login/oauth/access_token") return answers.token?.clone() ?? Response.json({ access_token: "gho_user_token", token_type: "bearer" });
-      if (url.pathname === "/user") return Response.json({ login: answers.login ?? "octocat" });
-      if (url.pathname === "/user/installations") {
-        const pages = answers.pages ?? [[{ id: 601 }]];
-        const page = Number(url.searchParams.get("page"));
-        return Response.json({ total_count: pages.flat().length, installations: pages[page - 1] ?? [] });
-      }
-      return new Response("unexpected", { status: 500 });
-    });
-    return calls;
-  }
-
-  it("exchanges the code, learns the user's installations across pages and signs them into a session cookie", async () => {
-    const hundred = Array.from({ length: 100 }, (_, i) => ({ id: 10_000 + i }));
-    const calls = stubGitHub({ pages: [hundred, [{ id: 601 }]] });
+  it("exchanges the code, learns who signed in and keeps the token in the encrypted session cookie", async () => {
+    const calls = stubGitHub({ ghu_signed_in: { 601: { "org601/repo": READ } } });
     const res = await app.request("http://dash.example/auth/callback?code=the-code&state=state-123", { headers: { cookie: stateCookie } }, production, ctx);
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe("/runs/run-auth-mine");
@@ -243,20 +412,16 @@ describe("GitHub sign-in", () => {
     const exchange = calls.find((c) => c.url === "https://github.com/login/oauth/access_token");
     expect(exchange?.method).toBe("POST");
     expect(JSON.parse(exchange?.body ?? "{}")).toEqual({ client_id: "Iv1.test", client_secret: "test-client-secret", code: "the-code", redirect_uri: "http://dash.example/auth/callback" });
-    expect(calls.filter((c) => c.url.startsWith("https://api.github.com/user/installations")).map((c) => [new URL(c.url).searchParams.get("page"), c.authorization])).toEqual([
-      ["1", "Bearer gho_user_token"],
-      ["2", "Bearer gho_user_token"],
-    ]);
+    expect(calls.find((c) => c.url === "https://api.github.com/user")?.authorization).toBe("Bearer ghu_signed_in");
 
     const cookies = res.headers.getSetCookie();
     const session = cookies.find((c) => c.startsWith("repoflow_session="));
-    expect(session).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=Lax/);
+    expect(session).toMatch(/; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax/);
     expect(cookies.some((c) => c.startsWith("repoflow_oauth_state=;"))).toBe(true);
     const value = decodeURIComponent(session!.split(";")[0]!.slice("repoflow_session=".length));
-    expect(value).not.toContain("gho_user_token");
+    expect(value).not.toContain("ghu_signed_in");
     const opened = await openSession(SESSION_SECRET, value);
-    expect(opened?.login).toBe("octocat");
-    expect(opened?.installationIds).toEqual([...hundred.map((i) => i.id), 601]);
+    expect(opened).toMatchObject({ login: "octocat", token: "ghu_signed_in" });
 
     const page = await app.request("/runs/run-auth-mine", { headers: { cookie: session!.split(";")[0]! } }, production, ctx);
     expect(page.status).toBe(200);
@@ -274,7 +439,7 @@ describe("GitHub sign-in", () => {
   });
 
   it("answers 502 with the fix when GitHub refuses the code", async () => {
-    stubGitHub({ token: Response.json({ error: "bad_verification_code", error_description: "The code passed is incorrect or expired." }) });
+    stubGitHub({}, { token: Response.json({ error: "bad_verification_code", error_description: "The code passed is incorrect or expired." }) });
     const res = await app.request("/auth/callback?code=used&state=state-123", { headers: { cookie: stateCookie } }, production, ctx);
     expect(res.status).toBe(502);
     const text = await res.text();
@@ -294,7 +459,7 @@ describe("GitHub sign-in", () => {
   });
 
   it("signs out by clearing the session cookie", async () => {
-    const res = await app.request("/auth/logout", { method: "POST", headers: { cookie: await sessionCookie([601]) } }, production, ctx);
+    const res = await app.request("/auth/logout", { method: "POST", headers: { cookie: await sessionCookie("ghu_logout") } }, production, ctx);
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/auth/signed-out");
     expect(res.headers.getSetCookie()).toContainEqual(expect.stringMatching(/^repoflow_session=; Max-Age=0; Path=\//));

@@ -2,9 +2,13 @@
  * The dashboard's routes, served by the Worker with hono JSX (no front-end
  * build): `/` (runs with filters, installations), `/runs/:id` (one run), the
  * run controls as plain form posts, and sign-in (auth.ts). Pages need a viewer
- * and show only that viewer's installations, through the same queries as the
- * JSON API (api.ts). Cancel and Re-run are POSTs from forms: the session
- * cookie is SameSite=Lax, so another site cannot make a browser send them.
+ * and show only the repositories GitHub lets that viewer read, through the
+ * same queries as the JSON API (api.ts); what they may not read is "not
+ * found". Cancel, Re-run, Redeliver and Run need CONTROL_ROLE on the
+ * repository: the buttons are left out for a viewer without it, and a post
+ * from them is refused with 403, naming the role. The controls are POSTs
+ * from forms: the session cookie is SameSite=Lax, so another site cannot
+ * make a browser send them.
  */
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
@@ -23,20 +27,23 @@ import {
   rerunRun,
   UnknownRepositoryError,
 } from "../../dispatch";
-import { installationOfRepository, latestBundleOf, listRuns } from "../../store";
+import { installationOfRepository, latestBundleOf } from "../../store";
 import type { WorkflowManifestEntry } from "../../runtime";
 import {
   BadRunQueryError,
+  deliveryControlRefusal,
   parseRunQuery,
+  runControlRefusal,
   runDetail,
   visibleDeliveries,
   visibleDelivery,
   visibleInstallations,
   visibleRun,
   visibleRuns,
+  visibleRunsOfDelivery,
   type RunQuery,
 } from "../api";
-import { authRoutes, canSee, requireViewer, visibleInstallationIds, type AuthEnv, type Viewer } from "../auth";
+import { authRoutes, canRead, requireViewer, type AuthEnv, type Viewer } from "../auth";
 import { DeliveryPage, DispatchPage, HomePage, MessagePage, RunPage } from "./pages";
 
 /** A repository the viewer may not see looks exactly like one that does not exist. */
@@ -48,10 +55,22 @@ function RepositoryNotFound({ viewer, repository }: { viewer: Viewer; repository
   );
 }
 
-/** The workflows of a repository the viewer may see that can be run by hand; null when the viewer may not see it. */
+/** A viewer who may see a run or repository but not control it: what they tried, and the role it needs. */
+function NotAllowed({ viewer, message, back }: { viewer: Viewer; message: string; back: string }) {
+  return (
+    <MessagePage viewer={viewer} title="Not allowed">
+      <p>{message}</p>
+      <p>
+        <a href={back}>Back</a>
+      </p>
+    </MessagePage>
+  );
+}
+
+/** The workflows of a repository the viewer may read that can be run by hand; null when the viewer may not read it. */
 async function dispatchableWorkflows(db: D1Database, viewer: Viewer, repository: string): Promise<{ file: string; name: string; inputs: Record<string, unknown> }[] | null> {
   const installationId = await installationOfRepository(db, repository);
-  if (installationId === null || !canSee(viewer, installationId)) return null;
+  if (installationId === null || !canRead(viewer, repository)) return null;
   const bundle = await latestBundleOf(db, repository);
   const workflows = bundle?.ok ? (bundle.manifest as WorkflowManifestEntry[]) : [];
   return workflows.filter((w) => w.dispatch).map((w) => ({ file: w.file, name: w.name, inputs: w.dispatch?.inputs ?? {} }));
@@ -110,7 +129,8 @@ export function dashboardRoutes() {
         404,
       );
     }
-    return c.html(<RunPage viewer={viewer} detail={await runDetail(c.env, run)} githubApiUrl={readConfig(c.env).githubApiUrl} />);
+    const refusal = runControlRefusal(c.env, viewer, run.repository, "cancelling or re-running this run, or running a workflow by hand");
+    return c.html(<RunPage viewer={viewer} detail={await runDetail(c.env, run)} githubApiUrl={readConfig(c.env).githubApiUrl} controlRefusal={refusal} />);
   });
 
   app.get("/deliveries/:id", async (c) => {
@@ -127,16 +147,18 @@ export function dashboardRoutes() {
         404,
       );
     }
-    const installationIds = visibleInstallationIds(viewer);
-    const runs = await listRuns(c.env.DB, { deliveryId: id, limit: 100, ...(installationIds ? { installationIds } : {}) });
-    return c.html(<DeliveryPage viewer={viewer} delivery={delivery} runs={runs} />);
+    const runs = await visibleRunsOfDelivery(c.env.DB, viewer, id);
+    return c.html(<DeliveryPage viewer={viewer} delivery={delivery} runs={runs} controlRefusal={deliveryControlRefusal(c.env, viewer, delivery)} />);
   });
 
   app.post("/deliveries/:id/redeliver", async (c) => {
     const viewer = c.get("viewer");
     const id = c.req.param("id");
     const back = `/deliveries/${encodeURIComponent(id)}`;
-    if (!(await visibleDelivery(c.env.DB, viewer, id))) return c.redirect(back, 303);
+    const delivery = await visibleDelivery(c.env.DB, viewer, id);
+    if (!delivery) return c.redirect(back, 303);
+    const refusal = deliveryControlRefusal(c.env, viewer, delivery);
+    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={back} />, 403);
     try {
       await redeliverDelivery(c.env, id);
     } catch (error) {
@@ -155,8 +177,11 @@ export function dashboardRoutes() {
   });
 
   app.post("/runs/:id/cancel", async (c) => {
-    const run = await visibleRun(c.env.DB, c.get("viewer"), c.req.param("id"));
+    const viewer = c.get("viewer");
+    const run = await visibleRun(c.env.DB, viewer, c.req.param("id"));
     if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
+    const refusal = runControlRefusal(c.env, viewer, run.repository, "cancelling a run");
+    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/runs/${encodeURIComponent(run.id)}`} />, 403);
     await cancelRun(c.env, run.id);
     return c.redirect(`/runs/${encodeURIComponent(run.id)}`, 303);
   });
@@ -167,6 +192,8 @@ export function dashboardRoutes() {
     const viewer = c.get("viewer");
     const workflows = await dispatchableWorkflows(c.env.DB, viewer, repository);
     if (workflows === null) return c.html(<RepositoryNotFound viewer={viewer} repository={repository} />, 404);
+    const refusal = runControlRefusal(c.env, viewer, repository, "running a workflow by hand");
+    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/?${new URLSearchParams({ repo: repository }).toString()}`} />, 403);
     return c.html(<DispatchPage viewer={viewer} repository={repository} workflows={workflows} {...(c.req.query("workflow") ? { chosen: c.req.query("workflow")! } : {})} />);
   });
 
@@ -175,6 +202,8 @@ export function dashboardRoutes() {
     const viewer = c.get("viewer");
     const workflows = await dispatchableWorkflows(c.env.DB, viewer, repository);
     if (workflows === null) return c.html(<RepositoryNotFound viewer={viewer} repository={repository} />, 404);
+    const refusal = runControlRefusal(c.env, viewer, repository, "running a workflow by hand");
+    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/?${new URLSearchParams({ repo: repository }).toString()}`} />, 403);
     const form = await c.req.parseBody();
     const workflow = typeof form.workflow === "string" ? form.workflow : "";
     const text = typeof form.inputs === "string" ? form.inputs : "{}";
@@ -202,6 +231,8 @@ export function dashboardRoutes() {
     const viewer = c.get("viewer");
     const run = await visibleRun(c.env.DB, viewer, c.req.param("id"));
     if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
+    const refusal = runControlRefusal(c.env, viewer, run.repository, "re-running a run");
+    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/runs/${encodeURIComponent(run.id)}`} />, 403);
     try {
       await rerunFromFailedStep(c.env, run.id);
     } catch (error) {
@@ -223,6 +254,8 @@ export function dashboardRoutes() {
     const viewer = c.get("viewer");
     const run = await visibleRun(c.env.DB, viewer, c.req.param("id"));
     if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
+    const refusal = runControlRefusal(c.env, viewer, run.repository, "re-running a run");
+    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/runs/${encodeURIComponent(run.id)}`} />, 403);
     try {
       const click = (await c.req.parseBody())["click"];
       await (typeof click === "string" && click !== "" ? rerunRun(c.env, run.id, click) : rerunRun(c.env, run.id));

@@ -46,7 +46,7 @@ export const Layout: FC<{ title: string; viewer: Viewer | null; script?: string;
           <a href="/">Runs</a>
           {viewer ? (
             <span class="who">
-              {viewer.installationIds === "all" ? (
+              {viewer.access === "all" ? (
                 "local mode"
               ) : (
                 <>

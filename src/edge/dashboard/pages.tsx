@@ -229,7 +229,14 @@ const StepsTable: FC<{ steps: StepRecord[] }> = ({ steps }) => (
   </ScrollRegion>
 );
 
-export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: string }> = ({ viewer, detail, githubApiUrl }) => {
+/** Why the viewer sees no buttons: they may read the repository but not control its runs (invariant 11). */
+const ControlNote: FC<{ refusal: string }> = ({ refusal }) => (
+  <p class="note" data-control="refused">
+    {refusal.replace(/^repoflow: /, "")}
+  </p>
+);
+
+export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: string; controlRefusal: string | null }> = ({ viewer, detail, githubApiUrl, controlRefusal }) => {
   const { run, steps, logs, event } = detail;
   const active = isActive(run);
   const trigger = triggerLabel(run);
@@ -284,30 +291,36 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
           <dt>Duration</dt>
           <dd>{formatDuration(run.startedAt ?? run.createdAt, run.finishedAt) + (active ? " so far" : "")}</dd>
         </dl>
-        <div class="actions">
-          {active && !run.cancelRequestedAt ? (
-            <form method="post" action={`/runs/${encodeURIComponent(run.id)}/cancel`}>
-              <button type="submit">Cancel run</button>
-            </form>
-          ) : null}
-          <form method="post" action={`/runs/${encodeURIComponent(run.id)}/rerun`}>
-            {/* Names this click: submitting the same page twice starts one re-run. */}
-            <input type="hidden" name="click" value={crypto.randomUUID()} />
-            <button type="submit" title="Starts this event again from scratch, on the default branch's current code">
-              Re-run
-            </button>
-          </form>
-          {run.status === "failed" && failedStep ? (
-            <form method="post" action={`/runs/${encodeURIComponent(run.id)}/rerun-failed`}>
-              <button type="submit" title={`Resumes from "${failedStep}" on the code this run started with; the steps before it keep their results`}>
-                Re-run from failed step
-              </button>
-            </form>
-          ) : null}
-        </div>
-        <p class="muted">
-          <a href={`/repos/${run.repository}/run?workflow=${encodeURIComponent(run.workflowFile)}`}>Run a workflow of {run.repository} by hand</a>
-        </p>
+        {controlRefusal ? (
+          <ControlNote refusal={controlRefusal} />
+        ) : (
+          <>
+            <div class="actions">
+              {active && !run.cancelRequestedAt ? (
+                <form method="post" action={`/runs/${encodeURIComponent(run.id)}/cancel`}>
+                  <button type="submit">Cancel run</button>
+                </form>
+              ) : null}
+              <form method="post" action={`/runs/${encodeURIComponent(run.id)}/rerun`}>
+                {/* Names this click: submitting the same page twice starts one re-run. */}
+                <input type="hidden" name="click" value={crypto.randomUUID()} />
+                <button type="submit" title="Starts this event again from scratch, on the default branch's current code">
+                  Re-run
+                </button>
+              </form>
+              {run.status === "failed" && failedStep ? (
+                <form method="post" action={`/runs/${encodeURIComponent(run.id)}/rerun-failed`}>
+                  <button type="submit" title={`Resumes from "${failedStep}" on the code this run started with; the steps before it keep their results`}>
+                    Re-run from failed step
+                  </button>
+                </form>
+              ) : null}
+            </div>
+            <p class="muted">
+              <a href={`/repos/${run.repository}/run?workflow=${encodeURIComponent(run.workflowFile)}`}>Run a workflow of {run.repository} by hand</a>
+            </p>
+          </>
+        )}
         {run.lineage ? <p class="muted">{run.lineage}</p> : null}
         {run.problem ? (
           <section aria-labelledby="run-problem">
@@ -354,7 +367,7 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
   );
 };
 
-export const DeliveryPage: FC<{ viewer: Viewer; delivery: DeliveryRecord; runs: RunRecord[] }> = ({ viewer, delivery, runs }) => (
+export const DeliveryPage: FC<{ viewer: Viewer; delivery: DeliveryRecord; runs: RunRecord[]; controlRefusal: string | null }> = ({ viewer, delivery, runs, controlRefusal }) => (
   <Layout title={`Delivery ${delivery.id} (${delivery.status})`} viewer={viewer}>
     <article id="delivery" data-delivery-id={delivery.id} data-status={delivery.status}>
       <h1>
@@ -374,7 +387,8 @@ export const DeliveryPage: FC<{ viewer: Viewer; delivery: DeliveryRecord; runs: 
         <dt>Failed attempts</dt>
         <dd>{delivery.attempts}</dd>
       </dl>
-      {delivery.status === "failed" ? (
+      {delivery.status === "failed" && controlRefusal ? <ControlNote refusal={controlRefusal} /> : null}
+      {delivery.status === "failed" && !controlRefusal ? (
         <div class="actions">
           <form method="post" action={`/deliveries/${encodeURIComponent(delivery.id)}/redeliver`}>
             <button type="submit" title="Processes this delivery again from the start">
