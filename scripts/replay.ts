@@ -2,6 +2,9 @@
  * `npm run replay -- <event>[.<action>] [payload.json] [--repo owner/name] [--dir path] [--skip-sleeps]`:
  * sends one delivery to the local service (`npm run dev`) exactly as GitHub
  * would, then follows the runs it started until they end, step by step.
+ * `--number N --comment "/approve"` (or `--label`, `--review`) has a person act
+ * on #N in the emulator instead, which sends the webhook GitHub would; replay
+ * follows that delivery, the waiting runs it woke included.
  * See docs/authors.md#replay.
  *
  * Node 22 runs this file as is (type stripping): erasable TypeScript only and
@@ -16,9 +19,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
 import { retarget } from "../test/support/payloads.ts";
-import { parseArgs, UsageError, type ReplayArgs } from "./replay/args.ts";
+import { parseArgs, UsageError, type FollowUp, type ReplayArgs } from "./replay/args.ts";
 import { ExportFormatError, parseExportedDelivery, type ExportedDelivery } from "./replay/exported.ts";
-import { DeliveryFollower, type DeliveryView, type Outcome } from "./replay/report.ts";
+import { DeliveryFollower, type DeliveryView, type Outcome, type RunView } from "./replay/report.ts";
 import { readVar, signedRequest } from "./replay/request.ts";
 
 type Json = Record<string, any>;
@@ -142,14 +145,46 @@ async function prepare(args: ReplayArgs): Promise<Prepared> {
       throw new UsageError(`the exported delivery is ${exported.event}${exported.action ? `.${exported.action}` : ""}, not ${args.event}${args.action ? `.${args.action}` : ""}; leave the event out, an export names its own.`);
     }
     const prepared: Prepared = { event: exported.event, guid: exported.guid, payload: exported.payload, original: exported.headers };
-    await aim(args, prepared.payload, args.repo !== null);
+    adjust(args, prepared.payload);
+    await aim(args, prepared.payload, args.repo !== null, exported.event);
+    for (const { path, value } of args.set) setPath(prepared.payload, path, value);
     return prepared;
   }
   if (!args.event) throw new UsageError(`${args.file} is a payload, not an exported delivery; name its event: npm run replay -- <event>[.<action>] ${args.file}`);
   const payload = file?.payload ?? example(args.event, args.action);
   if (args.action) payload.action = args.action;
+  adjust(args, payload);
   await aim(args, payload, !file || args.repo !== null, args.event);
+  for (const { path, value } of args.set) setPath(payload, path, value);
   return { event: args.event, guid: randomUUID(), payload };
+}
+
+/** --number and --sender: the issue or pull request the payload is about, and who acted. */
+function adjust(args: ReplayArgs, payload: Json): void {
+  if (args.number !== null) {
+    if (payload.pull_request) payload.pull_request.number = args.number;
+    if (payload.issue) payload.issue.number = args.number;
+    if (typeof payload.number === "number") payload.number = args.number;
+    if (!payload.pull_request && !payload.issue) throw new UsageError(`--number needs an event about an issue or pull request; ${payload.action ? "this one" : "this event"} names neither.`);
+  }
+  if (args.sender !== null) {
+    payload.sender = { ...(payload.sender ?? {}), login: args.sender };
+    if (payload.comment?.user) payload.comment.user = { ...payload.comment.user, login: args.sender };
+    if (payload.review?.user) payload.review.user = { ...payload.review.user, login: args.sender };
+  }
+}
+
+/** --set a.b.c=value, creating objects on the way; an index into an array is a number segment. */
+function setPath(payload: Json, path: string[], value: unknown): void {
+  let at: Json = payload;
+  for (const [i, key] of path.entries()) {
+    if (i === path.length - 1) {
+      at[key] = value;
+      return;
+    }
+    if (typeof at[key] !== "object" || at[key] === null) at[key] = {};
+    at = at[key] as Json;
+  }
 }
 
 /** Points the payload at the chosen repository (when asked to) and makes what it names exist in the emulator. */
@@ -164,12 +199,72 @@ async function aim(args: ReplayArgs, payload: Json, retargeted: boolean, event?:
   }
   if (retargeted) {
     retarget(payload, { fullName, installationId: target.installationId, defaultBranch: target.defaultBranch });
-    if (event === "push") {
-      payload.ref = `refs/heads/${target.defaultBranch}`;
-      payload.after = target.headSha;
-    }
+    repointCommits(payload, event, target);
   }
   await ensureTarget(args, fullName, payload, retargeted);
+}
+
+/**
+ * Every field of GitHub's example that names a commit of the example's repository, pointed at the
+ * emulator's default-branch head instead: a run would otherwise look for a commit the emulator lacks.
+ * A pull request's head is set by ensureTarget, from the pull request the emulator opens.
+ */
+function repointCommits(payload: Json, event: string | undefined, target: Target): void {
+  const head = target.headSha;
+  if (event === "push") {
+    payload.ref = `refs/heads/${target.defaultBranch}`;
+    payload.after = head;
+    if (payload.head_commit) payload.head_commit = { ...payload.head_commit, id: head };
+    if (Array.isArray(payload.commits) && payload.commits.length > 0) payload.commits = payload.commits.map((c: Json, i: number) => (i === payload.commits.length - 1 ? { ...c, id: head } : c));
+  }
+  if (payload.check_suite) payload.check_suite = { ...payload.check_suite, head_sha: head, head_branch: target.defaultBranch };
+  if (payload.check_run) {
+    payload.check_run = { ...payload.check_run, head_sha: head };
+    if (payload.check_run.check_suite) payload.check_run.check_suite = { ...payload.check_run.check_suite, head_sha: head, head_branch: target.defaultBranch };
+  }
+  if (event === "status") {
+    payload.sha = head;
+    if (payload.commit) payload.commit = { ...payload.commit, sha: head };
+    if (Array.isArray(payload.branches)) payload.branches = [{ name: target.defaultBranch, commit: { sha: head, url: "" }, protected: false }];
+  }
+  if (payload.workflow_run) payload.workflow_run = { ...payload.workflow_run, head_sha: head, head_branch: target.defaultBranch };
+}
+
+/** A person acts in the emulator (comment, label, review); it sends GitHub's webhook, and each delivery is followed. */
+async function followUp(args: ReplayArgs, action: FollowUp): Promise<number> {
+  const repo = args.repo ?? DEFAULT_REPO;
+  if (args.dir) await targetOf(args, repo);
+  const known = await emulator(args, "GET", `/repos/${repo}`);
+  if (!known) throw new EmulatorRefusedError(404, `no repository ${repo}; load one with --dir, or pick one with --repo (npm run dev loads ${DEFAULT_REPO}).`);
+  const as = args.sender === null ? {} : { user: args.sender };
+  const [path, body, what] =
+    action.kind === "comment"
+      ? [`/repos/${repo}/issues/${args.number}/comments`, { body: action.body, ...as }, `comment ${JSON.stringify(action.body)}`]
+      : action.kind === "label"
+        ? [`/repos/${repo}/issues/${args.number}/labels`, { name: action.name, ...as }, `label "${action.name}"`]
+        : [`/repos/${repo}/pulls/${args.number}/reviews`, { state: action.state, ...as }, `review ${action.state}`];
+  const done = (await emulator(args, "POST", path, body).catch((error: unknown) => {
+    if (error instanceof EmulatorRefusedError && /no issue or pull request/.test(error.message)) {
+      throw new UsageError(`${repo} has no #${args.number} in the emulator; open it first, e.g. npm run replay -- pull_request.opened --number ${args.number}`);
+    }
+    throw error;
+  })) as { webhooks?: { guid: string; event: string; action: string | null }[] } | null;
+  const webhooks = done?.webhooks ?? [];
+  const who = args.sender ?? "octocat";
+  console.log(`${who} added a ${what} on ${repo}#${args.number} in the emulator`);
+  if (webhooks.length === 0) {
+    console.error("✗ the emulator sent no webhook for it: it sends them to the service only under `npm run dev` (or when started with webhooks), and only for events the App subscribes to (app.yml).");
+    return 1;
+  }
+  let code = 0;
+  for (const hook of webhooks) {
+    const label = `${hook.event}${hook.action ? `.${hook.action}` : ""}`;
+    console.log(`${label} → sent by the emulator  (delivery ${hook.guid})`);
+    const outcome = await follow(args, hook.guid, label);
+    for (const line of outcome.lines) (outcome.code === 0 ? console.log : console.error)(line);
+    code = Math.max(code, outcome.code);
+  }
+  return code;
 }
 
 async function follow(args: ReplayArgs, guid: string, label: string): Promise<Outcome> {
@@ -182,6 +277,7 @@ async function follow(args: ReplayArgs, guid: string, label: string): Promise<Ou
     const res = await call("the local service", "--service", `${args.service}/api/deliveries/${encodeURIComponent(guid)}`);
     // 404: still in the service's inbox, not yet taken by an ingest run.
     const view = res.ok ? ((await res.json()) as DeliveryView) : (await res.body?.cancel(), null);
+    if (view) view.runs.push(...(await resumedRuns(args, view)));
     const { lines, outcome } = follower.observe(view);
     if (lines.length > 0) {
       clear();
@@ -204,9 +300,31 @@ async function follow(args: ReplayArgs, guid: string, label: string): Promise<Ou
   }
 }
 
+/** The waiting runs a delivery woke, as the follower shows them: they are not the delivery's own runs. */
+async function resumedRuns(args: ReplayArgs, view: DeliveryView): Promise<RunView[]> {
+  const woke = view.delivery.outcome?.woke ?? [];
+  const runs: RunView[] = [];
+  for (const { runId, wait } of woke) {
+    if (view.runs.some((run) => run.id === runId)) continue;
+    const res = await call("the local service", "--service", `${args.service}/api/runs/${encodeURIComponent(runId)}`);
+    if (!res.ok) {
+      await res.body?.cancel();
+      continue;
+    }
+    const detail = (await res.json()) as { run: Omit<RunView, "steps">; steps: RunView["steps"] };
+    runs.push({ ...detail.run, steps: detail.steps, resumedAt: wait });
+  }
+  return runs;
+}
+
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2), {
+    // Where `npm run dev` put them: PORT for the service, GITHUB_API_URL (.dev.vars) for the emulator.
+    service: `http://127.0.0.1:${process.env.PORT ?? "8787"}`,
+    github: (localVar("GITHUB_API_URL") ?? "http://127.0.0.1:8788").replace(/\/+$/, ""),
+  });
   if (args.schedule !== null) return fireSchedule(args, args.schedule);
+  if (args.followUp !== null) return followUp(args, args.followUp);
   const secret = localVar("WEBHOOK_SECRET");
   if (!secret) throw new UsageError("no WEBHOOK_SECRET in the environment, .dev.vars or .dev.vars.example; run `npm run dev` once (it writes .dev.vars), or set WEBHOOK_SECRET.");
   const delivery = await prepare(args);
@@ -224,7 +342,7 @@ async function main(): Promise<number> {
   }
   if (res.status !== 202) return 1;
   if (answer.status === "ignored") {
-    console.log(`no workflow matched ${label}: the service ignores ${delivery.event} events`);
+    console.log(`nothing ran for ${label}: the service ignores ${delivery.event} events`);
     return 0;
   }
   if (answer.status === "duplicate") console.log("the service had accepted this delivery id before (GitHub's redelivery keeps it too); following the runs it started then");

@@ -11,8 +11,14 @@ export class UsageError extends Error {
 }
 
 export const USAGE =
-  "usage: npm run replay -- <event>[.<action>] [payload.json | exported-delivery] [--repo owner/name] [--dir path/to/repo] [--skip-sleeps] [--service http://127.0.0.1:8787] [--github http://127.0.0.1:8788] [--timeout seconds]\n" +
+  "usage: npm run replay -- <event>[.<action>] [payload.json | exported-delivery] [--repo owner/name] [--dir path/to/repo] [--number N] [--sender login] [--set path=value ...] [--skip-sleeps] [--service http://127.0.0.1:8787] [--github http://127.0.0.1:8788] [--timeout seconds]\n" +
+  "       npm run replay -- --number N (--comment \"/approve\" | --label name | --review approve|request-changes|comment) [--sender login] [--repo owner/name]   (a person acts on #N in the emulator, which sends GitHub's webhook)\n" +
   "       npm run replay -- schedule <workflow> [--repo owner/name]   (fires a scheduled workflow now)";
+
+/** What a person does on an issue or pull request, done in the emulator so it sends the webhook GitHub would. */
+export type FollowUp = { kind: "comment"; body: string } | { kind: "label"; name: string } | { kind: "review"; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" };
+
+const REVIEW_STATES: Record<string, "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED"> = { approve: "APPROVED", "request-changes": "CHANGES_REQUESTED", comment: "COMMENTED" };
 
 export interface ReplayArgs {
   event: string | null;
@@ -26,9 +32,22 @@ export interface ReplayArgs {
   timeoutSeconds: number;
   /** `schedule <workflow>`: fire that workflow's schedule now instead of sending an event. */
   schedule: string | null;
+  /** The issue or pull request number the event (or the follow-up) is about. */
+  number: number | null;
+  /** Who acts: the payload's sender, or the person commenting, labelling or reviewing. */
+  sender: string | null;
+  /** `--set path=value`: payload fields to overwrite, value as JSON when it parses, else a string. */
+  set: { path: string[]; value: unknown }[];
+  followUp: FollowUp | null;
 }
 
-export function parseArgs(argv: readonly string[]): ReplayArgs {
+/** Where the local service and emulator are, as `npm run dev` chose them (PORT, GITHUB_API_URL). */
+export interface ReplayDefaults {
+  service: string;
+  github: string;
+}
+
+export function parseArgs(argv: readonly string[], defaults: ReplayDefaults = { service: "http://127.0.0.1:8787", github: "http://127.0.0.1:8788" }): ReplayArgs {
   const args: ReplayArgs = {
     event: null,
     action: null,
@@ -36,10 +55,18 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     repo: null,
     dir: null,
     skipSleeps: false,
-    service: "http://127.0.0.1:8787",
-    github: "http://127.0.0.1:8788",
+    service: defaults.service,
+    github: defaults.github,
     timeoutSeconds: 120,
     schedule: null,
+    number: null,
+    sender: null,
+    set: [],
+    followUp: null,
+  };
+  const followUp = (next: FollowUp) => {
+    if (args.followUp) throw new UsageError(`give one of --comment, --label and --review at a time. ${USAGE}`);
+    args.followUp = next;
   };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -74,6 +101,44 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
         args.timeoutSeconds = seconds;
         break;
       }
+      case "--number": {
+        const number = Number(value());
+        if (!Number.isSafeInteger(number) || number < 1) throw new UsageError(`--number takes an issue or pull request number, got "${argv[i]}"; e.g. --number 3.`);
+        args.number = number;
+        break;
+      }
+      case "--sender": {
+        const login = value();
+        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/.test(login)) throw new UsageError(`--sender takes a GitHub login, got "${login}".`);
+        args.sender = login;
+        break;
+      }
+      case "--comment":
+        followUp({ kind: "comment", body: value() });
+        break;
+      case "--label":
+        followUp({ kind: "label", name: value() });
+        break;
+      case "--review": {
+        const state = REVIEW_STATES[value()];
+        if (!state) throw new UsageError(`--review takes approve, request-changes or comment, got "${argv[i]}".`);
+        followUp({ kind: "review", state });
+        break;
+      }
+      case "--set": {
+        const assignment = value();
+        const at = assignment.indexOf("=");
+        if (at < 1) throw new UsageError(`--set takes path=value, e.g. --set pull_request.draft=true or --set comment.body="/approve", got "${assignment}".`);
+        const text = assignment.slice(at + 1);
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // Not JSON: the value is the string as written.
+        }
+        args.set.push({ path: assignment.slice(0, at).split("."), value: parsed });
+        break;
+      }
       case "--help":
       case "-h":
         throw new UsageError(USAGE);
@@ -83,6 +148,12 @@ export function parseArgs(argv: readonly string[]): ReplayArgs {
     }
   }
   if (positional.length > 2) throw new UsageError(`too many arguments: ${positional.join(" ")}. ${USAGE}`);
+  if (args.followUp) {
+    if (positional.length > 0) throw new UsageError(`--comment, --label and --review make the emulator send the event itself; leave out "${positional.join(" ")}". ${USAGE}`);
+    if (args.number === null) throw new UsageError(`--${args.followUp.kind} needs --number, the issue or pull request to act on. ${USAGE}`);
+    if (args.set.length > 0) throw new UsageError(`--set changes a payload replay sends; with --${args.followUp.kind} the emulator builds the payload as GitHub would.`);
+    return args;
+  }
   const [first, second] = positional;
   if (first === "schedule") {
     if (!second) throw new UsageError(`schedule needs the workflow to fire, e.g. npm run replay -- schedule stale-sweep. ${USAGE}`);

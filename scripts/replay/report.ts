@@ -5,6 +5,9 @@
  * plain snapshots. A delivery's runs are listed once its ingest run marked it
  * processed (ingest starts every run before that), so the run ids are
  * announced then; steps are printed once, when they reach a final state.
+ * The delivery's outcome says what else it did: the waiting runs it woke
+ * (followed like its own, until they end or wait again), the bundle it was
+ * matched against with its diagnostics, and why nothing ran.
  */
 
 export interface StepView {
@@ -19,6 +22,8 @@ export interface StepView {
 
 export interface RunView {
   id: string;
+  /** Set for a run this delivery woke rather than started: the wait it woke at. */
+  resumedAt?: string;
   workflowName: string;
   workflowFile: string;
   status: string;
@@ -28,9 +33,22 @@ export interface RunView {
   steps: StepView[];
 }
 
+export interface OutcomeView {
+  started: string[];
+  woke: { runId: string; wait: string }[];
+  bundle?: { hash: string; commitSha: string; ok: boolean; diagnostics: { file?: string; line?: number; column?: number; message: string; severity: string }[] };
+  notes: { workflow: string; note: string }[];
+  ignored?: string;
+}
+
 export interface DeliveryView {
-  delivery: { id: string; status: string; error: string | null };
+  delivery: { id: string; status: string; error: string | null; receivedAt?: string; outcome?: OutcomeView | null };
   runs: RunView[];
+}
+
+/** Diagnostics as tsc prints them: `file:line:col - error: message`. */
+export function diagnosticLines(diagnostics: NonNullable<OutcomeView["bundle"]>["diagnostics"]): string[] {
+  return diagnostics.map((d) => `  ${d.file ?? ".workflows"}${d.line ? `:${d.line}${d.column ? `:${d.column}` : ""}` : ""} - ${d.severity}: ${d.message}`);
 }
 
 export interface Outcome {
@@ -61,23 +79,45 @@ export class DeliveryFollower {
     if (view.delivery.status === "failed") {
       return { lines, outcome: { code: 1, lines: [`✗ the service could not process delivery ${view.delivery.id}: ${view.delivery.error ?? "no error recorded"}`] } };
     }
+    const outcome = view.delivery.outcome ?? null;
+    const own = view.runs.filter((run) => run.resumedAt === undefined);
+    const resumed = view.runs.filter((run) => run.resumedAt !== undefined);
     if (!this.#announced) {
       this.#announced = true;
-      if (view.runs.length === 0) return { lines, outcome: { code: 0, lines: [`no workflow matched ${this.#label}`] } };
-      lines.push(`delivery ${view.delivery.id} started ${view.runs.length} run${view.runs.length === 1 ? "" : "s"}:`);
-      for (const run of view.runs) lines.push(`  run ${run.id}  ${run.workflowName} (${run.workflowFile})`);
+      const bundle = outcome?.bundle;
+      if (bundle && !bundle.ok) {
+        const diagnostics = diagnosticLines(bundle.diagnostics);
+        return { lines, outcome: { code: 1, lines: [`✗ the .workflows/ at ${bundle.commitSha.slice(0, 7)} did not compile, so nothing ran for ${this.#label}:`, ...diagnostics] } };
+      }
+      const warnings = bundle ? bundle.diagnostics.filter((d) => d.severity === "warning") : [];
+      if (warnings.length > 0) lines.push(`⚠ the .workflows/ at ${bundle!.commitSha.slice(0, 7)} compiled with ${warnings.length} warning${warnings.length === 1 ? "" : "s"}:`, ...diagnosticLines(warnings));
+      if (own.length > 0) {
+        lines.push(`delivery ${view.delivery.id} started ${own.length} run${own.length === 1 ? "" : "s"}:`);
+        for (const run of own) lines.push(`  run ${run.id}  ${run.workflowName} (${run.workflowFile})`);
+      }
+      for (const woke of outcome?.woke ?? []) {
+        const run = resumed.find((r) => r.id === woke.runId);
+        lines.push(`resumed run ${woke.runId}${run ? `  ${run.workflowName}` : ""}${woke.wait ? ` at wait "${woke.wait}"` : ""}`);
+      }
+      for (const { workflow, note } of outcome?.notes ?? []) lines.push(`  ${workflow}: ${note}`);
+      if (view.runs.length === 0) {
+        const why = outcome?.ignored ?? (outcome ? "no workflow started a run" : null);
+        return { lines, outcome: { code: 0, lines: [why ? `nothing ran for ${this.#label}: ${why}` : `no workflow matched ${this.#label}`] } };
+      }
     }
     const several = view.runs.length > 1;
     for (const run of view.runs) {
       for (const step of run.steps) {
         const key = `${run.id}\u0000${step.name}`;
         if (this.#printed.has(key) || (step.status !== "succeeded" && step.status !== "failed")) continue;
+        // A woken run's earlier steps belong to the events before this one.
+        if (run.resumedAt !== undefined && view.delivery.receivedAt && step.finishedAt && Date.parse(step.finishedAt) < Date.parse(view.delivery.receivedAt)) continue;
         this.#printed.add(key);
         lines.push(stepLine(step, several ? run.workflowName : null));
       }
     }
-    if (!view.runs.every((run) => FINAL_RUN.has(run.status))) return { lines, outcome: null };
-    const code = view.runs.every((run) => run.status === "succeeded") ? 0 : 1;
+    if (!view.runs.every((run) => FINAL_RUN.has(run.status) || waitingAgain(run))) return { lines, outcome: null };
+    const code = view.runs.every((run) => run.status === "succeeded" || (run.status !== "failed" && run.status !== "cancelled" && waitingAgain(run))) ? 0 : 1;
     return { lines, outcome: { code, lines: view.runs.map(summaryLine) } };
   }
 
@@ -106,7 +146,23 @@ export function stepLine(step: StepView, runName: string | null): string {
   return `  ${mark} ${runName ? `${runName} › ` : ""}${step.name} (${details})${step.error ? `: ${step.error.split(STACK_MARKER)[0]}` : ""}`;
 }
 
+/**
+ * A run that now waits for another event (a run this delivery woke may also be asleep at a later step):
+ * what it does next is for another event, so replay stops following it. A run of its own that sleeps is
+ * still followed: --skip-sleeps or the timeout decide.
+ */
+function waitingAgain(run: RunView): boolean {
+  if (FINAL_RUN.has(run.status)) return false;
+  const last = run.steps.at(-1);
+  if (last === undefined || last.name === run.resumedAt) return false;
+  return last.status === "waiting" || (run.resumedAt !== undefined && last.status === "sleeping");
+}
+
 function summaryLine(run: RunView): string {
+  if (waitingAgain(run)) {
+    const last = run.steps.at(-1)!;
+    return `… ${run.workflowName}: ${last.status} at "${last.name}" (run ${run.id}); it goes on when the event it waits for arrives, e.g. npm run replay -- --number <N> --comment "/approve"`;
+  }
   const mark = run.status === "succeeded" ? "✓" : "✗";
   const took = run.createdAt && run.finishedAt ? ` in ${elapsed(run.createdAt, run.finishedAt)}` : "";
   const steps = `${run.steps.length} step${run.steps.length === 1 ? "" : "s"}`;

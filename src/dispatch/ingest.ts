@@ -12,11 +12,11 @@ import { readConfig, type ConfigEnv } from "../config";
 import { NonRetryableError } from "cloudflare:workflows";
 import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
-import { deleteInstallation, finishDelivery, getRun, noteRunLineage, updateRepositories, upsertInstallation } from "../store";
+import { deleteInstallation, finishDelivery, getRun, noteRunLineage, updateRepositories, upsertInstallation, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
 import { cancelRun, rerunFromFailedStep, rerunRun } from "./controls";
 import { payloadKey } from "./delivery";
 import { CANCEL_ACTION, RERUN_FAILED_ACTION } from "./run-checks";
-import { prepareBundle } from "./bundles";
+import { prepareBundle, type PreparedBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
 import { evaluateIf, startRun, type RunSource, type StartEnv } from "./start-runs";
 import { isButtonId, pressButton, roleLookup, wakeWaits, type WaitsEnv } from "./waits";
@@ -59,6 +59,13 @@ export interface IngestOutcome {
   ignored?: string;
 }
 
+/** What one repository event did, as the ledger keeps it (DeliveryOutcome) for replay and the dashboard. */
+type Dispatched = Omit<DeliveryOutcome, "started"> & { started: string[] };
+
+function diagnosticsOf(bundle: PreparedBundle): OutcomeDiagnostic[] {
+  return bundle.diagnostics.map(({ file, line, column, message, severity }) => ({ ...(file ? { file } : {}), ...(line ? { line } : {}), ...(column ? { column } : {}), message, severity }));
+}
+
 /** What an event caused by repoflow's own App does: it starts no run and wakes no wait (invariant 9). */
 export const OWN_ECHO = "caused by repoflow itself";
 
@@ -67,18 +74,23 @@ export async function runIngest(env: IngestEnv, params: IngestParams, engineStep
   const step = patientSteps(engineStep, env.DB, delivery.id);
   const payload = "payload" in params ? params.payload : await loadPayload(env.BLOBS, params.payloadKey);
   const outcome: IngestOutcome = { event: delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event, handled: [], started: [] };
+  let record: DeliveryOutcome = { started: [], woke: [], notes: [] };
 
   if (delivery.event === "installation" || delivery.event === "installation_repositories") {
     await step.do("sync installation", () => syncInstallation(env.DB, delivery.event, payload as InstallationPayload));
     outcome.handled.push("installation");
+    record.ignored = "an installation event: repoflow updated the installation's repositories; it starts no run";
   } else if (delivery.installationId !== null && delivery.repository !== null) {
     const dispatched = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload);
     outcome.started = dispatched.started;
     if (dispatched.ignored) outcome.ignored = dispatched.ignored;
     outcome.handled.push("workflows");
+    record = dispatched;
+  } else {
+    record.ignored = `a ${delivery.event} event names no repository; workflows run on repository events`;
   }
 
-  await step.do("mark processed", () => finishDelivery(env.DB, delivery.id, "processed"));
+  await step.do("mark processed", () => finishDelivery(env.DB, delivery.id, "processed", undefined, record));
   return outcome;
 }
 
@@ -99,7 +111,7 @@ async function dispatchRepositoryEvent(
   step: StepLike,
   delivery: RepositoryDelivery,
   payload: unknown,
-): Promise<{ started: string[]; ignored?: string }> {
+): Promise<Dispatched> {
   const github = () =>
     credentialsFinal(() =>
       createGitHubClient(readConfig(env), {
@@ -111,12 +123,17 @@ async function dispatchRepositoryEvent(
   // Roles asked of GitHub once per delivery, whichever wait, button or command needs them.
   const roleOf = roleLookup(github, delivery.repository);
   const ownEcho = !delivery.rerunOf && (await isOwnEcho(env, step, delivery, payload));
+  const result: Dispatched = { started: [], woke: [], notes: [] };
   if (!delivery.rerunOf && !ownEcho) {
-    await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleOf));
-    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleOf))) return { started: [] };
+    const woken = await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleOf));
+    // Results memoized before waits carried names have none; the run ids still say who woke.
+    result.woke = woken.waits ?? woken.woken.map((runId) => ({ runId, wait: "" }));
+    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleOf))) {
+      return { ...result, ignored: "a control on a repoflow check run (a button, or Re-run): handled by repoflow itself" };
+    }
   }
   // A push repoflow made still compiles what it pushed (below); any other echo needs nothing more.
-  if (ownEcho && delivery.event !== "push") return { started: [], ignored: OWN_ECHO };
+  if (ownEcho && delivery.event !== "push") return { ...result, ignored: OWN_ECHO };
 
   const head = await step.do("resolve default branch", () => workflowsCommit(github(), delivery, payload));
   const bundle = await step.do("compile .workflows", () =>
@@ -138,8 +155,10 @@ async function dispatchRepositoryEvent(
       schedulerOf(env, delivery.repository).sync({ repository: delivery.repository, installationId: delivery.installationId }, bundle.ok ? schedulesOf(bundle.workflows) : []),
     );
   }
-  if (ownEcho) return { started: [], ignored: OWN_ECHO };
-  if (!bundle.ok) return { started: [] };
+  result.bundle = { hash: bundle.hash, commitSha: head.sha, ok: bundle.ok, diagnostics: diagnosticsOf(bundle) };
+  if (ownEcho) return { ...result, ignored: OWN_ECHO };
+  if (bundle.hash === "") return { ...result, ignored: `the default branch has no .workflows/ folder at ${head.sha.slice(0, 7)}` };
+  if (!bundle.ok) return { ...result, ignored: `the .workflows/ bundle at ${head.sha.slice(0, 7)} did not compile, so no workflow runs until it does` };
 
   const source: RunSource = {
     delivery,
@@ -160,11 +179,16 @@ async function dispatchRepositoryEvent(
         return match ? [{ workflow, match }] : [];
       });
   const runCommand = rerun ? undefined : facts.commands.find((c) => c.name === RUN_COMMAND.name);
-  if (chosen.length === 0 && !runCommand) return { started: [] };
+  if (chosen.length === 0 && !runCommand) {
+    if (result.woke.length > 0) return result;
+    const on = delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event;
+    return { ...result, ignored: bundle.workflows.length === 0 ? "the bundle has no workflows" : `no workflow is triggered by ${on} (${bundle.workflows.length} workflow${bundle.workflows.length === 1 ? "" : "s"} looked at)` };
+  }
   // Kept for re-runs and the dashboard: a re-run replays the event that started the original run.
   await step.do("keep the event", () => keepPayload(env.BLOBS, delivery.id, payload));
 
-  const started: string[] = [];
+  const started = result.started;
+  const note = (workflow: WorkflowManifestEntry, text: string) => result.notes.push({ workflow: workflow.file, note: text });
   for (const { workflow, match } of chosen) {
     const command = match.via === "command" ? match.command : undefined;
     // Who may give a command is decided before anything else; a re-run is asked for by a person who may.
@@ -173,12 +197,16 @@ async function dispatchRepositoryEvent(
       const decision = await step.do(`authorize ${command.name} for ${workflow.file}`, () => authorizeCommand(manifest, command, facts, roleOf));
       if (!decision.ok) {
         await step.do(`refuse ${command.name} for ${workflow.file}`, () => replyToCommand(github(), delivery.repository, commentOf(payload), decision.reason));
+        note(workflow, `${command.name} was refused: ${decision.reason}`);
         continue;
       }
     }
     // A re-run is asked for by a person: it starts whatever the workflow's `if` would say, in no lane.
     const decision = rerun ? { start: true as const } : await shouldStart(env, step, { ...source, command }, workflow);
-    if (!decision.start) continue;
+    if (!decision.start) {
+      note(workflow, decision.why ?? "its `if` said no");
+      continue;
+    }
     if (workflow.debounce && typeof decision.debounce === "string") {
       const { period, maxWait } = workflow.debounce;
       const lane = laneOf(workflow.file, decision.debounce);
@@ -188,6 +216,7 @@ async function dispatchRepositoryEvent(
       await step.do(`debounce ${workflow.file}`, () =>
         lanesOf(env, delivery.repository).absorb(lane, { workflow, source: rest, deliveryId: delivery.id, receivedAt: received }, durationMs(period), maxWait === null ? durationMs(period) * 10 : durationMs(maxWait)),
       );
+      note(workflow, `debounced: its run starts on the last event of the burst, ${String(period)} after it at the latest`);
       continue;
     }
     const lane: RunLane | undefined =
@@ -199,7 +228,7 @@ async function dispatchRepositoryEvent(
     let runSource: RunSource = { ...source, command, lane };
     if (match.via === "dispatch") {
       const checked = checkInputs(workflow.dispatch?.inputs ?? {}, ((payload as { inputs?: Record<string, unknown> }).inputs ?? {}) as Record<string, unknown>);
-      if (!checked.ok) return { started, ignored: `the inputs no longer fit ${workflow.file}: ${checked.problems.join(" ")}` };
+      if (!checked.ok) return { ...result, ignored: `the inputs no longer fit ${workflow.file}: ${checked.problems.join(" ")}` };
       runSource = { ...runSource, payload: { ...(payload as object), inputs: checked.values } };
     }
     const run = await step.do(`start ${workflow.file}`, () => startRun(env, runSource, workflow));
@@ -209,8 +238,9 @@ async function dispatchRepositoryEvent(
   if (runCommand) {
     const run = await runByComment(env, step, { github, roleOf, source, facts, payload, command: runCommand, workflows: bundle.workflows });
     if (run) started.push(run);
+    else result.notes.push({ workflow: "/run", note: "the /run command was refused (the reply on the comment says why)" });
   }
-  return { started };
+  return result;
 }
 
 /** `/run` in a comment: who may give it, like any command. */
@@ -269,7 +299,7 @@ async function isOwnEcho(env: IngestEnv, step: StepLike, delivery: RepositoryDel
   });
 }
 
-type StartDecision = { start: false } | { start: true; concurrency?: string | null; debounce?: string | null };
+type StartDecision = { start: false; why?: string } | { start: true; concurrency?: string | null; debounce?: string | null };
 
 async function shouldStart(env: IngestEnv, step: StepLike, source: RunSource, workflow: WorkflowManifestEntry): Promise<StartDecision> {
   if (!workflow.hasIf && !workflow.concurrency && !workflow.debounce) return { start: true };
@@ -277,9 +307,9 @@ async function shouldStart(env: IngestEnv, step: StepLike, source: RunSource, wo
   const decision = await step.do(`evaluate if of ${workflow.file}`, () => evaluateIf(env, source, workflow));
   if ("error" in decision) {
     await step.do(`report if failure of ${workflow.file}`, () => failIfCheck(env, source, workflow, decision.error.message));
-    return { start: false };
+    return { start: false, why: `its \`if\` threw: ${decision.error.message.split("\n")[0]}` };
   }
-  if (!decision.run) return { start: false };
+  if (!decision.run) return { start: false, why: "its `if` said no" };
   return { start: true, ...(decision.concurrency !== undefined ? { concurrency: decision.concurrency } : {}), ...(decision.debounce !== undefined ? { debounce: decision.debounce } : {}) };
 }
 

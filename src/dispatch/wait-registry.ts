@@ -69,6 +69,8 @@ export type Registered =
 export interface Claimed {
   waitId: string;
   runId: string;
+  /** The wait's step name, e.g. "approval". */
+  name: string;
 }
 
 export function createWaitSchema(sql: SqlStorage): void {
@@ -142,7 +144,7 @@ export function claimWaits(sql: SqlStorage, deliveryId: string, waitIds: string[
     const row = sql.exec<WaitRow & Record<string, SqlStorageValue>>("SELECT * FROM waits WHERE id = ?", waitId).toArray()[0];
     if (!row) continue;
     if (row.state === "matched") {
-      if (row.matched_delivery === deliveryId) claimed.push({ waitId, runId: row.run_id });
+      if (row.matched_delivery === deliveryId) claimed.push({ waitId, runId: row.run_id, name: row.name });
       continue;
     }
     if (row.state !== "open" || event.received_at > row.deadline) continue;
@@ -150,7 +152,7 @@ export function claimWaits(sql: SqlStorage, deliveryId: string, waitIds: string[
     sql.exec("DELETE FROM wait_keys WHERE wait_id = ?", waitId);
     sql.exec("INSERT OR IGNORE INTO consumed (run_id, delivery_id) VALUES (?, ?)", row.run_id, deliveryId);
     sql.exec("UPDATE cursors SET after = MAX(after, ?), touched_at = ? WHERE run_id = ?", event.received_at, Date.now(), row.run_id);
-    claimed.push({ waitId, runId: row.run_id });
+    claimed.push({ waitId, runId: row.run_id, name: row.name });
   }
   return claimed;
 }

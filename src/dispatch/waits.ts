@@ -117,6 +117,8 @@ async function allowed(from: WaitSpec["from"], facts: EventFacts, roleOf: RoleOf
 export interface WakeReport {
   /** Runs the event was sent to. */
   woken: string[];
+  /** The same, with the wait each run took it at. */
+  waits: { runId: string; wait: string }[];
   /** Waits it matched whose run is no longer live. */
   ended: string[];
 }
@@ -136,14 +138,14 @@ export async function wakeWaits(
   const facts = eventFacts(delivery, payload);
   const payloadJson = storablePayload(payload);
   const candidates = await registry.offer(facts, payloadJson);
-  const report: WakeReport = { woken: [], ended: [] };
+  const report: WakeReport = { woken: [], waits: [], ended: [] };
   if (candidates.length === 0) return report;
   const chosen: string[] = [];
   const oncePerEvent = memoized(roleOf);
   for (const candidate of candidates) if (candidate.claimed || (await allowed(candidate.from, facts, oncePerEvent))) chosen.push(candidate.waitId);
   const claimed = await registry.claim(facts.deliveryId, chosen);
   const commandOf = new Map(candidates.map((c) => [c.waitId, c.command]));
-  for (const { waitId, runId } of claimed) {
+  for (const { waitId, runId, name } of claimed) {
     const lookup = await lookUpInstance(env.WORKFLOWS, runId);
     if (lookup.state === "missing" || (lookup.state === "found" && !LIVE_STATUSES.has(lookup.status))) {
       report.ended.push(runId);
@@ -153,6 +155,7 @@ export async function wakeWaits(
     const event = deliveredEvent({ facts, payload: payloadJson === null ? null : payload }, commandOf.get(waitId) ?? null);
     await lookup.instance.sendEvent({ type: waitId, payload: event });
     report.woken.push(runId);
+    report.waits.push({ runId, wait: name });
   }
   return report;
 }

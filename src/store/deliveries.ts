@@ -1,6 +1,6 @@
 /** The ledger of accepted webhook deliveries: what recovery walks to find ingest runs a restart stranded. */
 import { ensureSchema } from "./schema";
-import type { DeliveryRecord, DeliveryStatus } from "./types";
+import type { DeliveryOutcome, DeliveryRecord, DeliveryStatus } from "./types";
 
 export async function recordDelivery(
   db: D1Database,
@@ -35,11 +35,11 @@ export async function recordDeliveries(
   );
 }
 
-export async function finishDelivery(db: D1Database, id: string, status: Exclude<DeliveryStatus, "accepted">, error?: string): Promise<void> {
+export async function finishDelivery(db: D1Database, id: string, status: Exclude<DeliveryStatus, "accepted">, error?: string, outcome?: DeliveryOutcome): Promise<void> {
   await ensureSchema(db);
   await db
-    .prepare("UPDATE deliveries SET status = ?, processed_at = ?, error = ? WHERE id = ?")
-    .bind(status, new Date().toISOString(), error ?? null, id)
+    .prepare("UPDATE deliveries SET status = ?, processed_at = ?, error = ?, outcome = COALESCE(?, outcome) WHERE id = ?")
+    .bind(status, new Date().toISOString(), error ?? null, outcome ? JSON.stringify(outcome) : null, id)
     .run();
 }
 
@@ -117,5 +117,15 @@ function toDelivery(row: Record<string, unknown>): DeliveryRecord {
     error: (row.error as string | null) ?? null,
     attempts: Number(row.attempts ?? 0),
     lastError: (row.last_error as string | null) ?? null,
+    outcome: parseOutcome(row.outcome),
   };
+}
+
+function parseOutcome(value: unknown): DeliveryOutcome | null {
+  if (typeof value !== "string") return null;
+  try {
+    return JSON.parse(value) as DeliveryOutcome;
+  } catch {
+    return null;
+  }
 }

@@ -41,6 +41,8 @@ export type {
   Installation,
   Repository,
   DeliveryRecord,
+  DeliveryOutcome,
+  OutcomeDiagnostic,
   DeliveryStatus,
   RunRecord,
   RunStatus,

@@ -184,4 +184,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX schedule_index_due ON schedule_index(next_at)`,
     ],
   },
+  {
+    version: 7,
+    name: "delivery outcomes",
+    statements: [
+      // What processing a delivery did (JSON: runs started and woken, the bundle and its diagnostics, why
+      // nothing), so replay and the dashboard can say it instead of "no workflow matched".
+      `ALTER TABLE deliveries ADD COLUMN outcome TEXT`,
+    ],
+  },
 ];

@@ -31,6 +31,29 @@ export interface DeliveryRecord {
   /** Failed ingest attempts so far (the delivery is retried for 3 days), and the latest one's error. */
   attempts: number;
   lastError: string | null;
+  /** What processing it did, once processed (null before, and for deliveries processed before outcomes were kept). */
+  outcome: DeliveryOutcome | null;
+}
+
+/** What a delivery did: the runs it started and woke, the code it was matched against, and why not more. */
+export interface DeliveryOutcome {
+  started: string[];
+  /** Waiting runs it was sent to, and the wait each took it at. */
+  woke: { runId: string; wait: string }[];
+  /** The .workflows bundle of the default branch it was matched against. */
+  bundle?: { hash: string; commitSha: string; ok: boolean; diagnostics: OutcomeDiagnostic[] };
+  /** Why a workflow that matched the event did not start a run (its `if` said no, a command was refused, it was debounced…). */
+  notes: { workflow: string; note: string }[];
+  /** Why the delivery did nothing, when it did nothing. */
+  ignored?: string;
+}
+
+export interface OutcomeDiagnostic {
+  file?: string;
+  line?: number;
+  column?: number;
+  message: string;
+  severity: "error" | "warning";
 }
 
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";

@@ -141,12 +141,20 @@ describe("npm run replay", () => {
     expect(slow.code).toBe(1);
   });
 
-  it("says no workflow matched an event the repository's workflows do not take, and exits 0", async () => {
+  it("says why nothing ran for an event the repository's workflows do not take, and exits 0", async () => {
     stack.emulator.addRepo({ fullName: "octo-org/replay-none", installationId: 9300, files: { ".workflows/marker.ts": commenter("never") } });
     const { code, out } = await replay(["issues.opened", "--repo", "octo-org/replay-none"]);
     expect(out).toMatch(/issues\.opened → 202 accepted/);
-    expect(out).toContain("no workflow matched issues.opened");
+    expect(out).toContain("nothing ran for issues.opened: no workflow is triggered by issues.opened (1 workflow looked at)");
     expect(code).toBe(0);
+  });
+
+  it("prints the compile diagnostics of the code it ran, like tsc, and exits 1", async () => {
+    const dir = repoDir({ ".workflows/typo.ts": `import { workflow } from "repoflow";\nexport default workflow({\n  name: "Typo",\n  on: { pull_request: ["open"] },\n  async run() {},\n});\n` });
+    const { code, out } = await replay(["pull_request.opened", "--repo", "octo-org/replay-broken", "--dir", dir]);
+    expect(out).toMatch(/✗ the \.workflows\/ at [0-9a-f]{7} did not compile, so nothing ran for pull_request\.opened:/);
+    expect(out).toMatch(/\.workflows\/typo\.ts - error: \.workflows\/typo\.ts: "open" is not an action of the pull_request event/);
+    expect(code).toBe(1);
   });
 
   it("exits 2 with the usage on a bad command line, and 1 telling to run npm run dev when nothing answers", async () => {

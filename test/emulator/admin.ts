@@ -154,8 +154,20 @@ function ensureIssue(site: Site, repo: Repo, input: Input): AdminReply {
   return { status: 201, body: { number } };
 }
 
-/** A person acting on an issue or pull request: `{ body, user? }` comments, `{ name, user? }` labels, `{ state, body?, user? }` reviews; `{ days }` ages it. */
+/**
+ * A person acting on an issue or pull request: `{ body, user? }` comments, `{ name, user? }` labels, `{ state, body?, user? }` reviews;
+ * `{ days }` ages it. The reply names the webhooks the action queued (`webhooks: [{ guid, event, action }]`), so a tool can follow them.
+ */
 function act(site: Site, repo: Repo, method: string, number: number, action: string, rest: string | undefined, input: Input): AdminReply {
+  const before = site.world.hooks.queued.at(-1);
+  const reply = acted(site, repo, method, number, action, rest, input);
+  if (reply.status >= 300) return reply;
+  const queued = site.world.hooks.queued;
+  const since = before === undefined ? 0 : queued.lastIndexOf(before) + 1;
+  return { ...reply, body: { ...(reply.body as object), webhooks: queued.slice(since) } };
+}
+
+function acted(site: Site, repo: Repo, method: string, number: number, action: string, rest: string | undefined, input: Input): AdminReply {
   const target = repo.issues.get(number);
   if (!target) return refuse(404, `no issue or pull request #${number} in ${repo.fullName}; open it first with POST …/issues or …/pulls.`);
   if (action === "age" && method === "POST" && typeof input.days === "number") {

@@ -68,6 +68,8 @@ export interface Hooks {
   /** Aborted by close(), so a delivery in flight does not hold the process. */
   stop: AbortController;
   onDelivery: ((delivery: Delivery) => void) | undefined;
+  /** Every delivery queued, in order, as soon as it is queued (the log above fills in when each is attempted): what an admin action caused. */
+  queued: { guid: string; event: string; action: string | null }[];
 }
 
 export const GITHUB_TIMEOUT_MS = 10_000;
@@ -85,6 +87,7 @@ export function createHooks(appId: string, config: WebhookOptions | undefined, d
     tail: Promise.resolve(),
     stop: new AbortController(),
     onDelivery,
+    queued: [],
   };
 }
 
@@ -114,6 +117,10 @@ export function settled(hooks: Hooks): Promise<void> {
 }
 
 function schedule(hooks: Hooks, outgoing: Outgoing, guid: string, redelivery: boolean): void {
+  if (!redelivery) {
+    hooks.queued.push({ guid, event: outgoing.event, action: outgoing.action ?? null });
+    if (hooks.queued.length > 1000) hooks.queued.splice(0, hooks.queued.length - 1000);
+  }
   // A crash in one attempt (an onDelivery callback that throws) must not stop the deliveries queued after it.
   hooks.tail = hooks.tail
     .then(() => attempt(hooks, outgoing, guid, redelivery))

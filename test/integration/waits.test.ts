@@ -62,6 +62,7 @@ describe("correlated waits (invariant 10)", () => {
     const { delivery, payload } = comment(setup.repo, 137, "/approve");
     const report = await wakeWaits(setup.waitsEnv, delivery, payload, setup.roleOf);
     expect(report.woken).toEqual(["run-137"]);
+    expect(report.waits).toEqual([{ runId: "run-137", wait: "approval" }]);
     expect(sentTo(setup.engine)).toEqual(["run-137"]);
     const sent = setup.engine.calls.find((c) => c.method === "sendEvent")!.arg as { type: string; payload: { deliveryId: string; command: unknown; actor: string } };
     expect(sent.type).toMatch(/^rfw-[0-9a-f]{32}$/);
@@ -166,7 +167,7 @@ describe("correlated waits (invariant 10)", () => {
     await waits.register("approval", 1, spec(APPROVE), 86_400_000);
     setup.engine.set("run-ended", { status: "complete" });
     const first = comment(setup.repo, 7, "/approve");
-    expect(await wakeWaits(setup.waitsEnv, first.delivery, first.payload, setup.roleOf)).toEqual({ woken: [], ended: ["run-ended"] });
+    expect(await wakeWaits(setup.waitsEnv, first.delivery, first.payload, setup.roleOf)).toEqual({ woken: [], waits: [], ended: ["run-ended"] });
     const forgotten = run(setup, "run-forgotten");
     await forgotten.register("approval", 1, spec(APPROVE), 86_400_000);
     await forgotten.forget();

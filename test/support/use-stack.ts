@@ -4,13 +4,13 @@
  * the real GitHub API would reject.
  */
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { startStack, type Stack } from "./stack.ts";
+import { startStack, type Stack, type StackOptions } from "./stack.ts";
 
 /** The file's stack; usable in tests and hooks once beforeAll has run. */
-export function useStack(): Stack {
+export function useStack(options: StackOptions = {}): Stack {
   let current: Stack | undefined;
   beforeAll(async () => {
-    current = await startStack();
+    current = await startStack(options);
   }, 120_000);
   afterAll(async () => {
     await current?.close();

@@ -13,7 +13,10 @@ describe("replay arguments", () => {
 
   it("reads event, action, payload file and every option", () => {
     expect(
-      parseArgs(["pull_request.opened", "p.json", "--repo", "o/r", "--dir", "x", "--skip-sleeps", "--timeout", "5", "--service", "http://127.0.0.1:1/", "--github", "http://127.0.0.1:2"]),
+      parseArgs([
+        "pull_request.opened", "p.json", "--repo", "o/r", "--dir", "x", "--skip-sleeps", "--timeout", "5", "--service", "http://127.0.0.1:1/", "--github", "http://127.0.0.1:2",
+        "--number", "7", "--sender", "octocat", "--set", "pull_request.draft=true", "--set", "pull_request.title=WIP: x",
+      ]),
     ).toEqual({
       event: "pull_request",
       action: "opened",
@@ -25,7 +28,29 @@ describe("replay arguments", () => {
       github: "http://127.0.0.1:2",
       timeoutSeconds: 5,
       schedule: null,
+      number: 7,
+      sender: "octocat",
+      set: [
+        { path: ["pull_request", "draft"], value: true },
+        { path: ["pull_request", "title"], value: "WIP: x" },
+      ],
+      followUp: null,
     });
+  });
+
+  it("reads a follow-up: a person comments, labels or reviews #N, which needs --number and no event", () => {
+    expect(parseArgs(["--number", "3", "--comment", "/approve", "--sender", "alice"])).toMatchObject({ number: 3, sender: "alice", followUp: { kind: "comment", body: "/approve" }, event: null });
+    expect(parseArgs(["--number", "3", "--label", "automerge"])).toMatchObject({ followUp: { kind: "label", name: "automerge" } });
+    expect(parseArgs(["--number", "3", "--review", "approve"])).toMatchObject({ followUp: { kind: "review", state: "APPROVED" } });
+    expect(() => parseArgs(["--comment", "/approve"])).toThrow(/--comment needs --number/);
+    expect(() => parseArgs(["issue_comment.created", "--number", "3", "--comment", "/approve"])).toThrow(/make the emulator send the event itself/);
+    expect(() => parseArgs(["--number", "3", "--comment", "x", "--label", "y"])).toThrow(/one of --comment, --label and --review at a time/);
+    expect(() => parseArgs(["--number", "3", "--review", "lgtm"])).toThrow(/--review takes approve, request-changes or comment/);
+    expect(() => parseArgs(["push", "--set", "novalue"])).toThrow(/--set takes path=value/);
+  });
+
+  it("takes its default service and emulator from what npm run dev chose", () => {
+    expect(parseArgs(["push"], { service: "http://127.0.0.1:9000", github: "http://127.0.0.1:9001" })).toMatchObject({ service: "http://127.0.0.1:9000", github: "http://127.0.0.1:9001" });
   });
 
   it("defaults to the npm run dev ports, two minutes and no repository", () => {
@@ -205,6 +230,24 @@ describe("following a delivery", () => {
     expect(follower.observe(null)).toEqual({ lines: [], outcome: null });
     expect(follower.observe(view("accepted", [run("running", [])]))).toEqual({ lines: [], outcome: null });
     expect(follower.progress()).toMatch(/waiting for the service/);
+  });
+
+  it("says why nothing ran, from the delivery's outcome, and exits 1 with tsc-like diagnostics when the bundle did not compile", () => {
+    const ignored = { id: "d-1", status: "processed", error: null, outcome: { started: [], woke: [], notes: [{ workflow: ".workflows/a.ts", note: "its `if` said no" }], ignored: "no workflow is triggered by issues.opened (2 workflows looked at)" } };
+    expect(new DeliveryFollower("issues.opened").observe({ delivery: ignored, runs: [] })).toEqual({
+      lines: ["  .workflows/a.ts: its `if` said no"],
+      outcome: { code: 0, lines: ["nothing ran for issues.opened: no workflow is triggered by issues.opened (2 workflows looked at)"] },
+    });
+    const broken = {
+      id: "d-2",
+      status: "processed",
+      error: null,
+      outcome: { started: [], woke: [], notes: [], bundle: { hash: "h", commitSha: "abcdef0123", ok: false, diagnostics: [{ file: ".workflows/x.ts", line: 4, column: 7, message: "Expected expression", severity: "error" }] } },
+    };
+    expect(new DeliveryFollower("push").observe({ delivery: broken, runs: [] }).outcome).toEqual({
+      code: 1,
+      lines: ["✗ the .workflows/ at abcdef0 did not compile, so nothing ran for push:", "  .workflows/x.ts:4:7 - error: Expected expression"],
+    });
   });
 
   it("says no workflow matched and succeeds when the processed delivery started no run", () => {

@@ -1,0 +1,78 @@
+/**
+ * Follow-ups with `npm run replay`: a person acts in the emulator (a comment, a label, a review), the
+ * emulator sends the webhook GitHub would, and replay follows that delivery, the waiting run it resumed
+ * included. The emulator delivers its webhooks to the service here, as under `npm run dev`.
+ */
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT } from "../support/service.ts";
+import { WEBHOOK_SECRET } from "../support/stack.ts";
+import { useStack } from "../support/use-stack.ts";
+
+const stack = useStack({ webhooks: true });
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+function replay(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, "scripts/replay.ts"), ...args, "--service", stack.service.url, "--github", stack.emulator.url, "--timeout", "60"],
+      { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET, APP_ID: stack.vars.APP_ID }, timeout: 90_000, killSignal: "SIGKILL" },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+function repoDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "repoflow-replay-follow-"));
+  scratch.push(dir);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+describe("replay follow-ups", () => {
+  it("follows up on the same pull request: --comment has a person comment in the emulator, and replay reports the waiting run it resumed", async () => {
+    const approver = `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Approver",
+  permissions: { pull_requests: "write" },
+  on: { pull_request: ["opened"] },
+  async run({ event, step, github, repo }) {
+    const number = event.pull_request.number;
+    const approval = await step.waitFor("approval", { events: ["issue_comment.created"], for: { number }, command: "/approve", timeout: "1 hour" });
+    await step.do("thank", () => github.rest.issues.createComment({ ...repo, issue_number: number, body: "approved by " + approval?.actor }).then(() => true));
+  },
+});
+`;
+    const dir = repoDir({ ".workflows/approver.ts": approver });
+    const opened = await replay(["pull_request.opened", "--repo", "octo-org/replay-follow", "--dir", dir, "--number", "9"]);
+    expect(opened.out).toMatch(/… Approver: waiting at "approval"/);
+    expect(opened.code).toBe(0);
+
+    const approved = await replay(["--repo", "octo-org/replay-follow", "--number", "9", "--comment", "/approve", "--sender", "maintainer"]);
+    expect(approved.out).toContain(`maintainer added a comment "/approve" on octo-org/replay-follow#9 in the emulator`);
+    expect(approved.out).toMatch(/issue_comment\.created → sent by the emulator/);
+    expect(approved.out).toMatch(/resumed run \S+ {2}Approver at wait "approval"/);
+    expect(approved.out).toMatch(/✓ Approver › thank|✓ thank/);
+    expect(approved.out).toMatch(/✓ Approver: succeeded/);
+    expect(approved.code).toBe(0);
+    expect(stack.emulator.comments("octo-org/replay-follow", 9).map((c) => c.body)).toContain("approved by maintainer");
+  });
+
+
+  it("says what to open first when the number names nothing, and exits 2", async () => {
+    const { code, out } = await replay(["--repo", "octo-org/replay-follow", "--number", "404", "--label", "automerge"]);
+    expect(out).toMatch(/has no #404 in the emulator; open it first, e\.g\. npm run replay -- pull_request\.opened --number 404/);
+    expect(code).toBe(2);
+  });
+});
