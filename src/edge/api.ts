@@ -32,7 +32,7 @@ import {
   NotRunnableError,
   BadInputsError,
 } from "../dispatch";
-import { installationOfRepository } from "../store";
+import { installationOfRepository, listBundleHistory } from "../store";
 import {
   getDelivery,
   getRun,
@@ -308,6 +308,14 @@ export function apiRoutes() {
     } catch (error) {
       return manualRunError(c, error);
     }
+  });
+
+  // Each compile of the repository's default-branch .workflows/, newest first, with its diagnostics.
+  api.get("/api/repos/:owner/:repo/bundles", async (c) => {
+    const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
+    const denied = await repositoryDenied(c.env.DB, c.get("viewer"), repository);
+    if (denied) return c.json(denied, 404);
+    return c.json({ bundles: await listBundleHistory(c.env.DB, repository) });
   });
 
   // Fires a scheduled workflow now, whatever its schedule says (npm run replay -- schedule <workflow>).

@@ -69,3 +69,18 @@ export async function latestBundleOf(db: D1Database, repository: string): Promis
     .first<Record<string, unknown>>();
   return row ? toBundle(row) : null;
 }
+
+/** A commit of the default branch resolved to a bundle: what the repository page lists, newest first. */
+export interface BundleHistoryEntry extends BundleRecord {
+  /** The default-branch commit that was resolved to this bundle (a bundle serves every commit with the same .workflows/). */
+  resolvedCommit: string;
+}
+
+export async function listBundleHistory(db: D1Database, repository: string, limit = 20): Promise<BundleHistoryEntry[]> {
+  await ensureSchema(db);
+  const { results } = await db
+    .prepare("SELECT b.*, c.commit_sha AS resolved_commit FROM bundle_commits c JOIN bundles b ON b.source_key = c.source_key WHERE lower(c.repository) = lower(?) ORDER BY c.rowid DESC LIMIT ?")
+    .bind(repository, limit)
+    .all<Record<string, unknown>>();
+  return results.map((row) => ({ ...toBundle(row), resolvedCommit: String(row.resolved_commit) }));
+}

@@ -52,5 +52,6 @@ export type {
   BundleRecord,
 } from "./types";
 export { indexSchedule, overdueSchedules } from "./schedules";
-export { latestBundleOf } from "./bundles";
+export { latestBundleOf, listBundleHistory } from "./bundles";
+export type { BundleHistoryEntry } from "./bundles";
 export { installationOfRepository } from "./installations";

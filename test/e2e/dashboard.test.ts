@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliver } from "../support/deliver.ts";
-import { pullRequestOpened, type Target } from "../support/payloads.ts";
+import { pullRequestOpened, pushTo, type Target } from "../support/payloads.ts";
 import { ROOT } from "../support/service.ts";
 import { waitFor, WEBHOOK_SECRET } from "../support/stack.ts";
 import { useStack } from "../support/use-stack.ts";
@@ -171,6 +171,47 @@ describe("dashboard in a browser", () => {
       expect(steps).toEqual(["first", "breather", "second"]);
       expect(await page.getByRole("status").count()).toBe(0);
     });
+  });
+
+  it("shows a repository's bundle history with each compile's diagnostics, and what a delivery did, at desktop and phone sizes without console errors or sideways scrolling", async () => {
+    const repo = setUp("dashboard-code", 9403, COMMENTER);
+    const { sha: good } = stack.emulator.commit(repo.fullName, { "README.md": "# code\n" }, "Touch");
+    const before = stack.emulator.headSha(repo.fullName);
+    const { sha: broken } = stack.emulator.commit(repo.fullName, { ".workflows/broken.ts": `import { workflow } from "repoflow";\nexport default workflow({\n  name: "Broken",\n  on: { push: "*" },\n  async run() { const x = ; },\n});\n` }, "Break it");
+    const sent = await deliver(stack.service.url, WEBHOOK_SECRET, "push", pushTo(repo, { before, after: broken, paths: [".workflows/broken.ts"] }));
+    await waitFor("the compile check run", () => stack.emulator.checkRuns(repo.fullName).find((r) => r.name === "repoflow: compile .workflows" && r.status === "completed"), 60_000);
+    await waitFor("the delivery to be processed", async () => ((await (await fetch(`${stack.service.url}/api/deliveries/${sent.id}`)).json()) as { delivery?: { status: string } }).delivery?.status === "processed", 60_000);
+    expect(good).not.toBe(broken);
+    mkdirSync(ARTIFACTS, { recursive: true });
+
+    for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+      await withPage(async (page) => {
+        const errors: string[] = [];
+        page.on("console", (message) => {
+          if (message.type() === "error") errors.push(message.text());
+        });
+        page.on("pageerror", (error) => errors.push(String(error)));
+        await page.setViewportSize(viewport);
+        await page.goto(`${stack.service.url}/repos/${repo.fullName}`);
+        expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(repo.fullName);
+        expect(await page.locator("[data-compile]").getAttribute("data-compile")).toBe("failed");
+        const latest = page.locator("section[aria-labelledby=bundles] tbody tr").first();
+        expect(await latest.textContent()).toContain(broken.slice(0, 7));
+        expect(await latest.locator("ul.diagnostics li").first().textContent()).toMatch(/\.workflows\/broken\.ts:5:\d+ error: /);
+        expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-repository-${viewport.width}.png`), fullPage: true });
+
+        await page.goto(`${stack.service.url}/deliveries/${sent.id}`);
+        const outcome = page.locator("section[aria-labelledby=delivery-outcome]");
+        expect(await outcome.textContent()).toMatch(/Nothing ran: the \.workflows\/ bundle at [0-9a-f]{7} did not compile/);
+        expect(await outcome.locator("ul.diagnostics li").count()).toBeGreaterThan(0);
+        expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-delivery-${viewport.width}.png`), fullPage: true });
+        expect(errors).toEqual([]);
+      });
+    }
+    const api = (await (await fetch(`${stack.service.url}/api/repos/${repo.fullName}/bundles`)).json()) as { bundles: { ok: boolean; resolvedCommit: string }[] };
+    expect(api.bundles[0]).toMatchObject({ ok: false, resolvedCommit: broken });
   });
 
   it("answers the JSON API for scripts", async () => {

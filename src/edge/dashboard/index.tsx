@@ -27,7 +27,7 @@ import {
   rerunRun,
   UnknownRepositoryError,
 } from "../../dispatch";
-import { installationOfRepository, latestBundleOf } from "../../store";
+import { installationOfRepository, latestBundleOf, listBundleHistory } from "../../store";
 import type { WorkflowManifestEntry } from "../../runtime";
 import {
   BadRunQueryError,
@@ -45,6 +45,7 @@ import {
 } from "../api";
 import { authRoutes, canRead, requireViewer, type AuthEnv, type Viewer } from "../auth";
 import { DeliveryPage, DispatchPage, HomePage, MessagePage, RunPage } from "./pages";
+import { RepositoryPage } from "./repository-page";
 
 /** A repository the viewer may not see looks exactly like one that does not exist. */
 function RepositoryNotFound({ viewer, repository }: { viewer: Viewer; repository: string }) {
@@ -184,6 +185,14 @@ export function dashboardRoutes() {
     if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/runs/${encodeURIComponent(run.id)}`} />, 403);
     await cancelRun(c.env, run.id);
     return c.redirect(`/runs/${encodeURIComponent(run.id)}`, 303);
+  });
+
+  // A repository's bundle history: each compile of its default branch's .workflows/, with every diagnostic.
+  app.get("/repos/:owner/:repo", async (c) => {
+    const repository = `${c.req.param("owner")}/${c.req.param("repo")}`;
+    const viewer = c.get("viewer");
+    if ((await installationOfRepository(c.env.DB, repository)) === null || !canRead(viewer, repository)) return c.html(<RepositoryNotFound viewer={viewer} repository={repository} />, 404);
+    return c.html(<RepositoryPage viewer={viewer} repository={repository} bundles={await listBundleHistory(c.env.DB, repository)} />);
   });
 
   // The Run button: a manual run of a workflow with on.dispatch, its inputs checked against what it declares.

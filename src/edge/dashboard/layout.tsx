@@ -19,6 +19,13 @@ const SYMBOL: Record<string, string> = {
   cancelled: "⊘",
 };
 
+/** A wide table scrolls sideways inside its own focusable region, never the page. */
+export const ScrollRegion: FC<{ label: string; children?: Child }> = ({ label, children }) => (
+  <div class="table-wrap" role="region" aria-label={label} tabindex={0}>
+    {children}
+  </div>
+);
+
 export const Status: FC<{ status: string }> = ({ status }) => (
   <span class={`status ${status}`}>
     <span aria-hidden="true">{SYMBOL[status] ?? "•"}</span> {status}
@@ -31,6 +38,8 @@ export const Layout: FC<{ title: string; viewer: Viewer | null; script?: string;
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="robots" content="noindex" />
+      {/* No favicon to fetch: a browser's request for /favicon.ico would be a 404 on every page. */}
+      <link rel="icon" href="data:," />
       <title>{`${title} · repoflow`}</title>
       <style>{raw(STYLE)}</style>
     </head>

@@ -11,16 +11,11 @@ import { MAX_LOG_BYTES_PER_RUN, type DeliveryRecord, type RunRecord, type StepRe
 import { RUN_STATUSES, type InstallationWithRepositories, type RunDetail, type RunQuery } from "../api";
 import type { Viewer } from "../auth";
 import { checkRunUrl, formatBytes, formatDuration, formatTime, splitError, stepWaitNote, triggerLabel } from "./format";
-import { Layout, Status } from "./layout";
+import { Layout, ScrollRegion, Status } from "./layout";
 import { HOME_PAGE_SCRIPT, POLL_MS, RUN_PAGE_SCRIPT, runFingerprint } from "./live";
+import { OutcomeSection } from "./repository-page";
 
 const isActive = (run: RunRecord) => run.status === "queued" || run.status === "running";
-
-const ScrollRegion: FC<{ label: string; children?: Child }> = ({ label, children }) => (
-  <div class="table-wrap" role="region" aria-label={label} tabindex={0}>
-    {children}
-  </div>
-);
 
 const LiveNote: FC = () => (
   <p class="live" role="status">
@@ -102,7 +97,7 @@ const RunsTable: FC<{ runs: RunRecord[]; filtered: boolean }> = ({ runs, filtere
 
 const Installations: FC<{ installations: InstallationWithRepositories[] }> = ({ installations }) =>
   installations.length === 0 ? (
-    <p class="muted">No installation is known yet; one appears when GitHub sends its installation event.</p>
+    <p class="muted">No installation event has arrived yet. GitHub sends one when the App is installed; until then runs still show above (the local emulator sends none).</p>
   ) : (
     <ul class="installations">
       {installations.map((installation) => (
@@ -116,8 +111,8 @@ const Installations: FC<{ installations: InstallationWithRepositories[] }> = ({ 
             <ul>
               {installation.repositories.map((repository) => (
                 <li>
-                  <a href={`/?repo=${encodeURIComponent(repository.fullName)}`}>{repository.fullName}</a>
-                  {repository.private ? <span class="muted"> (private)</span> : null}
+                  <a href={`/repos/${repository.fullName}`}>{repository.fullName}</a>
+                  {repository.private ? <span class="muted"> (private)</span> : null} <a href={`/?repo=${encodeURIComponent(repository.fullName)}`}>runs</a>
                 </li>
               ))}
             </ul>
@@ -258,7 +253,7 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
           </dd>
           <dt>Repository</dt>
           <dd>
-            <a href={`/?repo=${encodeURIComponent(run.repository)}`}>{run.repository}</a>
+            <a href={`/?repo=${encodeURIComponent(run.repository)}`}>{run.repository}</a> (<a href={`/repos/${run.repository}`}>code and compiles</a>)
           </dd>
           <dt>Trigger</dt>
           <dd>
@@ -403,6 +398,7 @@ export const DeliveryPage: FC<{ viewer: Viewer; delivery: DeliveryRecord; runs: 
           <pre>{delivery.error ?? delivery.lastError}</pre>
         </section>
       ) : null}
+      <OutcomeSection outcome={delivery.outcome} repository={delivery.repository} />
       <section aria-labelledby="delivery-runs">
         <h2 id="delivery-runs">Runs</h2>
         <RunsTable runs={runs} filtered={true} />

@@ -50,6 +50,9 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .note { border-left: 3px solid var(--act); padding: 0.25rem 0.75rem; }
 .live { font-size: 0.875rem; color: var(--muted); }
 ul.installations { padding-left: 1.25rem; }
+ul.diagnostics { margin: 0.25rem 0 0; padding-left: 1.1rem; overflow-wrap: anywhere; }
+ul.diagnostics li.error strong { color: var(--bad); }
+ul.diagnostics li.warning strong { color: var(--act); }
 @media (max-width: 40rem) {
   body { font-size: 15px; }
   dl { grid-template-columns: 1fr; gap: 0 1rem; }
