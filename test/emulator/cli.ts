@@ -4,15 +4,15 @@
  *   node test/emulator/cli.ts --port 8788 [--app-id 1] [--app-public-key key.pem]
  *                             [--repo owner/name=installationId:dir ...]
  *                             [--webhook-url http://127.0.0.1:8787/webhooks/github]
- *                             [--fault-seed 1]
+ *                             [--fault-seed 1] [--log-requests yes|no]
  *
  * The webhook secret comes from the environment (EMULATOR_WEBHOOK_SECRET),
  * not a flag, so it does not show in the process list.
  *
  * Prints one JSON line `{"url": …}` on stdout once it listens (a parent
  * process waits for that line instead of polling the port), then logs every
- * request, webhook delivery and violation to stderr, and shuts down on
- * SIGINT/SIGTERM.
+ * request (unless --log-requests no), webhook delivery and violation to
+ * stderr, and shuts down on SIGINT/SIGTERM.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -23,7 +23,7 @@ class CliUsageError extends Error {
   override readonly name = "CliUsageError";
   constructor(problem: string) {
     super(
-      `repoflow: ${problem}; usage: node test/emulator/cli.ts --port 8788 [--app-id 1] [--app-public-key key.pem] [--repo owner/name=installationId:dir ...] [--webhook-url URL (secret in EMULATOR_WEBHOOK_SECRET)] [--fault-seed N]`,
+      `repoflow: ${problem}; usage: node test/emulator/cli.ts --port 8788 [--app-id 1] [--app-public-key key.pem] [--repo owner/name=installationId:dir ...] [--webhook-url URL (secret in EMULATOR_WEBHOOK_SECRET)] [--fault-seed N] [--log-requests yes|no]`,
     );
   }
 }
@@ -31,11 +31,13 @@ class CliUsageError extends Error {
 interface CliArguments {
   options: EmulatorOptions;
   repos: RepoSeed[];
+  logRequests: boolean;
 }
 
 function parseArguments(argv: string[], env: NodeJS.ProcessEnv): CliArguments {
   const options: EmulatorOptions = {};
   const repos: RepoSeed[] = [];
+  let logRequests = true;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -72,19 +74,23 @@ function parseArguments(argv: string[], env: NodeJS.ProcessEnv): CliArguments {
         repos.push({ fullName: match[1], installationId: Number(match[2]), dir: resolve(match[3]) });
         break;
       }
+      case "--log-requests":
+        if (value !== "yes" && value !== "no") throw new CliUsageError(`--log-requests takes yes or no, got "${value}"`);
+        logRequests = value === "yes";
+        break;
       default:
         throw new CliUsageError(`unknown option "${flag}"`);
     }
   }
-  return { options, repos };
+  return { options, repos, logRequests };
 }
 
 async function main(): Promise<void> {
-  const { options, repos } = parseArguments(process.argv.slice(2), process.env);
+  const { options, repos, logRequests } = parseArguments(process.argv.slice(2), process.env);
   const emulator = await startEmulator({
     ...options,
     onRequest: (request, violations) => {
-      process.stderr.write(`emulator: ${request.method} ${request.path} ${request.status} ${request.operationId ?? "-"}\n`);
+      if (logRequests) process.stderr.write(`emulator: ${request.method} ${request.path} ${request.status} ${request.operationId ?? "-"}\n`);
       for (const violation of violations) process.stderr.write(`emulator: VIOLATION ${violation}\n`);
     },
     onDelivery: (delivery) => {

@@ -94,6 +94,16 @@ describe("emulator CLI", () => {
     expect(stderr()).toContain("emulator: VIOLATION GET /repos/acme/disk/nope: GitHub's REST API has no such endpoint");
   });
 
+  it("with --log-requests no, logs violations but not each request (npm run dev's quiet console)", async () => {
+    const { child, url, stderr } = await start(["--port", "0", "--log-requests", "no"]);
+    expect((await fetch(`${url}/repos/acme/none/nope`)).status).toBe(404);
+    await fetch(`${url}/app`);
+    child.kill("SIGTERM");
+    expect(await exited(child)).toBe(0);
+    expect(stderr()).not.toMatch(/emulator: GET \/app /);
+    expect(stderr()).toContain("emulator: VIOLATION GET /repos/acme/none/nope");
+  });
+
   it("sends webhooks signed with EMULATOR_WEBHOOK_SECRET to --webhook-url, and logs each delivery", async () => {
     const receiver = await startReceiver();
     try {
