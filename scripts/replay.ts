@@ -237,12 +237,16 @@ async function followUp(args: ReplayArgs, action: FollowUp): Promise<number> {
   const known = await emulator(args, "GET", `/repos/${repo}`);
   if (!known) throw new EmulatorRefusedError(404, `no repository ${repo}; load one with --dir, or pick one with --repo (npm run dev loads ${DEFAULT_REPO}).`);
   const as = args.sender === null ? {} : { user: args.sender };
-  const [path, body, what] =
+  const [path, body, what]: [string, Record<string, unknown>, string] =
     action.kind === "comment"
-      ? [`/repos/${repo}/issues/${args.number}/comments`, { body: action.body, ...as }, `comment ${JSON.stringify(action.body)}`]
+      ? [`/repos/${repo}/issues/${args.number}/comments`, { body: action.body, ...as }, `added a comment ${JSON.stringify(action.body)}`]
       : action.kind === "label"
-        ? [`/repos/${repo}/issues/${args.number}/labels`, { name: action.name, ...as }, `label "${action.name}"`]
-        : [`/repos/${repo}/pulls/${args.number}/reviews`, { state: action.state, ...as }, `review ${action.state}`];
+        ? [`/repos/${repo}/issues/${args.number}/labels`, { name: action.name, ...as }, `added the label "${action.name}"`]
+        : action.kind === "review"
+          ? [`/repos/${repo}/pulls/${args.number}/reviews`, { state: action.state, ...as }, `submitted a review (${action.state})`]
+          : action.kind === "status"
+            ? [`/repos/${repo}/pulls/${args.number}/statuses`, { state: action.state, context: action.context, ...as }, `reported the commit status ${action.context}: ${action.state} on the head`]
+            : [`/repos/${repo}/issues/${args.number}/age`, { days: action.days }, `moved it ${action.days} days into the past`];
   const done = (await emulator(args, "POST", path, body).catch((error: unknown) => {
     if (error instanceof EmulatorRefusedError && /no issue or pull request/.test(error.message)) {
       throw new UsageError(`${repo} has no #${args.number} in the emulator; open it first, e.g. npm run replay -- pull_request.opened --number ${args.number}`);
@@ -250,8 +254,10 @@ async function followUp(args: ReplayArgs, action: FollowUp): Promise<number> {
     throw error;
   })) as { webhooks?: { guid: string; event: string; action: string | null }[] } | null;
   const webhooks = done?.webhooks ?? [];
-  const who = args.sender ?? "octocat";
-  console.log(`${who} added a ${what} on ${repo}#${args.number} in the emulator`);
+  const who = action.kind === "age" ? "time" : (args.sender ?? (action.kind === "status" ? "ci-bot" : "octocat"));
+  console.log(`${who} ${what} on ${repo}#${args.number} in the emulator`);
+  // Age changes timestamps only; GitHub sends nothing for time passing. A schedule acts on it: replay -- schedule <workflow>.
+  if (action.kind === "age") return 0;
   if (webhooks.length === 0) {
     console.error("✗ the emulator sent no webhook for it: it sends them to the service only under `npm run dev` (or when started with webhooks), and only for events the App subscribes to (app.yml).");
     return 1;

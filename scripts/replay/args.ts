@@ -12,11 +12,16 @@ export class UsageError extends Error {
 
 export const USAGE =
   "usage: npm run replay -- <event>[.<action>] [payload.json | exported-delivery] [--repo owner/name] [--dir path/to/repo] [--number N] [--sender login] [--set path=value ...] [--skip-sleeps] [--service http://127.0.0.1:8787] [--github http://127.0.0.1:8788] [--timeout seconds]\n" +
-  "       npm run replay -- --number N (--comment \"/approve\" | --label name | --review approve|request-changes|comment) [--sender login] [--repo owner/name]   (a person acts on #N in the emulator, which sends GitHub's webhook)\n" +
+  "       npm run replay -- --number N (--comment \"/approve\" | --label name | --review approve|request-changes|comment | --status success|failure|pending|error [--context ci] | --age days) [--sender login] [--repo owner/name]   (a person, CI or time acts on #N in the emulator, which sends GitHub's webhook)\n" +
   "       npm run replay -- schedule <workflow> [--repo owner/name]   (fires a scheduled workflow now)";
 
 /** What a person does on an issue or pull request, done in the emulator so it sends the webhook GitHub would. */
-export type FollowUp = { kind: "comment"; body: string } | { kind: "label"; name: string } | { kind: "review"; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" };
+export type FollowUp =
+  | { kind: "comment"; body: string }
+  | { kind: "label"; name: string }
+  | { kind: "review"; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" }
+  | { kind: "status"; state: "pending" | "success" | "failure" | "error"; context: string }
+  | { kind: "age"; days: number };
 
 const REVIEW_STATES: Record<string, "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED"> = { approve: "APPROVED", "request-changes": "CHANGES_REQUESTED", comment: "COMMENTED" };
 
@@ -65,7 +70,7 @@ export function parseArgs(argv: readonly string[], defaults: ReplayDefaults = { 
     followUp: null,
   };
   const followUp = (next: FollowUp) => {
-    if (args.followUp) throw new UsageError(`give one of --comment, --label and --review at a time. ${USAGE}`);
+    if (args.followUp) throw new UsageError(`give one of --comment, --label, --review, --status and --age at a time. ${USAGE}`);
     args.followUp = next;
   };
   const positional: string[] = [];
@@ -123,6 +128,24 @@ export function parseArgs(argv: readonly string[], defaults: ReplayDefaults = { 
         const state = REVIEW_STATES[value()];
         if (!state) throw new UsageError(`--review takes approve, request-changes or comment, got "${argv[i]}".`);
         followUp({ kind: "review", state });
+        break;
+      }
+      case "--status": {
+        const state = value();
+        if (!["pending", "success", "failure", "error"].includes(state)) throw new UsageError(`--status takes success, failure, pending or error (a commit status on the pull request's head), got "${state}".`);
+        followUp({ kind: "status", state: state as "pending" | "success" | "failure" | "error", context: "ci" });
+        break;
+      }
+      case "--context": {
+        const context = value();
+        if (args.followUp?.kind !== "status") throw new UsageError(`--context names the status of --status; give --status first.`);
+        args.followUp = { ...args.followUp, context };
+        break;
+      }
+      case "--age": {
+        const days = Number(value());
+        if (!Number.isFinite(days) || days <= 0) throw new UsageError(`--age takes a number of days to move #N into the past, got "${argv[i]}".`);
+        followUp({ kind: "age", days });
         break;
       }
       case "--set": {

@@ -70,6 +70,37 @@ export default workflow({
   });
 
 
+  it("follows a label and then CI's green status on the same pull request into a run waiting for checks", async () => {
+    const automerge = `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Green",
+  permissions: { pull_requests: "write" },
+  on: { labeled: "automerge" },
+  async run({ event, step, github, repo }) {
+    const pr = "pull_request" in event ? event.pull_request : null;
+    if (!pr) return;
+    const checks = await step.waitForChecks("green", { sha: pr.head.sha, timeout: "1 hour" });
+    await step.do("report", () => github.rest.issues.createComment({ ...repo, issue_number: pr.number, body: "checks: " + checks?.conclusion }).then(() => true));
+  },
+});
+`;
+    const dir = repoDir({ ".workflows/green.ts": automerge });
+    const opened = await replay(["pull_request.opened", "--repo", "octo-org/replay-green", "--dir", dir, "--number", "12"]);
+    expect(opened.out).toMatch(/nothing ran for pull_request\.opened/);
+    const labelled = await replay(["--repo", "octo-org/replay-green", "--number", "12", "--label", "automerge"]);
+    expect(labelled.out).toMatch(/pull_request\.labeled → sent by the emulator/);
+    expect(labelled.out).toMatch(/… Green: waiting at "green"/);
+    expect(labelled.code).toBe(0);
+    const green = await replay(["--repo", "octo-org/replay-green", "--number", "12", "--status", "success"]);
+    expect(green.out).toContain("ci-bot reported the commit status ci: success on the head on octo-org/replay-green#12 in the emulator");
+    expect(green.out).toMatch(/status → sent by the emulator/);
+    expect(green.out).toMatch(/resumed run \S+ {2}Green at wait "green"/);
+    expect(green.out).toMatch(/✓ Green: succeeded/);
+    expect(green.code).toBe(0);
+    expect(stack.emulator.comments("octo-org/replay-green", 12).map((c) => c.body)).toEqual(["checks: success"]);
+  });
+
   it("says what to open first when the number names nothing, and exits 2", async () => {
     const { code, out } = await replay(["--repo", "octo-org/replay-follow", "--number", "404", "--label", "automerge"]);
     expect(out).toMatch(/has no #404 in the emulator; open it first, e\.g\. npm run replay -- pull_request\.opened --number 404/);

@@ -15,7 +15,7 @@
  * can still update their check runs.
  */
 import { resolve } from "node:path";
-import { addComment, addLabels, removeLabel, requestCheckRunAction, submitReview } from "./actions.ts";
+import { addComment, addLabels, addStatus, removeLabel, requestCheckRunAction, submitReview } from "./actions.ts";
 import { branchMoved, pullRange } from "./events.ts";
 import { addFault, describeFault, removeFaults, type FaultSpec } from "./faults.ts";
 import { readDirectory } from "./git.ts";
@@ -34,7 +34,7 @@ export interface AdminReply {
 type Input = Record<string, unknown>;
 
 const ROUTES =
-  "POST /_emulator/repos, GET /_emulator/repos/:owner/:repo, POST …/pulls, POST …/issues, POST …/issues/:n/comments, POST …/issues/:n/labels, DELETE …/issues/:n/labels/:name, POST …/pulls/:n/reviews, POST …/issues/:n/age, POST …/check-runs/:id/actions, PUT …/collaborators/:login, GET|POST|DELETE /_emulator/faults, DELETE /_emulator/faults/:id, GET /_emulator/deliveries, POST /_emulator/deliveries/:id/attempts";
+  "POST /_emulator/repos, GET /_emulator/repos/:owner/:repo, POST …/pulls, POST …/issues, POST …/issues/:n/comments, POST …/issues/:n/labels, DELETE …/issues/:n/labels/:name, POST …/pulls/:n/reviews, POST …/pulls/:n/statuses, POST …/issues/:n/age, POST …/check-runs/:id/actions, PUT …/collaborators/:login, GET|POST|DELETE /_emulator/faults, DELETE /_emulator/faults/:id, GET /_emulator/deliveries, POST /_emulator/deliveries/:id/attempts";
 
 export function handleAdmin(site: Site, method: string, url: URL, body: unknown): AdminReply {
   const { world } = site;
@@ -65,7 +65,7 @@ function repoRoute(site: Site, repo: Repo, method: string, path: string, rest: s
   if (rest === "") return method === "GET" ? { status: 200, body: describe(site.world, repo) } : wrongMethod();
   const open = /^\/(pulls|issues)$/.exec(rest);
   if (open) return method !== "POST" ? wrongMethod() : open[1] === "pulls" ? ensurePullRequest(site, repo, input) : ensureIssue(site, repo, input);
-  const acting = /^\/(?:pulls|issues)\/(\d+)\/(comments|labels|reviews|age)(?:\/(.+))?$/.exec(rest);
+  const acting = /^\/(?:pulls|issues)\/(\d+)\/(comments|labels|reviews|age|statuses)(?:\/(.+))?$/.exec(rest);
   if (acting) return act(site, repo, method, Number(acting[1]), acting[2] ?? "", acting[3], input);
   const click = /^\/check-runs\/(\d+)\/actions$/.exec(rest);
   if (click) return method === "POST" ? clickAction(site, repo, Number(click[1]), input) : wrongMethod();
@@ -185,12 +185,20 @@ function acted(site: Site, repo: Repo, method: string, number: number, action: s
   if (action === "labels" && method === "DELETE" && rest) {
     return removeLabel(site, repo, target, rest, actor) ? { status: 200, body: { labels: target.labels } } : refuse(404, `#${number} has no label "${rest}".`);
   }
+  // CI reporting on the pull request's head commit with its own token, as an outside service does (the App only reads statuses).
+  if (action === "statuses" && method === "POST" && target.pull && ["pending", "success", "failure", "error"].includes(String(input.state))) {
+    const sha = pullRange(repo, target).headSha;
+    const state = input.state as "pending" | "success" | "failure" | "error";
+    const context = typeof input.context === "string" && input.context !== "" ? input.context : "ci";
+    addStatus(site, repo, { sha, state, context, description: typeof input.description === "string" ? input.description : null, targetUrl: null }, { login: typeof input.user === "string" ? input.user : "ci-bot" });
+    return { status: 201, body: { sha, state, context } };
+  }
   if (action === "reviews" && method === "POST" && target.pull && ["APPROVED", "CHANGES_REQUESTED", "COMMENTED"].includes(String(input.state))) {
     const state = input.state as "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED";
     const created = submitReview(site, repo, target, { body: typeof input.body === "string" ? input.body : "", state, commitId: pullRange(repo, target).headSha }, actor);
     return { status: 201, body: { id: created.id } };
   }
-  return refuse(422, `send comments { body, user? }, labels { name, user? }, DELETE labels/:name, age { days }, or (pull requests) reviews { state: APPROVED|CHANGES_REQUESTED|COMMENTED, body?, user? }.`);
+  return refuse(422, `send comments { body, user? }, labels { name, user? }, DELETE labels/:name, age { days }, or (pull requests) reviews { state: APPROVED|CHANGES_REQUESTED|COMMENTED, body?, user? } and statuses { state: pending|success|failure|error, context?, user? } (on its head commit).`);
 }
 
 /**

@@ -44,8 +44,11 @@ describe("replay arguments", () => {
     expect(parseArgs(["--number", "3", "--review", "approve"])).toMatchObject({ followUp: { kind: "review", state: "APPROVED" } });
     expect(() => parseArgs(["--comment", "/approve"])).toThrow(/--comment needs --number/);
     expect(() => parseArgs(["issue_comment.created", "--number", "3", "--comment", "/approve"])).toThrow(/make the emulator send the event itself/);
-    expect(() => parseArgs(["--number", "3", "--comment", "x", "--label", "y"])).toThrow(/one of --comment, --label and --review at a time/);
+    expect(() => parseArgs(["--number", "3", "--comment", "x", "--label", "y"])).toThrow(/one of --comment, --label, --review, --status and --age at a time/);
     expect(() => parseArgs(["--number", "3", "--review", "lgtm"])).toThrow(/--review takes approve, request-changes or comment/);
+    expect(parseArgs(["--number", "3", "--status", "success", "--context", "build"])).toMatchObject({ followUp: { kind: "status", state: "success", context: "build" } });
+    expect(parseArgs(["--number", "3", "--age", "40"])).toMatchObject({ followUp: { kind: "age", days: 40 } });
+    expect(() => parseArgs(["--number", "3", "--context", "build"])).toThrow(/--context names the status of --status/);
     expect(() => parseArgs(["push", "--set", "novalue"])).toThrow(/--set takes path=value/);
   });
 
