@@ -103,7 +103,7 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
     });
     throw error;
   }
-  await step.do("repoflow: succeeded", CLOSE_CONFIG, (ctx) => settle(env, target, ctx, "succeeded", { conclusion: "success" }));
+  await step.do("repoflow: succeeded", CLOSE_CONFIG, (ctx) => settle(env, target, ctx, "succeeded", { conclusion: "success" }, resultJson(result)));
   return result ?? null;
 }
 
@@ -114,8 +114,8 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
  * On a retried attempt the row already holds this outcome, and the close is
  * tried again.
  */
-export async function settle(env: RunEnv, target: CheckRunTarget, ctx: unknown, status: "succeeded" | "failed", outcome: Outcome): Promise<void> {
-  await finishRun(env.DB, target.runId, status, outcome.conclusion === "failure" ? outcome.error.message : undefined);
+export async function settle(env: RunEnv, target: CheckRunTarget, ctx: unknown, status: "succeeded" | "failed", outcome: Outcome, result: string | null = null): Promise<void> {
+  await finishRun(env.DB, target.runId, status, outcome.conclusion === "failure" ? outcome.error.message : undefined, result);
   // The next run of its concurrency lane may go; a failure here is healed by that run's own liveness check.
   await leaveRunLanes(env, target.repository, target.runId).catch((error: unknown) => console.warn(`repoflow: could not hand on the lane of ${target.runId}:`, error));
   // The registry prunes what this leaves behind; a finished run must not fail over its bookkeeping.
@@ -159,6 +159,16 @@ async function waitForTurn(env: RunEnv, step: WorkflowStep, repository: string, 
     } catch (error) {
       if (!isWaitTimeout(error)) throw error;
     }
+  }
+}
+
+/** The run's return value as the run page shows it; the engine keeps the value itself. */
+function resultJson(result: unknown): string | null {
+  if (result === undefined || result === null) return null;
+  try {
+    return JSON.stringify(result) ?? null;
+  } catch {
+    return null;
   }
 }
 

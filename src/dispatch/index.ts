@@ -42,3 +42,4 @@ export { requestManualRun, fireScheduleNow, UnknownRepositoryError, NotRunnableE
 export { createLaneSchema, supersede, enterLane, leaveLane, leaveAll, absorb, startDueDebounces } from "./lanes";
 export type { DebouncedStart } from "./lanes";
 export { startDebouncedRun } from "./start-runs";
+export { withAuthorFrames } from "./failure-text";

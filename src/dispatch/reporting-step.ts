@@ -49,7 +49,7 @@ export const DEFAULT_STEP_CONFIG = {
   timeout: "5 minutes",
 } as const;
 
-export type StepOutcome = { status: "succeeded"; outputBytes: number } | { status: "failed"; error: string };
+export type StepOutcome = { status: "succeeded"; outputBytes: number; output?: string | null; note?: string } | { status: "failed"; error: string };
 
 export interface StepStart {
   name: string;
@@ -187,7 +187,7 @@ export class ReportingStep extends RpcTarget {
           throw again ? error : new NonRetryableError(errorMessage(error));
         }
       });
-      await observer.finished(name, { status: "succeeded", outputBytes: byteSize(result) });
+      await observer.finished(name, { status: "succeeded", ...outputOf(result) });
       return result;
     } catch (error) {
       if (!isEngineAbort(error)) await observer.finished(name, { status: "failed", error: authorFailureText(errorMessage(error)) });
@@ -201,7 +201,7 @@ export class ReportingStep extends RpcTarget {
     this.#checkSleep(name, ms);
     await this.#observer.started({ name, kind: "sleep", status: "sleeping", wakeAt: new Date(Date.now() + ms) });
     await this.#step.sleep(name, this.#limits.skipSleeps ? 0 : duration);
-    await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
+    await this.#observer.finished(name, { status: "succeeded", outputBytes: 0, ...(this.#limits.skipSleeps ? { note: "skipped by --skip-sleeps" } : {}) });
   }
 
   async sleepUntil(name: string, timestamp: Date | number | string): Promise<void> {
@@ -211,7 +211,7 @@ export class ReportingStep extends RpcTarget {
     this.#checkSleep(name, at - Date.now());
     await this.#observer.started({ name, kind: "sleep", status: "sleeping", wakeAt: new Date(at) });
     await (this.#limits.skipSleeps ? this.#step.sleep(name, 0) : this.#step.sleepUntil(name, at));
-    await this.#observer.finished(name, { status: "succeeded", outputBytes: 0 });
+    await this.#observer.finished(name, { status: "succeeded", outputBytes: 0, ...(this.#limits.skipSleeps ? { note: "skipped by --skip-sleeps" } : {}) });
   }
 
   /**
@@ -484,5 +484,16 @@ function byteSize(value: unknown): number {
     return new TextEncoder().encode(JSON.stringify(value) ?? "").byteLength;
   } catch {
     return 0;
+  }
+}
+
+/** A step result's size and JSON, for the run page (the store keeps a preview of it). */
+function outputOf(value: unknown): { outputBytes: number; output: string | null } {
+  if (value === undefined) return { outputBytes: 0, output: null };
+  try {
+    const json = JSON.stringify(value) ?? null;
+    return { outputBytes: json === null ? 0 : new TextEncoder().encode(json).byteLength, output: json };
+  } catch {
+    return { outputBytes: 0, output: null };
   }
 }

@@ -31,6 +31,7 @@ import {
   UnknownRepositoryError,
   NotRunnableError,
   BadInputsError,
+  withAuthorFrames,
 } from "../dispatch";
 import { installationOfRepository, listBundleHistory } from "../store";
 import {
@@ -125,13 +126,15 @@ export async function visibleRun(db: D1Database, viewer: Viewer, id: string): Pr
   return run && canRead(viewer, run.repository) ? run : null;
 }
 
+/** A run with everything its page shows; errors name the author's .ts files and lines (the pinned bundle's source map). */
 export async function runDetail(env: Pick<Cloudflare.Env, "DB" | "BLOBS">, run: RunRecord): Promise<RunDetail> {
   const [steps, logs, event] = await Promise.all([
     listSteps(env.DB, run.id),
     listRunLogs(env.DB, run.id),
     env.BLOBS.get(payloadKey(run.deliveryId)).then((object) => (object ? object.json<unknown>() : null)),
   ]);
-  return { run, steps, logs, event };
+  const [error, ...stepErrors] = await withAuthorFrames(env.BLOBS, run.bundleHash, [run.error, ...steps.map((step) => step.error)]);
+  return { run: { ...run, error: error ?? null }, steps: steps.map((step, i) => ({ ...step, error: stepErrors[i] ?? null })), logs, event };
 }
 
 /** The installations GitHub lists for the viewer, each with only the repositories they may read. */

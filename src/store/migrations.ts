@@ -193,4 +193,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE deliveries ADD COLUMN outcome TEXT`,
     ],
   },
+  {
+    version: 8,
+    name: "step outputs, run results, step notes",
+    statements: [
+      // A preview of each step's result (JSON, cut at OUTPUT_PREVIEW_CHARS) and of the run's return value, for the run page.
+      `ALTER TABLE run_steps ADD COLUMN output TEXT`,
+      `ALTER TABLE runs ADD COLUMN result TEXT`,
+      // What the step's status does not say: a sleep --skip-sleeps skipped.
+      `ALTER TABLE run_steps ADD COLUMN note TEXT`,
+    ],
+  },
 ];

@@ -6,7 +6,7 @@
 import { ensureSchema } from "./schema";
 import type { RunRecord, RunStatus, StepKind, StepRecord, StepStatus } from "./types";
 
-type NewRun = Omit<RunRecord, "status" | "checkRunId" | "checkParked" | "error" | "problem" | "cancelRequestedAt" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt" | "lineage"> & {
+type NewRun = Omit<RunRecord, "status" | "checkRunId" | "checkParked" | "error" | "problem" | "cancelRequestedAt" | "createdAt" | "startedAt" | "finishedAt" | "updatedAt" | "lineage" | "result"> & {
   lineage?: string | null;
 };
 
@@ -37,14 +37,22 @@ export async function markRunStarted(db: D1Database, id: string, checkRunId: num
 }
 
 /** Returns false when the run had already finished (a replay, or a cancel that got there first). */
-export async function finishRun(db: D1Database, id: string, status: Exclude<RunStatus, "queued" | "running">, error?: string): Promise<boolean> {
+/** A step's or run's result as the run page shows it: JSON, cut with a note once it is longer than this. */
+export const OUTPUT_PREVIEW_CHARS = 16_384;
+
+function previewOf(json: string): string {
+  return json.length <= OUTPUT_PREVIEW_CHARS ? json : `${json.slice(0, OUTPUT_PREVIEW_CHARS)}… (cut at ${OUTPUT_PREVIEW_CHARS} characters)`;
+}
+
+/** `result`: the run's return value as JSON, for a run that succeeded. */
+export async function finishRun(db: D1Database, id: string, status: Exclude<RunStatus, "queued" | "running">, error?: string, result?: string | null): Promise<boolean> {
   await ensureSchema(db);
   const now = new Date().toISOString();
-  const result = await db
-    .prepare("UPDATE runs SET status = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'running')")
-    .bind(status, error ?? null, now, now, id)
+  const done = await db
+    .prepare("UPDATE runs SET status = ?, error = ?, result = ?, finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'running')")
+    .bind(status, error ?? null, result == null ? null : previewOf(result), now, now, id)
     .run();
-  return result.meta.changes > 0;
+  return done.meta.changes > 0;
 }
 
 /** Runs failed with exactly this error since `since`: recovery's own marks, re-checked against the engine. */
@@ -230,16 +238,26 @@ export async function finishStep(
   db: D1Database,
   runId: string,
   name: string,
-  outcome: { status: "succeeded"; outputBytes?: number } | { status: "failed"; error: string },
+  outcome: { status: "succeeded"; outputBytes?: number; output?: string | null; note?: string } | { status: "failed"; error: string },
 ): Promise<boolean> {
   await ensureSchema(db);
   const now = new Date().toISOString();
+  const succeeded = outcome.status === "succeeded" ? outcome : null;
   const result = await db
     .prepare(
-      `UPDATE run_steps SET status = ?, output_bytes = ?, error = ?, finished_at = ?
+      `UPDATE run_steps SET status = ?, output_bytes = ?, error = ?, output = ?, note = ?, finished_at = ?
        WHERE run_id = ? AND name = ? AND status NOT IN ('succeeded', 'failed')`,
     )
-    .bind(outcome.status, outcome.status === "succeeded" ? (outcome.outputBytes ?? null) : null, outcome.status === "failed" ? outcome.error : null, now, runId, name)
+    .bind(
+      outcome.status,
+      succeeded ? (succeeded.outputBytes ?? null) : null,
+      outcome.status === "failed" ? outcome.error : null,
+      succeeded?.output == null ? null : previewOf(succeeded.output),
+      succeeded?.note ?? null,
+      now,
+      runId,
+      name,
+    )
     .run();
   await touchRun(db, runId);
   return result.meta.changes > 0;
@@ -260,6 +278,8 @@ export async function listSteps(db: D1Database, runId: string): Promise<StepReco
     waitFor: (row.wait_for as string | null) ?? null,
     wakeAt: (row.wake_at as string | null) ?? null,
     button: typeof row.button === "string" ? (JSON.parse(row.button) as { label: string; identifier: string }) : null,
+    output: (row.output as string | null) ?? null,
+    note: (row.note as string | null) ?? null,
     startedAt: String(row.started_at),
     finishedAt: (row.finished_at as string | null) ?? null,
   }));
@@ -283,6 +303,7 @@ function toRun(row: Record<string, unknown>): RunRecord {
     checkRunId: (row.check_run_id as number | null) ?? null,
     checkParked: Number(row.check_parked ?? 0) === 1,
     lineage: text("lineage"),
+    result: text("result"),
     error: text("error"),
     problem: text("problem"),
     cancelRequestedAt: text("cancel_requested_at"),

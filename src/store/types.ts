@@ -78,6 +78,8 @@ export interface RunRecord {
   checkParked: boolean;
   /** How the run relates to others: the events a debounce absorbed into it, the runs it superseded or that superseded it. */
   lineage: string | null;
+  /** The run's return value as JSON (cut at OUTPUT_PREVIEW_CHARS), once it succeeded; null for none. */
+  result: string | null;
   error: string | null;
   /** A problem around the run that is not its outcome (a check run GitHub refused, a cancel that failed). */
   problem: string | null;
@@ -107,6 +109,10 @@ export interface StepRecord {
   wakeAt: string | null;
   /** A wait's check-run button, while it waits. */
   button: { label: string; identifier: string } | null;
+  /** The step's result as JSON, cut at OUTPUT_PREVIEW_CHARS (`outputBytes` is its whole size); null for none. */
+  output: string | null;
+  /** What the status does not say, e.g. a sleep skipped by --skip-sleeps. */
+  note: string | null;
   startedAt: string;
   finishedAt: string | null;
 }

@@ -131,9 +131,14 @@ describe("dashboard in a browser", () => {
       expect(await page.getByRole("heading", { level: 1 }).textContent()).toContain("Dashboard demo");
       const step = page.getByRole("region", { name: "Steps" }).locator("tbody tr", { hasText: "comment" });
       expect(await step.textContent()).toMatch(/comment\s*do.*succeeded\s*1/);
-      const logs = await page.locator("section[aria-labelledby=logs] pre").textContent();
-      expect(logs).toContain("hello from the workflow");
-      expect(logs).toContain("[comment] commenting on 2");
+      // Logs come grouped by the step that printed them.
+      expect(await page.locator('section[aria-labelledby=logs] details[data-log-step=""] pre').textContent()).toContain("hello from the workflow");
+      expect(await page.locator('section[aria-labelledby=logs] details[data-log-step="comment"] pre').textContent()).toContain("commenting on 2");
+      // Who and what the run is about, from the event; the emulator's check run is named, not linked to a page it does not serve.
+      expect(await page.locator("[data-subject]").textContent()).toContain("pull request #2");
+      expect(await page.locator("[data-sender]").textContent()).toBeTruthy();
+      // The comment step returned nothing; its output says so instead of a byte count.
+      expect(await step.locator("td").nth(5).textContent()).toContain("none");
       await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
       const event = page.locator("section[aria-labelledby=event] details");
       expect(await event.locator("summary").textContent()).toContain("pull_request.opened");
@@ -141,7 +146,8 @@ describe("dashboard in a browser", () => {
       await event.locator("summary").click();
       expect(await event.locator("pre").textContent()).toContain(`"full_name": "${repo.fullName}"`);
       const checkRun = stack.emulator.checkRuns(repo.fullName)[0]!;
-      expect(await page.getByRole("link", { name: `check run ${checkRun.id}` }).getAttribute("href")).toBe(`${stack.emulator.url}/${repo.fullName}/runs/${checkRun.id}`);
+      expect(await page.getByRole("link", { name: `check run ${checkRun.id}` }).count()).toBe(0);
+      expect(await page.locator(`[data-check-run="${checkRun.id}"]`).textContent()).toContain("in the GitHub emulator");
       expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
 
       await page.getByRole("button", { name: "Re-run" }).click();
@@ -170,7 +176,52 @@ describe("dashboard in a browser", () => {
       const steps = await page.getByRole("region", { name: "Steps" }).locator("tbody th[scope=row]").allTextContents();
       expect(steps).toEqual(["first", "breather", "second"]);
       expect(await page.getByRole("status").count()).toBe(0);
+      // Each step's output is there to read, folded: "first" returned 1.
+      const first = page.getByRole("region", { name: "Steps" }).locator("tbody tr", { hasText: "first" });
+      await first.locator("details.output summary").click();
+      expect((await first.locator("details.output pre").textContent())?.trim()).toBe("1");
     });
+  });
+
+  it("shows a run's result, and a failure at the line of the author's .ts file, at desktop and phone sizes without console errors", async () => {
+    const returns = setUp("dashboard-result", 9404, workflow("Returns", `const n = await step.do("count", async () => ({ counted: 3 })); return { total: n.counted };`));
+    const fails = setUp(
+      "dashboard-fails",
+      9405,
+      workflow("Fails", `await step.do("explode", { retries: { limit: 0, delay: 0 } }, async () => {\n      throw new Error("the label is missing");\n    });`),
+    );
+    for (const repo of [returns, fails]) {
+      await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 2, headSha: stack.emulator.headSha(repo.fullName, "f2") }));
+    }
+    const done = (repo: Target) => waitFor(`the run of ${repo.fullName}`, async () => (await runsOf(repo)).find((r) => r.status === "succeeded" || r.status === "failed"), 60_000);
+    const [ok, bad] = [await done(returns), await done(fails)];
+    for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+      await withPage(async (page) => {
+        const errors: string[] = [];
+        page.on("console", (message) => {
+          if (message.type() === "error") errors.push(message.text());
+        });
+        await page.setViewportSize(viewport);
+        await page.goto(`${stack.service.url}/runs/${ok!.id}`);
+        expect(await page.locator("section[aria-labelledby=run-result] pre").textContent()).toBe(JSON.stringify({ total: 3 }, null, 2));
+        expect(await page.locator("time").first().textContent()).toMatch(/just now|min ago/);
+        expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-run-result-${viewport.width}.png`), fullPage: true });
+
+        await page.goto(`${stack.service.url}/runs/${bad!.id}`);
+        const step = page.getByRole("region", { name: "Steps" }).locator("tbody tr", { hasText: "explode" });
+        expect(await step.locator("pre").first().textContent()).toBe("the label is missing");
+        await step.locator("details summary", { hasText: "Stack" }).click();
+        // The stack names the author's file and line, not the bundle, and none of repoflow's own frames.
+        const stack_ = (await step.locator("details pre").textContent()) ?? "";
+        expect(stack_).toMatch(/\.workflows\/demo\.ts:\d+:\d+/);
+        expect(stack_).not.toMatch(/bundle\.js|host\.js|repoflow\.js/);
+        expect(await page.locator("section[aria-labelledby=run-error] pre").first().textContent()).toBe("the label is missing");
+        expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-run-failed-${viewport.width}.png`), fullPage: true });
+        expect(errors).toEqual([]);
+      });
+    }
   });
 
   it("shows a repository's bundle history with each compile's diagnostics, and what a delivery did, at desktop and phone sizes without console errors or sideways scrolling", async () => {

@@ -57,3 +57,53 @@ export function stepWaitNote(step: Pick<StepRecord, "status" | "waitFor" | "wake
   }
   return null;
 }
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago"; "in 4 h" for a time ahead (a sleep's end). */
+export function relativeTime(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  const ahead = ms > 0;
+  const s = Math.abs(ms) / 1000;
+  const say = (n: number, unit: string) => (ahead ? `in ${n} ${unit}` : `${n} ${unit} ago`);
+  if (s < 45) return ahead ? "in a moment" : "just now";
+  if (s < 3600) return say(Math.max(1, Math.round(s / 60)), "min");
+  if (s < 86_400) return say(Math.round(s / 3600), "h");
+  const days = Math.round(s / 86_400);
+  return say(days, days === 1 ? "day" : "days");
+}
+
+/** The pull request or issue an event is about, and who sent it: what a reader looks for first. */
+export interface EventSubject {
+  kind: "pull request" | "issue" | null;
+  number: number | null;
+  title: string | null;
+  /** GitHub's page for it (html_url), or null. */
+  url: string | null;
+  sender: string | null;
+}
+
+export function eventSubject(event: unknown): EventSubject {
+  const payload = (event ?? {}) as {
+    pull_request?: { number?: number; title?: string; html_url?: string };
+    issue?: { number?: number; title?: string; html_url?: string; pull_request?: unknown };
+    sender?: { login?: string };
+  };
+  const pull = payload.pull_request;
+  const issue = payload.issue;
+  const item = pull ?? issue ?? null;
+  return {
+    kind: pull || issue?.pull_request ? "pull request" : issue ? "issue" : null,
+    number: typeof item?.number === "number" ? item.number : null,
+    title: typeof item?.title === "string" ? item.title : null,
+    url: typeof item?.html_url === "string" ? item.html_url : null,
+    sender: typeof payload.sender?.login === "string" ? payload.sender.login : null,
+  };
+}
+
+/** A step result's JSON, indented for reading; a cut preview stays as it is. */
+export function prettyJson(json: string): string {
+  try {
+    return JSON.stringify(JSON.parse(json), null, 2);
+  } catch {
+    return json;
+  }
+}

@@ -131,7 +131,8 @@ export function dashboardRoutes() {
       );
     }
     const refusal = runControlRefusal(c.env, viewer, run.repository, "cancelling or re-running this run, or running a workflow by hand");
-    return c.html(<RunPage viewer={viewer} detail={await runDetail(c.env, run)} githubApiUrl={readConfig(c.env).githubApiUrl} controlRefusal={refusal} />);
+    const config = readConfig(c.env);
+    return c.html(<RunPage viewer={viewer} detail={await runDetail(c.env, run)} githubApiUrl={config.githubApiUrl} controlRefusal={refusal} local={config.mode === "local"} />);
   });
 
   app.get("/deliveries/:id", async (c) => {

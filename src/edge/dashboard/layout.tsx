@@ -9,15 +9,19 @@ import { raw } from "hono/html";
 import type { Viewer } from "../auth";
 import { STYLE } from "./style";
 
+// Drawn, not typed: a glyph from a font the reader lacks renders as a box (headless Chromium showed one for ⏸).
 const SYMBOL: Record<string, string> = {
-  queued: "◌",
-  running: "▶",
-  sleeping: "☾",
-  waiting: "⏸",
-  succeeded: "✓",
-  failed: "✗",
-  cancelled: "⊘",
+  queued: '<circle cx="6" cy="6" r="4.5" fill="none"/>',
+  running: '<path d="M3.5 2.5 L10 6 L3.5 9.5 Z" fill="currentColor" stroke="none"/>',
+  sleeping: '<circle cx="6" cy="6" r="4.5" fill="none"/><path d="M6 3.5 V6 L8 7.5" fill="none"/>',
+  waiting: '<path d="M4 2.5 V9.5 M8 2.5 V9.5" fill="none"/>',
+  succeeded: '<path d="M2 6.5 L5 9.5 L10.5 3" fill="none"/>',
+  failed: '<path d="M3 3 L9 9 M9 3 L3 9" fill="none"/>',
+  cancelled: '<circle cx="6" cy="6" r="4.5" fill="none"/><path d="M3 9 L9 3" fill="none"/>',
+  processed: '<path d="M2 6.5 L5 9.5 L10.5 3" fill="none"/>',
+  accepted: '<circle cx="6" cy="6" r="4.5" fill="none"/>',
 };
+const DOT = '<circle cx="6" cy="6" r="2.5" fill="currentColor" stroke="none"/>';
 
 /** A wide table scrolls sideways inside its own focusable region, never the page. */
 export const ScrollRegion: FC<{ label: string; children?: Child }> = ({ label, children }) => (
@@ -28,7 +32,10 @@ export const ScrollRegion: FC<{ label: string; children?: Child }> = ({ label, c
 
 export const Status: FC<{ status: string }> = ({ status }) => (
   <span class={`status ${status}`}>
-    <span aria-hidden="true">{SYMBOL[status] ?? "•"}</span> {status}
+    <svg class="symbol" aria-hidden="true" viewBox="0 0 12 12" width="12" height="12" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round">
+      {raw(SYMBOL[status] ?? DOT)}
+    </svg>{" "}
+    {status}
   </span>
 );
 

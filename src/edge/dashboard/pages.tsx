@@ -10,7 +10,7 @@ import type { Child, FC } from "hono/jsx";
 import { MAX_LOG_BYTES_PER_RUN, type DeliveryRecord, type RunRecord, type StepRecord } from "../../store";
 import { RUN_STATUSES, type InstallationWithRepositories, type RunDetail, type RunQuery } from "../api";
 import type { Viewer } from "../auth";
-import { checkRunUrl, formatBytes, formatDuration, formatTime, splitError, stepWaitNote, triggerLabel } from "./format";
+import { checkRunUrl, eventSubject, formatBytes, formatDuration, formatTime, prettyJson, relativeTime, splitError, stepWaitNote, triggerLabel } from "./format";
 import { Layout, ScrollRegion, Status } from "./layout";
 import { HOME_PAGE_SCRIPT, POLL_MS, RUN_PAGE_SCRIPT, runFingerprint } from "./live";
 import { OutcomeSection } from "./repository-page";
@@ -199,10 +199,23 @@ const StepsTable: FC<{ steps: StepRecord[] }> = ({ steps }) => (
               <td>
                 <Status status={step.status} />
                 {note ? <div class="muted">{note}</div> : null}
+                {step.note ? <div class="note-inline" data-note>{step.note}</div> : null}
               </td>
               <td class="num">{step.kind === "do" ? step.attempts : ""}</td>
               <td class="num">{formatDuration(step.startedAt, step.finishedAt)}</td>
-              <td class="num">{formatBytes(step.outputBytes)}</td>
+              <td>
+                {step.output !== null ? (
+                  <details class="output">
+                    <summary>{formatBytes(step.outputBytes)}</summary>
+                    <pre>{prettyJson(step.output)}</pre>
+                  </details>
+                ) : step.outputBytes ? (
+                  // Recorded before previews were kept: only its size is known.
+                  <span class="num">{formatBytes(step.outputBytes)}</span>
+                ) : (
+                  <span class="muted">{step.kind === "do" ? "none" : ""}</span>
+                )}
+              </td>
               <td>
                 {error ? (
                   <>
@@ -231,8 +244,30 @@ const ControlNote: FC<{ refusal: string }> = ({ refusal }) => (
   </p>
 );
 
-export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: string; controlRefusal: string | null }> = ({ viewer, detail, githubApiUrl, controlRefusal }) => {
+/** An absolute time, and how long ago it was (the page is rendered on the server, in UTC). */
+const When: FC<{ iso: string }> = ({ iso }) => (
+  <>
+    <time datetime={iso} title={formatTime(iso)}>
+      {relativeTime(iso)}
+    </time>{" "}
+    <span class="muted">({formatTime(iso)})</span>
+  </>
+);
+
+/** Console lines grouped by the step that printed them, in the order the steps first logged. */
+function logsByStep(lines: RunDetail["logs"]["lines"]): { step: string | null; lines: RunDetail["logs"]["lines"] }[] {
+  const groups = new Map<string | null, RunDetail["logs"]["lines"]>();
+  for (const line of lines) {
+    const group = groups.get(line.step) ?? [];
+    group.push(line);
+    groups.set(line.step, group);
+  }
+  return [...groups].map(([step, grouped]) => ({ step, lines: grouped }));
+}
+
+export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: string; controlRefusal: string | null; local?: boolean }> = ({ viewer, detail, githubApiUrl, controlRefusal, local = false }) => {
   const { run, steps, logs, event } = detail;
+  const subject = eventSubject(event);
   const active = isActive(run);
   const trigger = triggerLabel(run);
   const eventJson = event === null ? null : JSON.stringify(event, null, 2);
@@ -255,6 +290,29 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
           <dd>
             <a href={`/?repo=${encodeURIComponent(run.repository)}`}>{run.repository}</a> (<a href={`/repos/${run.repository}`}>code and compiles</a>)
           </dd>
+          {subject.number !== null ? (
+            <>
+              <dt>About</dt>
+              <dd data-subject>
+                {subject.url && !local ? (
+                  <a href={subject.url}>
+                    {subject.kind} #{subject.number}
+                  </a>
+                ) : (
+                  <span>
+                    {subject.kind} #{subject.number}
+                  </span>
+                )}
+                {subject.title ? <> {subject.title}</> : null}
+              </dd>
+            </>
+          ) : null}
+          {subject.sender ? (
+            <>
+              <dt>Sent by</dt>
+              <dd data-sender>{subject.sender}</dd>
+            </>
+          ) : null}
           <dt>Trigger</dt>
           <dd>
             <code>{trigger}</code> <span class="muted">delivery</span>{" "}
@@ -274,6 +332,9 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
           <dd>
             {run.checkRunId === null ? (
               <span class="muted">{run.problem ? "none" : "not created yet"}</span>
+            ) : local ? (
+              // The emulator serves GitHub's API, not its web pages: a link would answer 404.
+              <span data-check-run={run.checkRunId}>check run {run.checkRunId} <span class="muted">(in the GitHub emulator)</span></span>
             ) : (
               <a href={checkRunUrl(githubApiUrl, run.repository, run.checkRunId)}>check run {run.checkRunId}</a>
             )}{" "}
@@ -281,8 +342,16 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
           </dd>
           <dt>{run.startedAt ? "Started" : "Queued"}</dt>
           <dd>
-            <time datetime={run.startedAt ?? run.createdAt}>{formatTime(run.startedAt ?? run.createdAt)}</time>
+            <When iso={run.startedAt ?? run.createdAt} />
           </dd>
+          {run.finishedAt ? (
+            <>
+              <dt>Finished</dt>
+              <dd>
+                <When iso={run.finishedAt} />
+              </dd>
+            </>
+          ) : null}
           <dt>Duration</dt>
           <dd>{formatDuration(run.startedAt ?? run.createdAt, run.finishedAt) + (active ? " so far" : "")}</dd>
         </dl>
@@ -326,7 +395,22 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
         {run.error ? (
           <section aria-labelledby="run-error">
             <h2 id="run-error">Error</h2>
-            <pre>{run.error}</pre>
+            <pre>{splitError(run.error).message}</pre>
+            {splitError(run.error).stack ? (
+              <details open>
+                <summary>Where, in your code</summary>
+                <pre>{splitError(run.error).stack}</pre>
+              </details>
+            ) : null}
+          </section>
+        ) : null}
+        {run.result !== null ? (
+          <section aria-labelledby="run-result">
+            <h2 id="run-result">Result</h2>
+            <details open>
+              <summary>What run() returned</summary>
+              <pre>{prettyJson(run.result)}</pre>
+            </details>
           </section>
         ) : null}
         <section aria-labelledby="steps">
@@ -335,11 +419,22 @@ export const RunPage: FC<{ viewer: Viewer; detail: RunDetail; githubApiUrl: stri
         </section>
         <section aria-labelledby="logs">
           <h2 id="logs">Logs</h2>
-          {logs.capped ? <p class="note">Logs were capped at {formatBytes(MAX_LOG_BYTES_PER_RUN)} for this run; later lines were dropped.</p> : null}
+          {logs.capped ? (
+            <p class="note">
+              Not every line was kept: a step keeps at most 1,000 lines and a run {formatBytes(MAX_LOG_BYTES_PER_RUN)}; the marker lines below say where they stopped.
+            </p>
+          ) : null}
           {logs.lines.length === 0 ? (
             <p class="muted">No console output.</p>
           ) : (
-            <pre>{logs.lines.map((l) => `${l.at.slice(11, 23)} ${l.level.padEnd(5)} ${l.step ? `[${l.step}] ` : ""}${l.message}\n`).join("")}</pre>
+            logsByStep(logs.lines).map((group) => (
+              <details open data-log-step={group.step ?? ""}>
+                <summary>
+                  {group.step === null ? "Outside steps" : <>Step <code>{group.step}</code></>} <span class="muted">({group.lines.length} {group.lines.length === 1 ? "line" : "lines"})</span>
+                </summary>
+                <pre>{group.lines.map((l) => `${l.at.slice(11, 23)} ${l.level.padEnd(5)} ${l.message}\n`).join("")}</pre>
+              </details>
+            ))
           )}
         </section>
         <section aria-labelledby="event">

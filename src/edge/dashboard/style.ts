@@ -50,6 +50,9 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .note { border-left: 3px solid var(--act); padding: 0.25rem 0.75rem; }
 .live { font-size: 0.875rem; color: var(--muted); }
 ul.installations { padding-left: 1.25rem; }
+details.output summary { cursor: pointer; }
+details.output pre, section[aria-labelledby=logs] pre, section[aria-labelledby=run-result] pre { max-height: 24rem; overflow: auto; }
+.note-inline { font-size: 0.8125rem; color: var(--act); }
 ul.diagnostics { margin: 0.25rem 0 0; padding-left: 1.1rem; overflow-wrap: anywhere; }
 ul.diagnostics li.error strong { color: var(--bad); }
 ul.diagnostics li.warning strong { color: var(--act); }
