@@ -6,43 +6,31 @@
  * re-run appears on the list without a reload. Screenshots land in
  * test/artifacts/ (gitignored).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliver } from "../support/deliver.ts";
 import { pullRequestOpened, pushTo, type Target } from "../support/payloads.ts";
 import { ROOT } from "../support/service.ts";
 import { waitFor, WEBHOOK_SECRET } from "../support/stack.ts";
+import { launchChromium, type Browser } from "../support/chromium.ts";
 import { useStack } from "../support/use-stack.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test/artifacts");
 const stack = useStack();
-let profile: string;
-let browser: BrowserContext;
+let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does.`);
-  profile = mkdtempSync(join(tmpdir(), "repoflow-chromium-"));
-  // A persistent context is how playwright takes --user-data-dir: a fresh, empty profile per run.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 390, height: 844 },
-  });
+  browser = await launchChromium({ width: 390, height: 844 });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 async function withPage<T>(use: (page: Page) => Promise<T>): Promise<T> {
-  const page = await browser.newPage();
+  const page = await browser.context.newPage();
   page.setDefaultTimeout(15_000);
   try {
     return await use(page);

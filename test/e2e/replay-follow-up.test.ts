@@ -4,19 +4,17 @@
  * included. The emulator delivers its webhooks to the service here, as under `npm run dev`.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../support/service.ts";
 import { WEBHOOK_SECRET } from "../support/stack.ts";
+import { scratchFolders } from "../support/scratch.ts";
 import { useStack } from "../support/use-stack.ts";
 
 const stack = useStack({ webhooks: true });
-const scratch: string[] = [];
-afterAll(() => {
-  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchFolders("repoflow-replay-follow-");
+afterAll(() => scratch.removeAll());
+const repoDir = scratch.folder;
 
 function replay(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -27,16 +25,6 @@ function replay(args: string[]): Promise<{ code: number; out: string }> {
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });
-}
-
-function repoDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "repoflow-replay-follow-"));
-  scratch.push(dir);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, ".."), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
 }
 
 describe("replay follow-ups", () => {

@@ -1,20 +1,18 @@
 /** `npm run replay` against `wrangler dev` and the GitHub emulator, run as an author runs it: a child process. */
 import { execFile } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { example, retarget } from "../support/payloads.ts";
 import { ROOT } from "../support/service.ts";
 import { WEBHOOK_SECRET } from "../support/stack.ts";
+import { scratchFolders } from "../support/scratch.ts";
 import { useStack } from "../support/use-stack.ts";
 
 const stack = useStack();
-const scratch: string[] = [];
-afterAll(() => {
-  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchFolders("repoflow-replay-");
+afterAll(() => scratch.removeAll());
 
 function replay(args: string[], urls: { service?: string; github?: string } = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -27,15 +25,7 @@ function replay(args: string[], urls: { service?: string; github?: string } = {}
   });
 }
 
-function repoDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "repoflow-replay-"));
-  scratch.push(dir);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, ".."), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-}
+const repoDir = scratch.folder;
 
 async function deliveryRecord(guid: string): Promise<{ delivery: { id: string; status: string }; runs: { status: string }[] }> {
   const res = await fetch(`${stack.service.url}/api/deliveries/${guid}`, { signal: AbortSignal.timeout(10_000) });

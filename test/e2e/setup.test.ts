@@ -8,43 +8,33 @@
  * `wrangler secret put`), the Worker's /setup check says the key and the
  * webhook secret work; restarted with a wrong secret, it names WEBHOOK_SECRET.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
+import { launchChromium, type Browser } from "../support/chromium.ts";
 import { freePort, ROOT, startService, tempDir, type Service } from "../support/service.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test/artifacts");
 let emulator: Emulator;
 let service: Service | undefined;
 let port: number;
 let persistDir: string;
-let profile: string;
-let browser: BrowserContext;
+let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does.`);
   emulator = await startEmulator();
   port = await freePort();
   persistDir = tempDir("repoflow-setup-state-");
-  profile = mkdtempSync(join(tmpdir(), "repoflow-chromium-"));
-  // A persistent context is how playwright takes --user-data-dir: a fresh, empty profile per run.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await service?.stop();
   await emulator?.close();
-  for (const dir of [profile, persistDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  if (persistDir) rmSync(persistDir, { recursive: true, force: true });
 });
 
 /** The service on the same port every time: the App's webhook URL names it. */
@@ -55,7 +45,7 @@ async function restart(vars: Record<string, string>): Promise<Service> {
 }
 
 async function withPage<T>(use: (page: Page) => Promise<T>): Promise<T> {
-  const page = await browser.newPage();
+  const page = await browser.context.newPage();
   page.setDefaultTimeout(20_000);
   try {
     return await use(page);

@@ -1,25 +1,13 @@
 /** `npm run check` as an author runs it: a child process over a folder, nothing sent anywhere. */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { scratchFolders } from "../support/scratch.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
-const scratch: string[] = [];
-afterAll(() => {
-  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
-});
-
-function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "repoflow-check-"));
-  scratch.push(dir);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, ".."), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-}
+const scratch = scratchFolders("repoflow-check-");
+afterAll(() => scratch.removeAll());
+const folder = scratch.folder;
 
 function check(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

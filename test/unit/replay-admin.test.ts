@@ -1,32 +1,22 @@
 /** The emulator's /_emulator/ admin routes the replay CLI uses across processes, over real HTTP. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
+import { scratchFolders } from "../support/scratch.ts";
 
 let emulator: Emulator;
-const dirs: string[] = [];
 beforeAll(async () => {
   emulator = await startEmulator();
 });
 afterAll(async () => {
   await emulator?.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  scratch.removeAll();
 });
 afterEach(() => {
   expect(emulator.violations).toEqual([]);
 });
 
-function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "repoflow-admin-"));
-  dirs.push(dir);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, ".."), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-}
+const scratch = scratchFolders("repoflow-admin-");
+const folder = scratch.folder;
 
 async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(`${emulator.url}/_emulator${path}`, {
