@@ -73,7 +73,9 @@ if (emulatorUrl.hostname === "127.0.0.1") {
   });
 }
 
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", servicePort, ...wranglerArgs], {
+// Check runs link their run's dashboard page ("Details"), which is here.
+const publicUrl = ["--var", `PUBLIC_URL:http://127.0.0.1:${servicePort}`];
+const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", servicePort, ...publicUrl, ...wranglerArgs], {
   cwd: root,
   stdio: ["inherit", "pipe", "pipe"],
   env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: process.stdout.isTTY ? "1" : "0" },

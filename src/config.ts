@@ -23,6 +23,8 @@ export interface Config {
   githubApiUrl: string;
   /** Finished runs, their logs, stored payloads and unreferenced bundles older than this are deleted (RETENTION_DAYS, default 30). */
   retentionDays: number;
+  /** Where the dashboard is reached (PUBLIC_URL), without a trailing slash: each run's check run links its page there. */
+  publicUrl?: string;
   /** The least repository role a signed-in person needs to control a repository's runs (CONTROL_ROLE, default write). */
   controlRole: ControlRole;
 }
@@ -36,6 +38,7 @@ export interface ConfigEnv {
   PRIVATE_KEY?: string;
   GITHUB_API_URL?: string;
   RETENTION_DAYS?: string;
+  PUBLIC_URL?: string;
   CONTROL_ROLE?: string;
 }
 
@@ -123,6 +126,10 @@ function reportConfig(env: ConfigEnv): ConfigReport {
   const retentionText = nonEmpty(env.RETENTION_DAYS) ?? "30";
   const retentionDays = Number(retentionText);
   if (!Number.isInteger(retentionDays) || retentionDays < 1) problem("RETENTION_DAYS", `RETENTION_DAYS must be a whole number of days, at least 1, got "${retentionText}".`);
+  const publicText = nonEmpty(env.PUBLIC_URL)?.replace(/\/+$/, "");
+  if (publicText !== undefined && !(URL.canParse(publicText) && /^https?:$/.test(new URL(publicText).protocol))) {
+    problem("PUBLIC_URL", `PUBLIC_URL must be the dashboard's http(s) address, e.g. https://repoflow.example.workers.dev, got "${publicText}".`);
+  }
   const controlText = nonEmpty(env.CONTROL_ROLE) ?? "write";
   const controlRole = CONTROL_ROLES.find((role) => role === controlText);
   if (!controlRole) problem("CONTROL_ROLE", `CONTROL_ROLE must be one of ${CONTROL_ROLES.join(", ")}, got "${controlText}".`);
@@ -134,6 +141,7 @@ function reportConfig(env: ConfigEnv): ConfigReport {
     config: {
       mode,
       retentionDays,
+      ...(publicText !== undefined ? { publicUrl: publicText } : {}),
       controlRole,
       webhookSecrets: previous ? [secret, previous] : [secret],
       appId,

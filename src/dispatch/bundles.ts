@@ -12,7 +12,7 @@
 import { compile, COMPILER_VERSION, contentHash, type Diagnostic } from "../compiler";
 import { initEsbuildWasm } from "../compiler/esbuild-wasm";
 import { fetchWorkflowTree, type GitHubClient } from "../github";
-import { RUNTIME_MODULES, RUNTIME_VERSION, type DescribeResult, type WorkflowManifestEntry } from "../runtime";
+import { RUNTIME_MODULES, RUNTIME_VERSION, trustedPermissions, type DescribeResult, type WorkflowManifestEntry } from "../runtime";
 import { findBundle, findBundleForCommit, linkCommit, saveBundle, type BundleRecord } from "../store";
 import { putArtifact } from "./artifacts";
 import { loadTenant, type LoaderEnv } from "./loader";
@@ -39,13 +39,11 @@ export async function prepareBundle(
   octokit: GitHubClient,
   source: { installationId: number; repository: string; commitSha: string },
 ): Promise<PreparedBundle> {
-  const reuse = (known: BundleRecord): PreparedBundle => ({
-    hash: known.hash,
-    ok: known.ok,
-    workflows: known.manifest as WorkflowManifestEntry[],
-    diagnostics: known.diagnostics as Diagnostic[],
-    compiled: false,
-  });
+  const reuse = (known: BundleRecord): PreparedBundle => {
+    // A manifest saved before declarations (or by a tenant that lied) is read the way a fresh one is.
+    const { workflows, problems } = withTrustedPermissions(known.manifest as WorkflowManifestEntry[]);
+    return { hash: known.hash, ok: known.ok && problems.length === 0, workflows: problems.length === 0 ? workflows : [], diagnostics: [...(known.diagnostics as Diagnostic[]), ...problems], compiled: false };
+  };
   // Most events arrive on a HEAD already seen: no GitHub call at all.
   const byCommit = await findBundleForCommit(env.DB, source.repository, source.commitSha);
   if (byCommit) return reuse(byCommit);
@@ -86,14 +84,16 @@ export async function prepareBundle(
         createdAt: new Date().toISOString(),
       });
       const described = await describeBundle(env, { installationId: source.installationId, repository: source.repository, bundleHash: bundle.hash });
+      const trusted = withTrustedPermissions(described.workflows);
       const problems: Diagnostic[] = [
         ...described.problems.map((p) => ({ file: p.file, message: p.message, severity: "error" as const })),
-        ...scheduleProblems(described.workflows),
+        ...trusted.problems,
+        ...scheduleProblems(trusted.workflows),
       ];
       result = {
         hash: bundle.hash,
         ok: problems.length === 0,
-        workflows: problems.length === 0 ? described.workflows : [],
+        workflows: problems.length === 0 ? trusted.workflows : [],
         diagnostics: [...compiled.diagnostics, ...problems],
       };
     }
@@ -137,3 +137,20 @@ export async function describeBundle(env: LoaderEnv, ref: { installationId: numb
 }
 
 const TENANT_LIMIT = /exceeded (its )?(CPU|memory)|CPU time limit|memory limit/i;
+
+/**
+ * Each workflow's permissions as the dispatcher reads them (trustedPermissions): the tenant's
+ * describe() ran after the author's code and could report anything. A workflow whose report does
+ * not hold up is a compile error, never a token.
+ */
+function withTrustedPermissions(workflows: readonly WorkflowManifestEntry[]): { workflows: WorkflowManifestEntry[]; problems: Diagnostic[] } {
+  const problems: Diagnostic[] = [];
+  const trusted = workflows.map((workflow) => {
+    const permissions = trustedPermissions(workflow.permissions);
+    if (permissions === null) {
+      problems.push({ file: workflow.file, message: `${workflow.file}: its permissions could not be read as declared (names of GitHub's repository permissions, "read" or "write", checks at most "read"); write them as a plain object literal.`, severity: "error" });
+    }
+    return { ...workflow, permissions: permissions ?? {} };
+  });
+  return { workflows: trusted, problems };
+}

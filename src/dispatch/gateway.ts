@@ -5,8 +5,11 @@
  * run's own repository and GraphQL, adds a token minted for that repository
  * and the workflow's declared permissions on the way out, and refuses
  * everything else. The token never enters the tenant isolate (invariant 4),
- * and GitHub itself refuses what the declaration does not cover (invariant 11):
- * GraphQL is safe to pass because the token reaches no other repository.
+ * and GitHub itself refuses what the declaration does not cover (invariant 11).
+ * GraphQL is passed because the token is scoped to the run's repository: it
+ * writes nowhere else and reads no other private repository; like any
+ * GitHub token it can read public ones, which the REST rules here do not
+ * allow but GraphQL cannot be held to.
  */
 import { readConfig, type ConfigEnv } from "../config";
 import { getInstallationToken, PermissionsNotGrantedError } from "../github";
@@ -36,6 +39,10 @@ export async function forwardToGitHub(request: Request, target: GatewayTarget): 
   }
   const refusal = refuse(url, request.method, target.repository);
   if (refusal) return Response.json({ message: refusal }, { status: 403 });
+  // A run from before declarations holds the installation's whole grant: REST only, where the path rules apply.
+  if (isGraphql(url) && target.permissions === undefined) {
+    return Response.json({ message: "repoflow: GraphQL needs a token scoped to declared permissions; this run started before workflows declared them. Re-run it." }, { status: 403 });
+  }
 
   const headers = new Headers();
   for (const name of FORWARDED_HEADERS) {
@@ -134,7 +141,9 @@ export function refuse(url: URL, method: string, repository: string): string | n
   const own = `/repos/${repository}`.toLowerCase();
   const lower = path.toLowerCase();
   // A "." or ".." segment could climb out of the repository; "..." inside a segment (compare/base...head) cannot.
-  const climbs = path.split("/").some((segment) => segment === "." || segment === "..");
+  // An empty segment ("//") would slip past the prefix checks below, so it is refused like a climb.
+  const segments = path.split("/");
+  const climbs = segments.some((segment, i) => segment === "." || segment === ".." || (i > 0 && i < segments.length - 1 && segment === ""));
   if (climbs || !(lower === own || lower.startsWith(own + "/"))) {
     return `repoflow: workflows may only call the GitHub API for their own repository (${repository}); ${method} ${url.pathname} was blocked.`;
   }
@@ -157,10 +166,18 @@ export interface GatewayProps {
   permissions?: Permissions | null;
 }
 
+/** Belt and braces: whatever reached the props, a tenant's token never holds a reserved write (checks). */
+function withoutReservedWrites(permissions: Permissions | null | undefined): Permissions | null | undefined {
+  if (!permissions) return permissions;
+  const safe: Permissions = { ...permissions };
+  for (const name of RESERVED_WRITES) if (safe[name] === "write") safe[name] = "read";
+  return safe;
+}
+
 /** The GitHubGateway entrypoint's body: the run's repo-scoped installation token, minted and cached on this side of the boundary. */
 export function gatewayFetch(env: ConfigEnv, props: GatewayProps, request: Request): Promise<Response> {
   const config = readConfig(env);
-  const permissions = props.permissions;
+  const permissions = withoutReservedWrites(props.permissions);
   return forwardToGitHub(request, {
     repository: props.repository,
     apiUrl: config.githubApiUrl,

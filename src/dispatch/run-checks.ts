@@ -129,6 +129,12 @@ function refusal(error: unknown): string | null {
   return null;
 }
 
+/** "Details" on GitHub opens the run's dashboard page, when the operator said where the dashboard is (PUBLIC_URL). */
+function detailsUrlOf(env: ConfigEnv, target: CheckRunTarget): { detailsUrl?: string } {
+  const base = readConfig(env).publicUrl;
+  return base ? { detailsUrl: `${base}/runs/${encodeURIComponent(target.runId)}` } : {};
+}
+
 function permissionsOf(target: CheckRunTarget): { permissions?: string } {
   return target.permissions ? { permissions: target.permissions } : {};
 }
@@ -146,6 +152,7 @@ export async function openCheckRun(env: ConfigEnv, target: CheckRunTarget, patie
       output: renderCheckRunOutput({ title: "Running", steps: [], ...permissionsOf(target) }),
       actions: [CANCEL_BUTTON],
       reuse: "open",
+      ...detailsUrlOf(env, target),
     });
     return { id };
   } catch (error) {

@@ -9,7 +9,7 @@
  * the index does not know.
  */
 import { wrapWorkflowBinding } from "@cloudflare/dynamic-workflows";
-import type { RunDecision, RunParams, TriggerContext, WorkflowManifestEntry } from "../runtime";
+import { effectivePermissions, type RunDecision, type RunParams, type TriggerContext, type WorkflowManifestEntry } from "../runtime";
 import { getRun, insertRun } from "../store";
 import { loadTenant, type LoaderEnv } from "./loader";
 import { runInstanceId } from "./triggers";
@@ -98,7 +98,7 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     ...(workflow.check === "gate" ? { check: "gate" as const } : {}),
     ...(source.lane ? { lane: source.lane } : {}),
     // Pinned with the code: a later commit that declares more does not widen a run already going.
-    ...(workflow.permissions ? { permissions: workflow.permissions } : {}),
+    permissions: workflow.permissions ?? effectivePermissions(undefined),
   };
   // Cancelled before its instance existed (a cancel racing a slow start): it must not start afterwards.
   if ((await getRun(env.DB, runId))?.status === "cancelled") return { runId, created: false };

@@ -165,6 +165,10 @@ async function situation(c: SetupContext): Promise<Situation | Response> {
     signedIn = true;
   });
   if (!signedIn) return gate ?? c.text("repoflow: sign in first.", 401);
+  // Anyone can sign in with GitHub; the check (which asks GitHub to redeliver the App's ping) is for the App's admins.
+  const viewer = c.get("viewer");
+  const administers = viewer.access === "all" || [...viewer.access.roles.values()].includes("admin");
+  if (!administers) return c.text("repoflow: /setup is for people who administer a repository this App is installed on; GitHub lists none for you.", 403, NO_STORE);
   return { report, problems, registration: false };
 }
 

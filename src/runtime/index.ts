@@ -12,4 +12,4 @@ export { SCHEDULE_EVENT, DISPATCH_EVENT } from "./types";
 // Plain data (no SDK code): the events and actions `on` and waits may name, shared so both sides check the same list.
 export { WEBHOOK_EVENTS } from "./events";
 // Plain data and pure functions: what a workflow may declare, the default, and the token's effective set.
-export { DEFAULT_PERMISSIONS, RESERVED_WRITES, REPOSITORY_PERMISSIONS, effectivePermissions, describePermissions, missingPermissions, type Permissions } from "./permissions";
+export { DEFAULT_PERMISSIONS, RESERVED_WRITES, REPOSITORY_PERMISSIONS, effectivePermissions, describePermissions, missingPermissions, trustedPermissions, type Permissions } from "./permissions";

@@ -85,3 +85,24 @@ export function missingPermissions(wanted: Permissions, granted: Readonly<Record
     })
     .map(([name, access]) => `${name}: ${access}`);
 }
+
+/**
+ * The dispatcher's own reading of a manifest entry's permissions. describe()
+ * runs in the tenant's isolate after the author's code, so what it reports is
+ * checked again here, on the plain copy that crossed RPC: only known names,
+ * only "read" or "write", never a reserved write. Absent (a manifest from
+ * before declarations) is the read-only default. Null when the entry is not
+ * to be trusted at all.
+ */
+export function trustedPermissions(reported: unknown): Permissions | null {
+  if (reported === undefined) return effectivePermissions(undefined);
+  if (typeof reported !== "object" || reported === null || Array.isArray(reported)) return null;
+  const result: Permissions = {};
+  for (const [name, access] of Object.entries(reported)) {
+    if (!(REPOSITORY_PERMISSIONS as readonly string[]).includes(name)) return null;
+    if (access !== "read" && access !== "write") return null;
+    if (access === "write" && RESERVED_WRITES.includes(name)) return null;
+    result[name] = access;
+  }
+  return effectivePermissions(result as DeclaredPermissions);
+}

@@ -126,7 +126,7 @@ describe("dashboard in a browser", () => {
       expect(await page.locator("[data-subject]").textContent()).toContain("pull request #2");
       expect(await page.locator("[data-sender]").textContent()).toBeTruthy();
       // The comment step returned nothing; its output says so instead of a byte count.
-      expect(await step.locator("td").nth(5).textContent()).toContain("none");
+      expect(await step.locator("td").nth(6).textContent()).toContain("none");
       await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
       const event = page.locator("section[aria-labelledby=event] details");
       expect(await event.locator("summary").textContent()).toContain("pull_request.opened");

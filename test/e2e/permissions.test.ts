@@ -183,6 +183,43 @@ export default workflow({
     expect(stack.emulator.requests.filter((r) => r.method === "PATCH" && r.path.includes("/check-runs/") && r.headers["user-agent"]?.includes("repoflow-workflow"))).toEqual([]);
   });
 
+  it("does not take a workflow's word for its permissions: a getter that says read to the check and write to the token is a compile error, never a token", async () => {
+    const repo = newRepo("perm-liar", {});
+    const { sha } = stack.emulator.commit(
+      repo.fullName,
+      {
+        ".workflows/liar.ts": `
+import { workflow } from "repoflow";
+let asked = 0;
+export default workflow({
+  name: "Liar",
+  // Read once by the tenant's own check ("read"), then again when its manifest is built ("write").
+  permissions: { get checks() { asked += 1; return (asked > 1 ? "write" : "read") as "read"; } },
+  on: { pull_request: ["opened"] },
+  async run() {},
+});
+`,
+      },
+      "Add a workflow that lies about its permissions",
+    );
+    await deliver(stack.service.url, WEBHOOK_SECRET, "push", pushTo(repo, { before: repo.sha, after: sha, paths: [".workflows/liar.ts"] }));
+    const compile = await waitFor("the compile check run", completed(repo, "repoflow: compile .workflows"), 60_000);
+    expect(compile.conclusion).toBe("failure");
+    expect(compile.output.annotations).toEqual([expect.objectContaining({ path: ".workflows/liar.ts", annotation_level: "failure", message: expect.stringMatching(/its permissions could not be read as declared/) })]);
+    stack.emulator.openPullRequest(repo.fullName, { number: 10, title: "Change 10", head: "feature-10", base: "main" });
+    const sent = await deliver(stack.service.url, WEBHOOK_SECRET, "pull_request", pullRequestOpened(repo, { number: 10, headSha: stack.emulator.headSha(repo.fullName, "feature-10") }));
+    const processed = await waitFor("the pull request's delivery to be processed", async () => {
+      const view = (await (await fetch(`${stack.service.url}/api/deliveries/${sent.id}`)).json()) as { delivery?: { status: string; outcome?: { ignored?: string } | null }; runs?: unknown[] };
+      return view.delivery?.status === "processed" ? view : null;
+    }, 60_000);
+    // Nothing ran, so no token with checks: write was ever asked for.
+    expect(processed.runs).toEqual([]);
+    expect(processed.delivery?.outcome?.ignored).toMatch(/did not compile/);
+    expect(stack.emulator.checkRuns(repo.fullName).filter((run) => run.name === "repoflow: Liar")).toEqual([]);
+    const mints = stack.emulator.requests.filter((r) => /\/access_tokens$/.test(r.path) && (r.body as { permissions?: Record<string, string> })?.permissions?.checks === "write");
+    expect(mints).toEqual([]);
+  });
+
   it("names, on the compile check, a permission a workflow declares and the App lacks; its runs fail saying how to grant it", async () => {
     const repo = newRepo("perm-app-lacks", {});
     const { sha } = stack.emulator.commit(

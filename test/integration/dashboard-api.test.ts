@@ -147,6 +147,30 @@ describe("dashboard pages", () => {
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>');
   });
 
+  it("puts the runs one delivery started under one row naming it, and draws each step on the run's timeline", async () => {
+    for (const [id, name] of [["run-group-a", "Alpha"], ["run-group-b", "Beta"]] as const) {
+      await insertRun(env.DB, {
+        id,
+        installationId: INSTALLATION,
+        repository: OTHER_REPO,
+        workflowFile: `.workflows/${name.toLowerCase()}.ts`,
+        workflowName: name,
+        event: "issues",
+        action: "opened",
+        deliveryId: "delivery-grouped",
+        bundleHash: "ab12cd34".padEnd(64, "0"),
+        commitSha: "fe98dc76".padEnd(40, "1"),
+        headSha: "0123abcd".padEnd(40, "2"),
+      });
+    }
+    const home = await (await get(`/?repo=${encodeURIComponent(OTHER_REPO)}`)).text();
+    expect(home).toMatch(/<tr class="group" data-delivery-group="delivery-grouped">[\s\S]*?started 2 runs[\s\S]*?<\/tr><tr data-run-id="run-group-[ab]"/);
+    expect(home.match(/data-delivery-group=/g)).toHaveLength(1);
+    const run = await (await get("/runs/run-dash-ok")).text();
+    expect(run).toMatch(/<div class="bar do succeeded" style="margin-left:0\.00%;width:[\d.]+%"><\/div>/);
+    expect(run).toContain('class="bar sleep succeeded"');
+  });
+
   it("polls only while a listed run is queued or running", async () => {
     const live = await (await get(`/?repo=${encodeURIComponent(OTHER_REPO)}`)).text();
     expect(live).toContain('fetch("/api/runs?"');

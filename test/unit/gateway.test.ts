@@ -111,12 +111,13 @@ describe("GitHub gateway hardening", () => {
   it("passes POST /graphql to GitHub's GraphQL endpoint (GHES's /api/graphql too), and only POST", async () => {
     const calls: Request[] = [];
     const query = JSON.stringify({ query: "{ repository(owner: \"octo\", name: \"hello\") { id } }" });
-    expect((await forwardToGitHub(new Request("https://api.github.com/graphql", { method: "POST", body: query }), target(calls))).status).toBe(200);
+    const scoped = { ...target(calls), permissions: { pull_requests: "read" as const, metadata: "read" as const } };
+    expect((await forwardToGitHub(new Request("https://api.github.com/graphql", { method: "POST", body: query }), scoped)).status).toBe(200);
     expect(calls[0]!.url).toBe("http://127.0.0.1:1234/graphql");
     expect(calls[0]!.headers.get("authorization")).toBe("token ghs_secret");
     expect(graphqlUrl("https://ghe.example.com/api/v3")).toBe("https://ghe.example.com/api/graphql");
     expect(graphqlUrl("https://api.github.com")).toBe("https://api.github.com/graphql");
-    const get = await forwardToGitHub(new Request("https://api.github.com/graphql"), target(calls));
+    const get = await forwardToGitHub(new Request("https://api.github.com/graphql"), scoped);
     expect(get.status).toBe(403);
     expect(calls).toHaveLength(1);
   });
@@ -171,6 +172,20 @@ describe("GitHub gateway hardening", () => {
     });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { message: string }).message).toMatch(/^repoflow: installation 7 does not grant all the permissions this workflow declares on octo\/hello \(administration: write;/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it("refuses an empty path segment, which would slip past the repository and check-run rules, but not a trailing slash", () => {
+    expect(refuse(new URL("https://api.github.com/repos/octo/hello//check-runs/1"), "PATCH", "octo/hello")).toMatch(/own repository/);
+    expect(refuse(new URL("https://api.github.com/repos/octo/hello/contents/"), "GET", "octo/hello")).toBeNull();
+  });
+
+  it("passes GraphQL only for a run whose token is scoped to declared permissions", async () => {
+    const calls: Request[] = [];
+    const legacy = { ...target(calls) };
+    const res = await forwardToGitHub(new Request("https://api.github.com/graphql", { method: "POST", body: "{}" }), legacy);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toMatch(/GraphQL needs a token scoped to declared permissions/);
     expect(calls).toHaveLength(0);
   });
 });

@@ -51,6 +51,14 @@ describe("run check runs (invariant 8)", () => {
     expect((await getRun(env.DB, target.runId))?.checkRunId).toBe(created[0]!.id);
   });
 
+  it("links the run's dashboard page as the check run's details_url when PUBLIC_URL says where the dashboard is", async () => {
+    const headSha = emulator.headSha(REPO);
+    const target = await seed("run-checks-details", headSha);
+    await openCheckRun({ ...env, PUBLIC_URL: "https://repoflow.example.dev/" }, target);
+    const created = emulator.checkRuns(REPO).find((c) => c.external_id === target.runId);
+    expect(created?.details_url).toBe("https://repoflow.example.dev/runs/run-checks-details");
+  });
+
   it("records a check run GitHub refuses on the run instead of dropping it, and the close does not retry it", async () => {
     const target = await seed("run-checks-refused", "f".repeat(40));
     const opening = await openCheckRun(env, target);

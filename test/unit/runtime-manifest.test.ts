@@ -10,6 +10,7 @@ import { KNOWN_EVENTS } from "../../src/github/index.ts";
 import { WEBHOOK_EVENTS } from "../../src/runtime/events.ts";
 import { describeWorkflows, normalizeOn } from "../../src/runtime/manifest.ts";
 import { workflow } from "../../src/runtime/sdk.ts";
+import { trustedPermissions } from "../../src/runtime/permissions.ts";
 
 const run = () => undefined;
 const DEFAULT_TOKEN = { contents: "read", issues: "read", metadata: "read", pull_requests: "read" };
@@ -134,5 +135,17 @@ describe("declared permissions (invariant 11)", () => {
   it("lets a workflow read check runs", () => {
     const { workflows } = describeWorkflows({ ".workflows/x.ts": workflow({ name: "X", on: { push: "*" }, permissions: { checks: "read" }, run }) });
     expect(workflows[0]?.permissions).toEqual({ checks: "read", metadata: "read" });
+  });
+});
+
+describe("the dispatcher's reading of reported permissions (invariant 11)", () => {
+  it("trusts only known names at read or write, never checks: write, and reads an old manifest's missing permissions as the read-only default", () => {
+    expect(trustedPermissions(undefined)).toEqual(DEFAULT_TOKEN);
+    expect(trustedPermissions({ issues: "write", metadata: "read" })).toEqual({ issues: "write", metadata: "read" });
+    expect(trustedPermissions({ checks: "write", metadata: "read" })).toBeNull();
+    expect(trustedPermissions({ members: "read" })).toBeNull();
+    expect(trustedPermissions({ issues: "admin" })).toBeNull();
+    expect(trustedPermissions(["issues"])).toBeNull();
+    expect(trustedPermissions(null)).toBeNull();
   });
 });

@@ -53,6 +53,15 @@ const Filters: FC<{ query: Partial<RunQuery>; problem?: string }> = ({ query, pr
   </form>
 );
 
+/** How many runs in a row, from `i`, share run i's delivery, when run i is the first of them (0 otherwise). */
+function deliveryStarts(runs: RunRecord[], i: number): number {
+  const id = runs[i]!.deliveryId;
+  if (i > 0 && runs[i - 1]!.deliveryId === id) return 0;
+  let n = 0;
+  while (runs[i + n]?.deliveryId === id) n++;
+  return n;
+}
+
 const RunsTable: FC<{ runs: RunRecord[]; filtered: boolean }> = ({ runs, filtered }) => (
   <ScrollRegion label="Runs">
     <table>
@@ -69,7 +78,17 @@ const RunsTable: FC<{ runs: RunRecord[]; filtered: boolean }> = ({ runs, filtere
         </tr>
       </thead>
       <tbody>
-        {runs.map((run) => (
+        {runs.map((run, i) => (
+          <>
+          {deliveryStarts(runs, i) > 1 ? (
+            // Runs one delivery started sit together under it (each workflow the event matched is one run).
+            <tr class="group" data-delivery-group={run.deliveryId}>
+              <td colspan={7}>
+                <code>{triggerLabel(run)}</code> <span class="muted">delivery</span> <a href={`/deliveries/${encodeURIComponent(run.deliveryId)}`}><code>{run.deliveryId.slice(0, 13)}</code></a>{" "}
+                <span class="muted">started {deliveryStarts(runs, i)} runs</span>
+              </td>
+            </tr>
+          ) : null}
           <tr data-run-id={run.id} data-status={run.status}>
             <td>
               <Status status={run.status} />
@@ -85,10 +104,13 @@ const RunsTable: FC<{ runs: RunRecord[]; filtered: boolean }> = ({ runs, filtere
               <code title={`bundle ${run.bundleHash}`}>{run.bundleHash.slice(0, 8)}</code> · <code title={`commit ${run.commitSha}`}>{run.commitSha.slice(0, 7)}</code>
             </td>
             <td>
-              <time datetime={run.startedAt ?? run.createdAt}>{formatTime(run.startedAt ?? run.createdAt)}</time>
+              <time datetime={run.startedAt ?? run.createdAt} title={formatTime(run.startedAt ?? run.createdAt)}>
+                {relativeTime(run.startedAt ?? run.createdAt)}
+              </time>
             </td>
             <td class="num">{formatDuration(run.startedAt ?? run.createdAt, run.finishedAt)}</td>
           </tr>
+          </>
         ))}
       </tbody>
     </table>
@@ -171,7 +193,27 @@ export const HomePage: FC<{
   );
 };
 
-const StepsTable: FC<{ steps: StepRecord[] }> = ({ steps }) => (
+/**
+ * Where each step falls in the run, as a bar on a shared time axis: the waterfall shows at a glance
+ * which step took the time and where the run slept or waited. CSS only.
+ */
+function timeline(steps: StepRecord[], now = Date.now()): Map<string, { left: number; width: number; title: string }> {
+  const bars = new Map<string, { left: number; width: number; title: string }>();
+  if (steps.length === 0) return bars;
+  const start = Math.min(...steps.map((step) => Date.parse(step.startedAt)));
+  const end = Math.max(...steps.map((step) => (step.finishedAt ? Date.parse(step.finishedAt) : now)), start + 1);
+  for (const step of steps) {
+    const from = Date.parse(step.startedAt);
+    const to = step.finishedAt ? Date.parse(step.finishedAt) : now;
+    const left = ((from - start) / (end - start)) * 100;
+    bars.set(step.name, { left: Math.min(left, 99), width: Math.max(1, Math.min(100 - left, ((to - from) / (end - start)) * 100)), title: `+${formatDuration(new Date(start).toISOString(), step.startedAt)} for ${formatDuration(step.startedAt, step.finishedAt)}` });
+  }
+  return bars;
+}
+
+const StepsTable: FC<{ steps: StepRecord[] }> = ({ steps }) => {
+  const bars = timeline(steps);
+  return (
   <ScrollRegion label="Steps">
     <table>
       <caption>{steps.length === 0 ? "No step has started yet." : `${steps.length} ${steps.length === 1 ? "step" : "steps"}, in the order they started`}</caption>
@@ -183,6 +225,7 @@ const StepsTable: FC<{ steps: StepRecord[] }> = ({ steps }) => (
           <th scope="col">Status</th>
           <th scope="col">Attempts</th>
           <th scope="col">Duration</th>
+          <th scope="col">Timeline</th>
           <th scope="col">Output</th>
           <th scope="col">Error</th>
         </tr>
@@ -203,6 +246,11 @@ const StepsTable: FC<{ steps: StepRecord[] }> = ({ steps }) => (
               </td>
               <td class="num">{step.kind === "do" ? step.attempts : ""}</td>
               <td class="num">{formatDuration(step.startedAt, step.finishedAt)}</td>
+              <td>
+                <div class="track" title={bars.get(step.name)?.title}>
+                  <div class={`bar ${step.kind} ${step.status}`} style={`margin-left:${(bars.get(step.name)?.left ?? 0).toFixed(2)}%;width:${(bars.get(step.name)?.width ?? 1).toFixed(2)}%`}></div>
+                </div>
+              </td>
               <td>
                 {step.output !== null ? (
                   <details class="output">
@@ -235,7 +283,8 @@ const StepsTable: FC<{ steps: StepRecord[] }> = ({ steps }) => (
       </tbody>
     </table>
   </ScrollRegion>
-);
+  );
+};
 
 /** Why the viewer sees no buttons: they may read the repository but not control its runs (invariant 11). */
 const ControlNote: FC<{ refusal: string }> = ({ refusal }) => (

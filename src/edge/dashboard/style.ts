@@ -53,6 +53,12 @@ ul.installations { padding-left: 1.25rem; }
 details.output summary { cursor: pointer; }
 details.output pre, section[aria-labelledby=logs] pre, section[aria-labelledby=run-result] pre { max-height: 24rem; overflow: auto; }
 .note-inline { font-size: 0.8125rem; color: var(--act); }
+.track { min-width: 8rem; height: 0.6rem; background: var(--soft); border: 1px solid var(--line); border-radius: 3px; overflow: hidden; }
+.bar { height: 100%; background: var(--ok); }
+.bar.sleep, .bar.wait { background: repeating-linear-gradient(45deg, var(--act) 0 4px, transparent 4px 8px); }
+.bar.failed { background: var(--bad); }
+.bar.running { background: var(--focus); }
+tr.group td { background: var(--soft); font-size: 0.875rem; }
 ul.diagnostics { margin: 0.25rem 0 0; padding-left: 1.1rem; overflow-wrap: anywhere; }
 ul.diagnostics li.error strong { color: var(--bad); }
 ul.diagnostics li.warning strong { color: var(--act); }
