@@ -44,9 +44,10 @@ export async function prepareBundle(
     const { workflows, problems } = withTrustedPermissions(known.manifest as WorkflowManifestEntry[]);
     return { hash: known.hash, ok: known.ok && problems.length === 0, workflows: problems.length === 0 ? workflows : [], diagnostics: [...(known.diagnostics as Diagnostic[]), ...problems], compiled: false };
   };
-  // Most events arrive on a HEAD already seen: no GitHub call at all.
+  // Most events arrive on a HEAD already seen: no GitHub call at all. A bundle of an older compiler or
+  // runtime is not reused for new runs (runs already going stay pinned to theirs): the tree is looked at again.
   const byCommit = await findBundleForCommit(env.DB, source.repository, source.commitSha);
-  if (byCommit) return reuse(byCommit);
+  if (byCommit && byCommit.sourceKey.endsWith(`:${COMPILER_VERSION}:${RUNTIME_VERSION}`)) return reuse(byCommit);
 
   const [owner = "", repo = ""] = source.repository.split("/");
   let known: BundleRecord | null = null;

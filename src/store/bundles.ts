@@ -18,10 +18,11 @@ export async function findBundleForCommit(db: D1Database, repository: string, co
   return row ? toBundle(row) : null;
 }
 
+/** The commit now resolves to this bundle; after an upgrade of the compiler or runtime, to the new build of the same tree. */
 export async function linkCommit(db: D1Database, repository: string, commitSha: string, sourceKey: string): Promise<void> {
   await ensureSchema(db);
   await db
-    .prepare("INSERT INTO bundle_commits (repository, commit_sha, source_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+    .prepare("INSERT INTO bundle_commits (repository, commit_sha, source_key) VALUES (?, ?, ?) ON CONFLICT (repository, commit_sha) DO UPDATE SET source_key = excluded.source_key")
     .bind(repository, commitSha, sourceKey)
     .run();
 }
