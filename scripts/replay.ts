@@ -236,7 +236,9 @@ async function followUp(args: ReplayArgs, action: FollowUp): Promise<number> {
   if (args.dir) await targetOf(args, repo);
   const known = await emulator(args, "GET", `/repos/${repo}`);
   if (!known) throw new EmulatorRefusedError(404, `no repository ${repo}; load one with --dir, or pick one with --repo (npm run dev loads ${DEFAULT_REPO}).`);
-  const as = args.sender === null ? {} : { user: args.sender };
+  // The repository's owner may do anything, as on GitHub; another login has no role in the emulator unless given one.
+  const owner = repo.split("/")[0] ?? "octocat";
+  const as = action.kind === "status" ? (args.sender === null ? {} : { user: args.sender }) : { user: args.sender ?? owner };
   const [path, body, what]: [string, Record<string, unknown>, string] =
     action.kind === "comment"
       ? [`/repos/${repo}/issues/${args.number}/comments`, { body: action.body, ...as }, `added a comment ${JSON.stringify(action.body)}`]
@@ -246,7 +248,7 @@ async function followUp(args: ReplayArgs, action: FollowUp): Promise<number> {
           ? [`/repos/${repo}/pulls/${args.number}/reviews`, { state: action.state, ...as }, `submitted a review (${action.state})`]
           : action.kind === "status"
             ? [`/repos/${repo}/pulls/${args.number}/statuses`, { state: action.state, context: action.context, ...as }, `reported the commit status ${action.context}: ${action.state} on the head`]
-            : [`/repos/${repo}/issues/${args.number}/age`, { days: action.days }, `moved it ${action.days} days into the past`];
+            : [`/repos/${repo}/issues/${args.number}/age`, { days: action.days }, `${action.days} days passed`];
   const done = (await emulator(args, "POST", path, body).catch((error: unknown) => {
     if (error instanceof EmulatorRefusedError && /no issue or pull request/.test(error.message)) {
       throw new UsageError(`${repo} has no #${args.number} in the emulator; open it first, e.g. npm run replay -- pull_request.opened --number ${args.number}`);
@@ -254,8 +256,8 @@ async function followUp(args: ReplayArgs, action: FollowUp): Promise<number> {
     throw error;
   })) as { webhooks?: { guid: string; event: string; action: string | null }[] } | null;
   const webhooks = done?.webhooks ?? [];
-  const who = action.kind === "age" ? "time" : (args.sender ?? (action.kind === "status" ? "ci-bot" : "octocat"));
-  console.log(`${who} ${what} on ${repo}#${args.number} in the emulator`);
+  const who = action.kind === "status" ? (args.sender ?? "ci-bot") : (args.sender ?? owner);
+  console.log(action.kind === "age" ? `${what} for ${repo}#${args.number} in the emulator (its dates moved back; GitHub sends no event for time passing)` : `${who} ${what} on ${repo}#${args.number} in the emulator`);
   // Age changes timestamps only; GitHub sends nothing for time passing. A schedule acts on it: replay -- schedule <workflow>.
   if (action.kind === "age") return 0;
   if (webhooks.length === 0) {
@@ -266,15 +268,15 @@ async function followUp(args: ReplayArgs, action: FollowUp): Promise<number> {
   for (const hook of webhooks) {
     const label = `${hook.event}${hook.action ? `.${hook.action}` : ""}`;
     console.log(`${label} → sent by the emulator  (delivery ${hook.guid})`);
-    const outcome = await follow(args, hook.guid, label);
+    const outcome = await follow(args, hook.guid, label, { number: args.number, repo });
     for (const line of outcome.lines) (outcome.code === 0 ? console.log : console.error)(line);
     code = Math.max(code, outcome.code);
   }
   return code;
 }
 
-async function follow(args: ReplayArgs, guid: string, label: string): Promise<Outcome> {
-  const follower = new DeliveryFollower(label);
+async function follow(args: ReplayArgs, guid: string, label: string, about?: { number: number | null; repo: string }): Promise<Outcome> {
+  const follower = new DeliveryFollower(label, about);
   const deadline = Date.now() + args.timeoutSeconds * 1000;
   const tty = process.stdout.isTTY === true;
   const clear = () => tty && process.stdout.write("\r\x1b[K");
@@ -352,7 +354,8 @@ async function main(): Promise<number> {
     return 0;
   }
   if (answer.status === "duplicate") console.log("the service had accepted this delivery id before (GitHub's redelivery keeps it too); following the runs it started then");
-  const outcome = await follow(args, delivery.guid, label);
+  const number = (delivery.payload.pull_request?.number ?? delivery.payload.issue?.number ?? null) as number | null;
+  const outcome = await follow(args, delivery.guid, label, { number, repo: (delivery.payload.repository?.full_name as string | undefined) ?? args.repo ?? DEFAULT_REPO });
   for (const line of outcome.lines) (outcome.code === 0 ? console.log : console.error)(line);
   return outcome.code;
 }

@@ -13,6 +13,8 @@
 export interface StepView {
   name: string;
   kind: string;
+  /** For a wait: the event type it waits for. */
+  waitFor?: string | null;
   status: string;
   attempts: number;
   startedAt: string;
@@ -66,9 +68,12 @@ export class DeliveryFollower {
   #announced = false;
   #last: DeliveryView | null = null;
 
-  /** `label` names the event in messages, e.g. "pull_request.opened". */
-  constructor(label: string) {
+  readonly #about: { number: number | null; repo: string } | undefined;
+
+  /** `label` names the event in messages, e.g. "pull_request.opened"; `about`, the issue or pull request, for hints. */
+  constructor(label: string, about?: { number: number | null; repo: string }) {
     this.#label = label;
+    this.#about = about;
   }
 
   /** The lines to print for what changed since the last snapshot, and the outcome once every run is over. */
@@ -118,7 +123,7 @@ export class DeliveryFollower {
     }
     if (!view.runs.every((run) => FINAL_RUN.has(run.status) || waitingAgain(run))) return { lines, outcome: null };
     const code = view.runs.every((run) => run.status === "succeeded" || (run.status !== "failed" && run.status !== "cancelled" && waitingAgain(run))) ? 0 : 1;
-    return { lines, outcome: { code, lines: view.runs.map(summaryLine) } };
+    return { lines, outcome: { code, lines: view.runs.map((run) => summaryLine(run, this.#about)) } };
   }
 
   /** The one-line state while waiting: the TTY rewrites it in place, a pipe gets it now and then. */
@@ -158,10 +163,23 @@ function waitingAgain(run: RunView): boolean {
   return last.status === "waiting" || (run.resumedAt !== undefined && last.status === "sleeping");
 }
 
-function summaryLine(run: RunView): string {
+/** The follow-up that would give a waiting step what it waits for, from the event type it names. */
+export function followUpHint(waitFor: string | null | undefined, about?: { number: number | null; repo: string }): string {
+  const target = `--repo ${about?.repo ?? "<owner/name>"} --number ${about?.number ?? "<N>"}`;
+  const kind = waitFor ?? "";
+  // The wait's description names its events, then its issue or commit and its command ("issue_comment.created #9 /approve").
+  if (/^checks on |check_run|check_suite|\bstatus\b/.test(kind)) return `npm run replay -- ${target} --status success`;
+  if (/pull_request_review/.test(kind)) return `npm run replay -- ${target} --review approve`;
+  const command = / (\/[a-z][\w-]*)$/i.exec(kind)?.[1];
+  if (command) return `npm run replay -- ${target} --comment "${command}"`;
+  if (/labeled/.test(kind)) return `npm run replay -- ${target} --label <name>`;
+  return `npm run replay -- ${target} --comment "<the text it waits for>"`;
+}
+
+function summaryLine(run: RunView, about?: { number: number | null; repo: string }): string {
   if (waitingAgain(run)) {
     const last = run.steps.at(-1)!;
-    return `… ${run.workflowName}: ${last.status} at "${last.name}" (run ${run.id}); it goes on when the event it waits for arrives, e.g. npm run replay -- --number <N> --comment "/approve"`;
+    return `… ${run.workflowName}: ${last.status} at "${last.name}" (run ${run.id}); it goes on when the event it waits for arrives, e.g. ${followUpHint(last.waitFor, about)}`;
   }
   const mark = run.status === "succeeded" ? "✓" : "✗";
   const took = run.createdAt && run.finishedAt ? ` in ${elapsed(run.createdAt, run.finishedAt)}` : "";

@@ -128,6 +128,9 @@ async function dispatchRepositoryEvent(
     const woken = await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleOf));
     // Results memoized before waits carried names have none; the run ids still say who woke.
     result.woke = woken.waits ?? woken.woken.map((runId) => ({ runId, wait: "" }));
+    for (const refused of woken.refused ?? []) {
+      result.notes.push({ workflow: `run ${refused.runId}`, note: `its wait "${refused.wait}" needs ${refused.needs} access, which @${refused.actor ?? "the sender"} does not have, so it goes on waiting` });
+    }
     if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleOf))) {
       return { ...result, ignored: "a control on a repoflow check run (a button, or Re-run): handled by repoflow itself" };
     }

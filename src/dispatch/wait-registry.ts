@@ -37,6 +37,8 @@ export const PRUNE_EVERY_MS = 3_600_000;
 export interface WaitCandidate {
   waitId: string;
   runId: string;
+  /** The wait's step name, e.g. "approval". */
+  name: string;
   from: WaitSpec["from"];
   command: string | null;
   /** Already taken by this very event (a retried offer): claim again to get it back. */
@@ -126,11 +128,11 @@ export function offerEvent(sql: SqlStorage, facts: EventFacts, payloadJson: stri
   for (const row of rows) {
     const spec = JSON.parse(row.spec) as WaitSpec;
     if (row.state === "matched") {
-      candidates.push({ waitId: row.id, runId: row.run_id, from: spec.from, command: spec.command, claimed: true });
+      candidates.push({ waitId: row.id, runId: row.run_id, name: row.name, from: spec.from, command: spec.command, claimed: true });
       continue;
     }
     if (facts.receivedAt > row.deadline || !visibleTo(sql, row.run_id, facts) || !matchesStructure(spec, facts)) continue;
-    candidates.push({ waitId: row.id, runId: row.run_id, from: spec.from, command: spec.command, claimed: false });
+    candidates.push({ waitId: row.id, runId: row.run_id, name: row.name, from: spec.from, command: spec.command, claimed: false });
   }
   return candidates;
 }

@@ -121,6 +121,8 @@ export interface WakeReport {
   waits: { runId: string; wait: string }[];
   /** Waits it matched whose run is no longer live. */
   ended: string[];
+  /** Waits it matched but whose `from` the sender does not meet: the event was not for them, and the author should learn why. */
+  refused?: { runId: string; wait: string; needs: string; actor: string | null }[];
 }
 
 /**
@@ -142,7 +144,10 @@ export async function wakeWaits(
   if (candidates.length === 0) return report;
   const chosen: string[] = [];
   const oncePerEvent = memoized(roleOf);
-  for (const candidate of candidates) if (candidate.claimed || (await allowed(candidate.from, facts, oncePerEvent))) chosen.push(candidate.waitId);
+  for (const candidate of candidates) {
+    if (candidate.claimed || (await allowed(candidate.from, facts, oncePerEvent))) chosen.push(candidate.waitId);
+    else if (candidate.from && "role" in candidate.from) (report.refused ??= []).push({ runId: candidate.runId, wait: candidate.name, needs: candidate.from.role, actor: facts.actor });
+  }
   const claimed = await registry.claim(facts.deliveryId, chosen);
   const commandOf = new Map(candidates.map((c) => [c.waitId, c.command]));
   for (const { waitId, runId, name } of claimed) {

@@ -45,6 +45,7 @@ export default workflow({
     const dir = repoDir({ ".workflows/approver.ts": approver });
     const opened = await replay(["pull_request.opened", "--repo", "octo-org/replay-follow", "--dir", dir, "--number", "9"]);
     expect(opened.out).toMatch(/… Approver: waiting at "approval"/);
+    expect(opened.out).toContain('e.g. npm run replay -- --repo octo-org/replay-follow --number 9 --comment "/approve"');
     expect(opened.code).toBe(0);
 
     const approved = await replay(["--repo", "octo-org/replay-follow", "--number", "9", "--comment", "/approve", "--sender", "maintainer"]);
@@ -57,6 +58,30 @@ export default workflow({
     expect(stack.emulator.comments("octo-org/replay-follow", 9).map((c) => c.body)).toContain("approved by maintainer");
   });
 
+
+  it("says why a waiting run did not take a comment from someone without the role its wait asks for, and resumes on the owner's (the default sender)", async () => {
+    const gated = `
+import { workflow } from "repoflow";
+export default workflow({
+  name: "Gated",
+  permissions: { pull_requests: "write" },
+  on: { pull_request: ["opened"] },
+  async run({ event, step, github, repo }) {
+    const number = event.pull_request.number;
+    const approval = await step.waitFor("approval", { events: ["issue_comment.created"], for: { number }, command: "/approve", from: "write", timeout: "1 hour" });
+    await step.do("thank", () => github.rest.issues.createComment({ ...repo, issue_number: number, body: "approved by " + approval?.actor }).then(() => true));
+  },
+});
+`;
+    const dir = repoDir({ ".workflows/gated.ts": gated });
+    await replay(["pull_request.opened", "--repo", "octo-org/replay-gated", "--dir", dir, "--number", "4"]);
+    const stranger = await replay(["--repo", "octo-org/replay-gated", "--number", "4", "--comment", "/approve", "--sender", "stranger"]);
+    expect(stranger.out).toMatch(/its wait "approval" needs write access, which @stranger does not have, so it goes on waiting/);
+    const owner = await replay(["--repo", "octo-org/replay-gated", "--number", "4", "--comment", "/approve"]);
+    expect(owner.out).toContain('octo-org added a comment "/approve" on octo-org/replay-gated#4 in the emulator');
+    expect(owner.out).toMatch(/✓ Gated: succeeded/);
+    expect(owner.code).toBe(0);
+  });
 
   it("follows a label and then CI's green status on the same pull request into a run waiting for checks", async () => {
     const automerge = `
@@ -79,6 +104,7 @@ export default workflow({
     const labelled = await replay(["--repo", "octo-org/replay-green", "--number", "12", "--label", "automerge"]);
     expect(labelled.out).toMatch(/pull_request\.labeled → sent by the emulator/);
     expect(labelled.out).toMatch(/… Green: waiting at "green"/);
+    expect(labelled.out).toContain("e.g. npm run replay -- --repo octo-org/replay-green --number 12 --status success");
     expect(labelled.code).toBe(0);
     const green = await replay(["--repo", "octo-org/replay-green", "--number", "12", "--status", "success"]);
     expect(green.out).toContain("ci-bot reported the commit status ci: success on the head on octo-org/replay-green#12 in the emulator");

@@ -122,7 +122,10 @@ describe("correlated waits (invariant 10)", () => {
     await wakeWaits(setup.waitsEnv, unrelated.delivery, unrelated.payload, setup.roleOf);
     expect(setup.lookups).toEqual([]);
     const byReader = comment(setup.repo, 7, "/approve", { login: "reader" });
-    expect((await wakeWaits(setup.waitsEnv, byReader.delivery, byReader.payload, setup.roleOf)).woken).toEqual([]);
+    const refused = await wakeWaits(setup.waitsEnv, byReader.delivery, byReader.payload, setup.roleOf);
+    expect(refused.woken).toEqual([]);
+    // Said, so replay and the delivery page can tell the author why the run goes on waiting.
+    expect(refused.refused?.map((r) => `${r.runId} ${r.wait} ${r.needs} ${r.actor}`).sort()).toEqual(["run-1 approval write reader", "run-2 approval write reader", "run-3 approval write reader"]);
     expect(setup.lookups).toEqual(["reader"]);
     const byWriter = comment(setup.repo, 7, "/approve", { login: "writer" });
     expect((await wakeWaits(setup.waitsEnv, byWriter.delivery, byWriter.payload, setup.roleOf)).woken.sort()).toEqual(["run-1", "run-2", "run-3"]);

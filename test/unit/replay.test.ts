@@ -2,7 +2,7 @@ import { verify } from "@octokit/webhooks-methods";
 import { describe, expect, it } from "vitest";
 import { parseArgs, UsageError } from "../../scripts/replay/args.ts";
 import { ExportFormatError, parseExportedDelivery } from "../../scripts/replay/exported.ts";
-import { DeliveryFollower, type DeliveryView, type RunView } from "../../scripts/replay/report.ts";
+import { DeliveryFollower, followUpHint, type DeliveryView, type RunView } from "../../scripts/replay/report.ts";
 import { readVar, signedRequest } from "../../scripts/replay/request.ts";
 
 describe("replay arguments", () => {
@@ -292,5 +292,15 @@ describe("following a delivery", () => {
     const follower = new DeliveryFollower("push");
     follower.observe(view("processed", [run("running", [step("wait two days", "sleeping", { kind: "sleep" })])]));
     expect(follower.gaveUp(6)).toEqual({ code: 1, lines: [expect.stringMatching(/^✗ gave up after 6 s; still running: Marker \(wait two days \(sleeping\)\)\..*--skip-sleeps/)] });
+  });
+});
+
+describe("what replay suggests to a run that waits", () => {
+  it("names the follow-up the wait takes, on the same repository and number", () => {
+    const about = { number: 9, repo: "me/repo" };
+    expect(followUpHint("issue_comment.created #9 /approve", about)).toBe('npm run replay -- --repo me/repo --number 9 --comment "/approve"');
+    expect(followUpHint("checks on abc1234", about)).toBe("npm run replay -- --repo me/repo --number 9 --status success");
+    expect(followUpHint("pull_request_review.submitted #9", about)).toBe("npm run replay -- --repo me/repo --number 9 --review approve");
+    expect(followUpHint(null)).toBe('npm run replay -- --repo <owner/name> --number <N> --comment "<the text it waits for>"');
   });
 });
