@@ -26,6 +26,7 @@
  * the read anybody has on a public repository does not count), each
  * repository with the person's `permissions`.
  */
+import { page as listPage } from "./paging.ts";
 import { randomBytes } from "node:crypto";
 import { createFiller, type Schema } from "./fill.ts";
 import type { Handler, HandlerContext, Reply } from "./handlers.ts";
@@ -198,20 +199,6 @@ function reposFor(world: World, installationId: number, login: string): Repo[] {
   return [...world.repos.values()].filter((repo) => repo.installationId === installationId && explicitRole(repo, login) !== "none");
 }
 
-/** A page of a list with GitHub's `Link` header (the same rules as handlers.ts). */
-function paged<T>(context: HandlerContext, items: T[]): { items: T[]; headers: Record<string, string> } {
-  const perPage = Math.min(Number(context.query.per_page ?? 30) || 30, 100);
-  const current = Math.max(Number(context.query.page ?? 1) || 1, 1);
-  const last = Math.max(Math.ceil(items.length / perPage), 1);
-  const link = (number: number, rel: string) => {
-    const url = new URL(context.requestUrl);
-    url.searchParams.set("per_page", String(perPage));
-    url.searchParams.set("page", String(number));
-    return `<${url.href}>; rel="${rel}"`;
-  };
-  const links = [...(current > 1 ? [link(current - 1, "prev"), link(1, "first")] : []), ...(current < last ? [link(current + 1, "next"), link(last, "last")] : [])];
-  return { items: items.slice((current - 1) * perPage, current * perPage), headers: links.length > 0 ? { link: links.join(", ") } : {} };
-}
 
 export const getAuthenticatedUser: Handler = (context) => {
   const login = userLogin(context);
@@ -229,7 +216,7 @@ export const getAuthenticatedUser: Handler = (context) => {
 export const listInstallationsForUser: Handler = (context) => {
   const login = userLogin(context);
   const accessible = installationAccounts(context.world).filter(({ id }) => reposFor(context.world, id, login).length > 0);
-  const { items, headers } = paged(context, accessible);
+  const { items, headers } = listPage(context, accessible);
   return { status: 200, headers, body: { total_count: accessible.length, installations: items.map(({ id, owner }) => installation(context.site, id, owner)) } };
 };
 
@@ -239,7 +226,7 @@ export const listInstallationReposForUser: Handler = (context): Reply => {
   const repos = reposFor(context.world, installationId, login);
   // An installation the person has no repository of is one they may not know about.
   if (repos.length === 0) return { status: 404, body: { message: "Not Found", documentation_url: context.documentationUrl, status: "404" } };
-  const { items, headers } = paged(context, repos);
+  const { items, headers } = listPage(context, repos);
   return {
     status: 200,
     headers,

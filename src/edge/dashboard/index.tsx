@@ -11,7 +11,7 @@
  * make a browser send them.
  */
 /** @jsxImportSource hono/jsx */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { readConfig } from "../../config";
 import {
   BadInputsError,
@@ -27,7 +27,7 @@ import {
   rerunRun,
   UnknownRepositoryError,
 } from "../../dispatch";
-import { installationOfRepository, latestBundleOf, listBundleHistory } from "../../store";
+import { installationOfRepository, latestBundleOf, listBundleHistory, type RunRecord } from "../../store";
 import type { WorkflowManifestEntry } from "../../runtime";
 import {
   BadRunQueryError,
@@ -75,6 +75,16 @@ async function dispatchableWorkflows(db: D1Database, viewer: Viewer, repository:
   const bundle = await latestBundleOf(db, repository);
   const workflows = bundle?.ok ? (bundle.manifest as WorkflowManifestEntry[]) : [];
   return workflows.filter((w) => w.dispatch).map((w) => ({ file: w.file, name: w.name, inputs: w.dispatch?.inputs ?? {} }));
+}
+
+/** A run the viewer asked to control: back to its page when they may not see it, 403 when they may not control it. */
+async function runToControl(c: Context<AuthEnv>, action: string): Promise<RunRecord | Response> {
+  const viewer = c.get("viewer");
+  const run = await visibleRun(c.env.DB, viewer, c.req.param("id") ?? "");
+  if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id") ?? "")}`, 303);
+  const refusal = runControlRefusal(c.env, viewer, run.repository, action);
+  if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/runs/${encodeURIComponent(run.id)}`} />, 403);
+  return run;
 }
 
 export function dashboardRoutes() {
@@ -179,11 +189,8 @@ export function dashboardRoutes() {
   });
 
   app.post("/runs/:id/cancel", async (c) => {
-    const viewer = c.get("viewer");
-    const run = await visibleRun(c.env.DB, viewer, c.req.param("id"));
-    if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
-    const refusal = runControlRefusal(c.env, viewer, run.repository, "cancelling a run");
-    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/runs/${encodeURIComponent(run.id)}`} />, 403);
+    const run = await runToControl(c, "cancelling a run");
+    if (run instanceof Response) return run;
     await cancelRun(c.env, run.id);
     return c.redirect(`/runs/${encodeURIComponent(run.id)}`, 303);
   });
@@ -239,10 +246,8 @@ export function dashboardRoutes() {
 
   app.post("/runs/:id/rerun-failed", async (c) => {
     const viewer = c.get("viewer");
-    const run = await visibleRun(c.env.DB, viewer, c.req.param("id"));
-    if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
-    const refusal = runControlRefusal(c.env, viewer, run.repository, "re-running a run");
-    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/runs/${encodeURIComponent(run.id)}`} />, 403);
+    const run = await runToControl(c, "re-running a run");
+    if (run instanceof Response) return run;
     try {
       await rerunFromFailedStep(c.env, run.id);
     } catch (error) {
@@ -262,10 +267,8 @@ export function dashboardRoutes() {
 
   app.post("/runs/:id/rerun", async (c) => {
     const viewer = c.get("viewer");
-    const run = await visibleRun(c.env.DB, viewer, c.req.param("id"));
-    if (!run) return c.redirect(`/runs/${encodeURIComponent(c.req.param("id"))}`, 303);
-    const refusal = runControlRefusal(c.env, viewer, run.repository, "re-running a run");
-    if (refusal) return c.html(<NotAllowed viewer={viewer} message={refusal} back={`/runs/${encodeURIComponent(run.id)}`} />, 403);
+    const run = await runToControl(c, "re-running a run");
+    if (run instanceof Response) return run;
     try {
       const click = (await c.req.parseBody())["click"];
       await (typeof click === "string" && click !== "" ? rerunRun(c.env, run.id, click) : rerunRun(c.env, run.id));
