@@ -105,6 +105,13 @@ export class WaitRegistry extends DurableObject<Cloudflare.Env> {
     return candidates;
   }
 
+  /** The inbox's offer of a drained batch (src/dispatch/triage.ts): how many waits may take each event. */
+  async offerMany(events: { facts: EventFacts; payloadJson: string | null }[]): Promise<number[]> {
+    const counts = events.map(({ facts, payloadJson }) => offerEvent(this.ctx.storage.sql, facts, payloadJson).length);
+    await this.#armPrune();
+    return counts;
+  }
+
   claim(deliveryId: string, waitIds: string[]): Claimed[] {
     return claimWaits(this.ctx.storage.sql, deliveryId, waitIds);
   }

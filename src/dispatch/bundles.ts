@@ -26,6 +26,8 @@ export interface PreparedBundle {
   diagnostics: Diagnostic[];
   /** True when this call compiled it; false when an earlier compile of the same content was reused. */
   compiled: boolean;
+  /** The bundles row it is (absent from results memoized before it was kept); null when the commit has no .workflows/. */
+  sourceKey?: string | null;
 }
 
 export type BundleEnv = LoaderEnv & { DB: D1Database };
@@ -39,15 +41,10 @@ export async function prepareBundle(
   octokit: GitHubClient,
   source: { installationId: number; repository: string; commitSha: string },
 ): Promise<PreparedBundle> {
-  const reuse = (known: BundleRecord): PreparedBundle => {
-    // A manifest saved before declarations (or by a tenant that lied) is read the way a fresh one is.
-    const { workflows, problems } = withTrustedPermissions(known.manifest as WorkflowManifestEntry[]);
-    return { hash: known.hash, ok: known.ok && problems.length === 0, workflows: problems.length === 0 ? workflows : [], diagnostics: [...(known.diagnostics as Diagnostic[]), ...problems], compiled: false };
-  };
   // Most events arrive on a HEAD already seen: no GitHub call at all. A bundle of an older compiler or
   // runtime is not reused for new runs (runs already going stay pinned to theirs): the tree is looked at again.
   const byCommit = await findBundleForCommit(env.DB, source.repository, source.commitSha);
-  if (byCommit && byCommit.sourceKey.endsWith(`:${COMPILER_VERSION}:${RUNTIME_VERSION}`)) return reuse(byCommit);
+  if (byCommit && isCurrentBuild(byCommit.sourceKey)) return reuse(byCommit);
 
   const [owner = "", repo = ""] = source.repository.split("/");
   let known: BundleRecord | null = null;
@@ -59,9 +56,7 @@ export async function prepareBundle(
     await linkCommit(env.DB, source.repository, source.commitSha, (known as BundleRecord).sourceKey);
     return reuse(known);
   }
-  if (tree.treeSha === null && tree.problems.length === 0) {
-    return { hash: "", ok: true, workflows: [], diagnostics: [], compiled: false };
-  }
+  if (tree.treeSha === null && tree.problems.length === 0) return NO_WORKFLOWS;
   const sourceKey = sourceKeyOf(tree.treeSha ?? `unreadable:${tree.sha}`);
 
   let result: Omit<PreparedBundle, "compiled">;
@@ -109,7 +104,39 @@ export async function prepareBundle(
     repository: source.repository,
   });
   await linkCommit(env.DB, source.repository, source.commitSha, sourceKey);
-  return { ...result, compiled: true };
+  return { ...result, compiled: true, sourceKey };
+}
+
+/** A commit without .workflows/. */
+const NO_WORKFLOWS: PreparedBundle = { hash: "", ok: true, workflows: [], diagnostics: [], compiled: false, sourceKey: null };
+
+function reuse(known: BundleRecord): PreparedBundle {
+  // A manifest saved before declarations (or by a tenant that lied) is read the way a fresh one is.
+  const { workflows, problems } = withTrustedPermissions(known.manifest as WorkflowManifestEntry[]);
+  return {
+    hash: known.hash,
+    ok: known.ok && problems.length === 0,
+    workflows: problems.length === 0 ? workflows : [],
+    diagnostics: [...(known.diagnostics as Diagnostic[]), ...problems],
+    compiled: false,
+    sourceKey: known.sourceKey,
+  };
+}
+
+function isCurrentBuild(sourceKey: string): boolean {
+  return sourceKey.endsWith(`:${COMPILER_VERSION}:${RUNTIME_VERSION}`);
+}
+
+/**
+ * The bundle the inbox's index names (triage.ts), from D1 alone: no GitHub
+ * call. Null when that row is gone or from an older compiler or runtime; the
+ * caller then prepares the commit's bundle the usual way.
+ */
+export async function indexedBundle(env: BundleEnv, sourceKey: string | null): Promise<PreparedBundle | null> {
+  if (sourceKey === null) return NO_WORKFLOWS;
+  if (!isCurrentBuild(sourceKey)) return null;
+  const known = await findBundle(env.DB, sourceKey);
+  return known ? reuse(known) : null;
 }
 
 /** A git tree sha names the folder's whole content; the compiler and runtime versions decide what it compiles to. */

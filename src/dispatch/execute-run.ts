@@ -55,7 +55,9 @@ type Outcome = { conclusion: "success" } | { conclusion: "failure"; error: Failu
 
 export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunEvent, step: WorkflowStep): Promise<unknown> {
   const params = event.payload;
-  const target = await step.do("repoflow: start", async () => {
+  // The check run opens beside the run, not before it: no GitHub round trip stands before the first author step.
+  // Every update of the check run, and the run's close, waits for it.
+  const starting = step.do("repoflow: start", async () => {
     const record = await getRun(env.DB, params.runId);
     const target: CheckRunTarget = {
       runId: params.runId,
@@ -73,11 +75,16 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
     return { ...target, opening };
   });
 
-  // Every entry into run() (each wake, each replay) reads the row: a check run opened after the start step is known there.
-  const row = await getRun(env.DB, params.runId);
-  const known = row?.checkRunId ?? null;
-  const opening: CheckRunOpening = known !== null ? { id: known } : row?.checkParked ? { id: null, parked: true } : target.opening;
-  const observer = new RunObserver(env.DB, params.runId, new CheckRunProgress(env, target, opening, metadata.check === "gate" ? "gate" : "report"));
+  const progress = starting.then(async (target) => {
+    // Every entry into run() (each wake, each replay) reads the row: a check run opened after the start step is known there.
+    const row = await getRun(env.DB, params.runId);
+    const known = row?.checkRunId ?? null;
+    const opening: CheckRunOpening = known !== null ? { id: known } : row?.checkParked ? { id: null, parked: true } : target.opening;
+    return new CheckRunProgress(env, target, opening, metadata.check === "gate" ? "gate" : "report");
+  });
+  // Awaited where it is used; a failure surfaces there, not as an unhandled rejection.
+  progress.catch(() => undefined);
+  const observer = new RunObserver(env.DB, params.runId, { progress: async (steps) => (await progress).progress(steps) });
   const skipSleeps = metadata.skipSleeps === true && readConfig(env).mode === "local";
   const github = () =>
     createGitHubClient(readConfig(env), { as: { type: "installation", installationId: metadata.installationId, repository: metadata.repository } });
@@ -96,6 +103,7 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
     result = await tenant.run(event, reporting);
   } catch (error) {
     if (isEngineAbort(error)) throw error;
+    const target = await starting;
     await step.do("repoflow: failed", CLOSE_CONFIG, async (ctx) => {
       const artifact = await readArtifact(env.BLOBS, metadata.bundleHash).catch(() => null);
       const detail = failureDetail(error, artifact?.modules["bundle.js"] ?? null);
@@ -103,6 +111,7 @@ export async function executeRun(env: RunEnv, metadata: RunMetadata, event: RunE
     });
     throw error;
   }
+  const target = await starting;
   await step.do("repoflow: succeeded", CLOSE_CONFIG, (ctx) => settle(env, target, ctx, "succeeded", { conclusion: "success" }, resultJson(result)));
   return result ?? null;
 }

@@ -4,17 +4,25 @@
  * Creating the ingest Workflow instance inside the request made the
  * acknowledgement cost a Workflow create (≈21 ms alone, ≈71 ms with ten in
  * flight locally; Cloudflare caps creates at 100/s per Workflow), so bursts
- * queued behind it (bench/README.md). The edge now makes one durable write:
- * the delivery into its shard's inbox, which also answers "seen before?" in
- * the same transaction. The inbox's alarm then creates ingest instances with
- * createBatch (ids still derived from X-GitHub-Delivery) and writes the
- * ledger rows recovery walks. A delivery is durable once accept() returns, so
- * a process death after the 202 loses nothing (invariant 2): the row stays
- * pending until an alarm or recovery's poke drains it.
+ * queued behind it (bench/README.md). The edge makes one durable write: the
+ * delivery into its shard's inbox, which also answers "seen before?" in the
+ * same transaction. A delivery is durable once accept() returns, so a process
+ * death after the 202 loses nothing (invariant 2): the row stays pending until
+ * an alarm or recovery's poke drains it.
+ *
+ * The alarm then decides, before any Workflow exists, whether each delivery
+ * can matter (triage.ts): the ones that can become ingest instances
+ * (createBatch, ids derived from X-GitHub-Delivery) and ledger rows recovery
+ * walks; the others become processed ledger rows that say why nothing ran.
+ * A repository's deliveries share a shard, so they are decided in the order
+ * they arrived, and a push that changes .workflows/ is seen before the next event.
  */
-import { recordDeliveries } from "../store";
+import { readAppFact, advanceRepoHeadStatements, ignoredDeliveryStatement, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, type DeliveryOutcome, type OutcomeDiagnostic, type RepoHead } from "../store";
 import { ingestInstanceId } from "./delivery";
-import type { AcceptOutcome, IngestParams } from "./types";
+import { eventFacts, type EventFacts } from "./event-facts";
+import { applyHeadEffect, triage, type HeadEffect } from "./triage";
+import { storablePayload } from "./wait-registry";
+import type { AcceptOutcome, IngestHint, IngestParams } from "./types";
 
 export const INBOX_SHARDS = 16;
 
@@ -24,10 +32,25 @@ const SEEN_RETENTION_MS = 30 * 86_400_000;
 /** createBatch takes at most 100 instances and 1 MiB per call. */
 const BATCH_COUNT = 100;
 const BATCH_BYTES = 900 * 1024;
+/**
+ * Deliveries one alarm decides: a D1 statement or so each, under the 1,000 queries of one
+ * invocation, and short enough that the edge's accepts interleave with the drain.
+ */
+const DRAIN_COUNT = 200;
+/** A WaitRegistry RPC carries at most this much of payloads (RPC messages are capped at 32 MiB). */
+const OFFER_BYTES = 8 * 1024 * 1024;
+/** app_facts' name for the App's bot login (ingest writes it). */
+export const BOT_LOGIN_FACT = "bot_login";
 
-export function inboxName(deliveryId: string): string {
+/**
+ * The shard of a delivery: its repository's, so one repository's deliveries
+ * are decided in order by one object; a delivery about no repository by its id.
+ * The same delivery always lands in the same shard, which is what dedupes it.
+ */
+export function inboxName(delivery: { id: string; repository: string | null }): string {
+  const key = delivery.repository?.toLowerCase() ?? delivery.id;
   let hash = 0;
-  for (let i = 0; i < deliveryId.length; i++) hash = (hash * 31 + deliveryId.charCodeAt(i)) >>> 0;
+  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0;
   return `inbox-${hash % INBOX_SHARDS}`;
 }
 
@@ -55,30 +78,154 @@ export async function acceptIntoInbox(storage: InboxStorage, params: IngestParam
 export interface DrainEnv {
   DB: D1Database;
   INGEST: Workflow<IngestParams>;
+  WAITS: DurableObjectNamespace;
+  APP_ID?: string | undefined;
 }
 
-/** Moves pending deliveries into ingest runs. Throwing leaves them pending; the alarm is retried. */
+/** The WaitRegistry's batch offer (src/index.ts): how many waits may take each event, role checks aside. */
+interface OfferingRegistry {
+  offerMany(events: { facts: EventFacts; payloadJson: string | null }[]): Promise<number[]>;
+}
+
+interface Row {
+  id: string;
+  params: IngestParams;
+  bytes: number;
+}
+
+type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome };
+
+/** Decides pending deliveries and hands on the ones that matter. Throwing leaves them pending; the alarm is retried. */
 export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<number> {
   const rows = storage.sql
-    .exec<{ id: string; params: string; bytes: number }>("SELECT id, params, bytes FROM pending ORDER BY received_at LIMIT ?", BATCH_COUNT * 5)
-    .toArray();
-  let drained = 0;
-  for (const batch of chunk(rows)) {
-    const items = await Promise.all(
-      batch.map(async (row) => ({ id: await ingestInstanceId(row.id), params: JSON.parse(row.params) as IngestParams })),
-    );
-    await createAll(env.INGEST, items);
-    await recordDeliveries(
-      env.DB,
-      items.map(({ id, params }) => ({ ...params.delivery, instanceId: id })),
-    );
-    for (const row of batch) storage.sql.exec("DELETE FROM pending WHERE id = ?", row.id);
-    drained += batch.length;
+    .exec<{ id: string; params: string; bytes: number }>("SELECT id, params, bytes FROM pending ORDER BY received_at LIMIT ?", DRAIN_COUNT)
+    .toArray()
+    .map((row): Row => ({ id: row.id, bytes: row.bytes, params: JSON.parse(row.params) as IngestParams }));
+  if (rows.length > 0) {
+    const decisions = await decide(env, rows);
+    const toIngest: Row[] = [];
+    rows.forEach((row, i) => {
+      const decision = decisions.decided[i]!;
+      if ("ingest" in decision) toIngest.push({ ...row, params: { ...row.params, hint: decision.ingest } });
+    });
+    const ignored = rows.flatMap((row, i) => {
+      const decision = decisions.decided[i]!;
+      return "ignored" in decision ? [{ row, outcome: decision.ignored }] : [];
+    });
+    // The index moves before any ingest of this batch runs, and the ignored are recorded before they leave the inbox.
+    const statements = [
+      ...decisions.effects.flatMap(({ repository, installationId, effect }) =>
+        "pending" in effect ? [markRepoHeadPendingStatement(env.DB, { repository, installationId, ...effect.pending })] : advanceRepoHeadStatements(env.DB, { repository, ...effect.advance }),
+      ),
+      ...(await Promise.all(ignored.map(async ({ row, outcome }) => ignoredDeliveryStatement(env.DB, { ...row.params.delivery, instanceId: await ingestInstanceId(row.id) }, outcome)))),
+    ];
+    if (statements.length > 0) await env.DB.batch(statements);
+    for (const batch of chunk(toIngest)) {
+      const items = await Promise.all(batch.map(async (row) => ({ id: await ingestInstanceId(row.id), params: row.params })));
+      await createAll(env.INGEST, items);
+      await recordDeliveries(
+        env.DB,
+        items.map(({ id, params }) => ({ ...params.delivery, instanceId: id })),
+      );
+    }
+    for (const row of rows) storage.sql.exec("DELETE FROM pending WHERE id = ?", row.id);
   }
   storage.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_RETENTION_MS);
   const left = storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
   if (left > 0) await storage.setAlarm(Date.now());
-  return drained;
+  return rows.length;
+}
+
+/**
+ * Triage for a batch, in arrival order: one D1 read for every repository's
+ * index, one WaitRegistry call per repository for the events to offer. An
+ * offer that fails sends its events to ingest, which offers them itself.
+ */
+async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]; effects: { repository: string; installationId: number; effect: HeadEffect }[] }> {
+  const repositories = rows.flatMap((row) => (row.params.delivery.repository ? [row.params.delivery.repository] : []));
+  const [heads, botLogin] = await Promise.all([loadRepoHeads(env.DB, repositories), readAppFact(env.DB, BOT_LOGIN_FACT)]);
+  const appId = Number(env.APP_ID);
+  const decided: Decision[] = [];
+  const effects: { repository: string; installationId: number; effect: HeadEffect }[] = [];
+  const offers = new Map<string, { index: number; facts: EventFacts; payloadJson: string | null; ifNone: DeliveryOutcome | null; hint: IngestHint }[]>();
+
+  rows.forEach((row, index) => {
+    const { delivery } = row.params;
+    const payload = "payload" in row.params ? row.params.payload : undefined;
+    const facts = "payload" in row.params ? eventFacts(delivery, payload) : null;
+    const repository = delivery.repository;
+    const head = repository ? heads.get(repository) : undefined;
+    const verdict = triage(delivery, payload, facts, { appId: Number.isSafeInteger(appId) ? appId : -1, botLogin, head });
+    if ("effect" in verdict && verdict.effect && repository && delivery.installationId !== null) {
+      const moved = applyHeadEffect(head, verdict.effect, repository, delivery.installationId);
+      if (moved) heads.set(repository, moved);
+      effects.push({ repository, installationId: delivery.installationId, effect: verdict.effect });
+    }
+    if (verdict.kind === "ignored") {
+      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason } });
+      return;
+    }
+    const settled = repository ? settledHead(heads.get(repository)) : undefined;
+    const hint: IngestHint = { why: verdict.kind === "ingest" ? verdict.why : "a run may wait for it", ...(settled ? { head: settled } : {}) };
+    decided.push({ ingest: hint });
+    if ((verdict.kind === "waits" || verdict.offer) && repository && facts) {
+      const ifNone = verdict.kind === "waits" ? { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) } : null;
+      const list = offers.get(repository) ?? [];
+      list.push({ index, facts, payloadJson: storablePayload(payload), ifNone, hint });
+      offers.set(repository, list);
+    }
+  });
+
+  await Promise.all(
+    [...offers].map(async ([repository, events]) => {
+      const registry = env.WAITS.get(env.WAITS.idFromName(repository.toLowerCase())) as unknown as OfferingRegistry;
+      for (const part of byBytes(events)) {
+        let counts: number[];
+        try {
+          counts = await registry.offerMany(part.map(({ facts, payloadJson }) => ({ facts, payloadJson })));
+        } catch (error) {
+          console.warn(`repoflow: the waits of ${repository} could not be asked; ingest asks again:`, error);
+          continue;
+        }
+        part.forEach((event, i) => {
+          const candidates = counts[i] ?? 1;
+          if (candidates === 0 && event.ifNone) decided[event.index] = { ignored: event.ifNone };
+          else event.hint.waitCandidates = candidates;
+        });
+      }
+    }),
+  );
+  return { decided, effects };
+}
+
+/** The index as ingest may use it: settled (no push pending) and pointing at a commit. */
+function settledHead(head: RepoHead | undefined): IngestHint["head"] | undefined {
+  if (!head || head.pendingSha !== null || head.commitSha === "") return undefined;
+  return { commitSha: head.commitSha, sourceKey: head.sourceKey, observedAt: head.observedAt, confirmedAt: head.confirmedAt };
+}
+
+function bundleOf(head: RepoHead): Pick<DeliveryOutcome, "bundle"> {
+  if (!head.bundle) return {};
+  const diagnostics = (head.bundle.diagnostics as OutcomeDiagnostic[]).map(({ file, line, column, message, severity }) => ({ ...(file ? { file } : {}), ...(line ? { line } : {}), ...(column ? { column } : {}), message, severity }));
+  return { bundle: { hash: head.bundle.hash, commitSha: head.commitSha, ok: head.bundle.ok, diagnostics } };
+}
+
+function byBytes<T extends { payloadJson: string | null }>(events: T[]): T[][] {
+  const parts: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = (event.payloadJson?.length ?? 0) + 1024;
+    if (current.length > 0 && bytes + size > OFFER_BYTES) {
+      parts.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
 }
 
 /** Whether deliveries wait here: recovery pokes the shards after a restart and re-arms their alarms. */

@@ -12,16 +12,16 @@ import { readConfig, type ConfigEnv } from "../config";
 import { NonRetryableError } from "cloudflare:workflows";
 import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
-import { deleteInstallation, finishDelivery, getRun, noteRunLineage, updateRepositories, upsertInstallation, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
+import { deleteInstallation, finishDelivery, getRun, noteRunLineage, recordRepoHead, updateRepositories, upsertInstallation, writeAppFact, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
 import { cancelRun, rerunFromFailedStep, rerunRun } from "./controls";
 import { payloadKey } from "./delivery";
 import { CANCEL_ACTION, RERUN_FAILED_ACTION } from "./run-checks";
-import { prepareBundle, type PreparedBundle } from "./bundles";
+import { indexedBundle, prepareBundle, type PreparedBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
 import { evaluateIf, startRun, type RunSource, type StartEnv } from "./start-runs";
 import { isButtonId, pressButton, roleLookup, wakeWaits, type WaitsEnv } from "./waits";
 import { failIfCheck } from "./if-failure";
-import { causedBySelf, sentByABot } from "./self-events";
+import { causedBySelf, OWN_ECHO, sentByABot } from "./self-events";
 import { patientSteps, type EngineIngestStep, type StepLike } from "./ingest-retries";
 import { headShaOf, matchWorkflow, pushTouchesWorkflows } from "./triggers";
 import { eventFacts, type EventFacts } from "./event-facts";
@@ -32,7 +32,8 @@ import { permissionGaps, subscriptionProblems } from "./trigger-checks";
 import { schedulerOf, schedulesOf } from "./scheduler";
 import { laneOf, lanesOf, type RunLane } from "./lanes";
 import { durationMs } from "./durations";
-import type { ControlParams, Delivery, IngestParams } from "./types";
+import { BOT_LOGIN_FACT } from "./inbox";
+import type { ControlParams, Delivery, IngestHint, IngestParams } from "./types";
 
 export interface IngestEnv extends StartEnv, ConfigEnv, WaitsEnv {
   SCHEDULER: DurableObjectNamespace;
@@ -60,14 +61,13 @@ export interface IngestOutcome {
 }
 
 /** What one repository event did, as the ledger keeps it (DeliveryOutcome) for replay and the dashboard. */
-type Dispatched = Omit<DeliveryOutcome, "started"> & { started: string[] };
+type Dispatched = Omit<DeliveryOutcome, "started"> & { started: string[]; /** The event is kept in R2 (runs started from it). */ keep?: boolean };
 
 function diagnosticsOf(bundle: PreparedBundle): OutcomeDiagnostic[] {
   return bundle.diagnostics.map(({ file, line, column, message, severity }) => ({ ...(file ? { file } : {}), ...(line ? { line } : {}), ...(column ? { column } : {}), message, severity }));
 }
 
-/** What an event caused by repoflow's own App does: it starts no run and wakes no wait (invariant 9). */
-export const OWN_ECHO = "caused by repoflow itself";
+export { OWN_ECHO };
 
 export async function runIngest(env: IngestEnv, params: IngestParams, engineStep: EngineIngestStep): Promise<IngestOutcome> {
   const { delivery } = params;
@@ -81,7 +81,7 @@ export async function runIngest(env: IngestEnv, params: IngestParams, engineStep
     outcome.handled.push("installation");
     record.ignored = "an installation event: repoflow updated the installation's repositories; it starts no run";
   } else if (delivery.installationId !== null && delivery.repository !== null) {
-    const dispatched = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload);
+    const dispatched = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload, params.hint);
     outcome.started = dispatched.started;
     if (dispatched.ignored) outcome.ignored = dispatched.ignored;
     outcome.handled.push("workflows");
@@ -90,7 +90,11 @@ export async function runIngest(env: IngestEnv, params: IngestParams, engineStep
     record.ignored = `a ${delivery.event} event names no repository; workflows run on repository events`;
   }
 
-  await step.do("mark processed", () => finishDelivery(env.DB, delivery.id, "processed", undefined, record));
+  const { keep, ...kept } = record as Dispatched;
+  await step.do("mark processed", async () => {
+    if (keep) await keepPayload(env.BLOBS, delivery.id, payload);
+    await finishDelivery(env.DB, delivery.id, "processed", undefined, kept);
+  });
   return outcome;
 }
 
@@ -111,6 +115,7 @@ async function dispatchRepositoryEvent(
   step: StepLike,
   delivery: RepositoryDelivery,
   payload: unknown,
+  hint: IngestHint | undefined,
 ): Promise<Dispatched> {
   const github = () =>
     credentialsFinal(() =>
@@ -125,23 +130,48 @@ async function dispatchRepositoryEvent(
   const ownEcho = !delivery.rerunOf && (await isOwnEcho(env, step, delivery, payload));
   const result: Dispatched = { started: [], woke: [], notes: [] };
   if (!delivery.rerunOf && !ownEcho) {
-    const woken = await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleOf));
-    // Results memoized before waits carried names have none; the run ids still say who woke.
-    result.woke = woken.waits ?? woken.woken.map((runId) => ({ runId, wait: "" }));
-    for (const refused of woken.refused ?? []) {
-      result.notes.push({ workflow: `run ${refused.runId}`, note: `its wait "${refused.wait}" needs ${refused.needs} access, which @${refused.actor ?? "the sender"} does not have, so it goes on waiting` });
+    // The inbox offered the event to the waits already (the registry keeps it for a wait filed later): none may take it.
+    if (hint?.waitCandidates !== 0) {
+      const woken = await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleOf));
+      // Results memoized before waits carried names have none; the run ids still say who woke.
+      result.woke = woken.waits ?? woken.woken.map((runId) => ({ runId, wait: "" }));
+      for (const refused of woken.refused ?? []) {
+        result.notes.push({ workflow: `run ${refused.runId}`, note: `its wait "${refused.wait}" needs ${refused.needs} access, which @${refused.actor ?? "the sender"} does not have, so it goes on waiting` });
+      }
     }
-    if (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleOf))) {
+    if (isCheckRunControl(delivery, payload) && (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleOf)))) {
       return { ...result, ignored: "a control on a repoflow check run (a button, or Re-run): handled by repoflow itself" };
     }
   }
   // A push repoflow made still compiles what it pushed (below); any other echo needs nothing more.
   if (ownEcho && delivery.event !== "push") return { ...result, ignored: OWN_ECHO };
 
-  const head = await step.do("resolve default branch", () => workflowsCommit(github(), delivery, payload));
-  const bundle = await step.do("compile .workflows", () =>
-    prepareBundle(env, github(), { installationId: delivery.installationId, repository: delivery.repository, commitSha: head.sha }),
-  );
+  const where = { installationId: delivery.installationId, repository: delivery.repository };
+  const indexed = hint?.head && !(delivery.event === "push" && defaultBranchPushSha(payload) !== null) ? hint.head : undefined;
+  let head: HeadSeen;
+  let bundle: PreparedBundle;
+  if (indexed) {
+    // The inbox's settled index names HEAD and its bundle: D1 alone, no GitHub call before the runs start.
+    head = { sha: indexed.commitSha, fromPush: false, observedAt: indexed.observedAt, fromGitHub: false };
+    bundle = await step.do("find the bundle", async () => {
+      const found = await indexedBundle(env, indexed.sourceKey);
+      if (found) return found;
+      const prepared = await prepareBundle(env, github(), { ...where, commitSha: indexed.commitSha });
+      await recordRepoHead(env.DB, { ...where, commitSha: indexed.commitSha, sourceKey: prepared.sourceKey ?? null, observedAt: indexed.observedAt, fromGitHub: false });
+      return prepared;
+    });
+  } else {
+    head = await step.do("resolve default branch", () => workflowsCommit(github(), delivery, payload));
+    const seen = head;
+    bundle = await step.do("compile .workflows", async () => {
+      const prepared = await prepareBundle(env, github(), { ...where, commitSha: seen.sha });
+      // What the inbox decides the next events with (triage.ts); an older sighting never replaces a newer one.
+      if (prepared.sourceKey !== undefined && seen.observedAt !== undefined) {
+        await recordRepoHead(env.DB, { ...where, commitSha: seen.sha, sourceKey: prepared.sourceKey, observedAt: seen.observedAt, fromGitHub: seen.fromGitHub ?? false });
+      }
+      return prepared;
+    });
+  }
 
   const isDefaultBranchPush = delivery.event === "push" && head.fromPush;
   if (isDefaultBranchPush && !delivery.rerunOf && bundle.hash !== "" && (bundle.compiled || pushTouchesWorkflows(payload))) {
@@ -187,8 +217,10 @@ async function dispatchRepositoryEvent(
     const on = delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event;
     return { ...result, ignored: bundle.workflows.length === 0 ? "the bundle has no workflows" : `no workflow is triggered by ${on} (${bundle.workflows.length} workflow${bundle.workflows.length === 1 ? "" : "s"} looked at)` };
   }
-  // Kept for re-runs and the dashboard: a re-run replays the event that started the original run.
-  await step.do("keep the event", () => keepPayload(env.BLOBS, delivery.id, payload));
+  // Kept for re-runs and the dashboard (a re-run replays the event that started the original run): after the
+  // runs start, in the step that marks the delivery processed, unless a debounced run will read it first.
+  if (chosen.some(({ workflow }) => workflow.debounce)) await step.do("keep the event", () => keepPayload(env.BLOBS, delivery.id, payload));
+  result.keep = true;
 
   const started = result.started;
   const note = (workflow: WorkflowManifestEntry, text: string) => result.notes.push({ workflow: workflow.file, note: text });
@@ -243,7 +275,38 @@ async function dispatchRepositoryEvent(
     if (run) started.push(run);
     else result.notes.push({ workflow: "/run", note: "the /run command was refused (the reply on the comment says why)" });
   }
+  if (indexed && Date.now() - indexed.confirmedAt > CONFIRM_HEAD_EVERY_MS) {
+    // Off the critical path: a push GitHub failed to deliver would leave the index behind until it is redelivered.
+    await step.do("confirm default branch", () => confirmHead(env, github(), where, indexed));
+  }
   return result;
+}
+
+/** How often a run's start asks GitHub whether the indexed HEAD is still HEAD (after the runs started). */
+const CONFIRM_HEAD_EVERY_MS = 5 * 60_000;
+
+async function confirmHead(env: IngestEnv, octokit: GitHubClient, where: { installationId: number; repository: string }, indexed: NonNullable<IngestHint["head"]>): Promise<{ sha: string }> {
+  const [owner = "", repo = ""] = where.repository.split("/");
+  const observedAt = Date.now();
+  const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo });
+  const sourceKey = sha === indexed.commitSha ? indexed.sourceKey : ((await prepareBundle(env, octokit, { ...where, commitSha: sha })).sourceKey ?? null);
+  await recordRepoHead(env.DB, { ...where, commitSha: sha, sourceKey, observedAt, fromGitHub: true });
+  return { sha };
+}
+
+/** Where the default branch was seen, and how: ordering and settling in the index depend on it (store/repo-heads.ts). */
+interface HeadSeen {
+  sha: string;
+  fromPush: boolean;
+  /** Absent from results memoized before the index existed. */
+  observedAt?: number;
+  fromGitHub?: boolean;
+}
+
+function isCheckRunControl(delivery: RepositoryDelivery, payload: unknown): boolean {
+  if (delivery.event !== "check_run") return false;
+  const externalId = (payload as { check_run?: { external_id?: unknown } }).check_run?.external_id;
+  return typeof externalId === "string" && externalId.startsWith("run-");
 }
 
 /** `/run` in a comment: who may give it, like any command. */
@@ -298,6 +361,8 @@ async function isOwnEcho(env: IngestEnv, step: StepLike, delivery: RepositoryDel
   if (!sentByABot(payload)) return false;
   return step.do("check the sender", async () => {
     const { botLogin } = await credentialsFinal(() => appIdentity(config, { deliveryId: delivery.id }));
+    // The inbox recognises the App's bot by it from now on, without a Workflow (triage.ts).
+    await writeAppFact(env.DB, BOT_LOGIN_FACT, botLogin);
     return causedBySelf(delivery.event, delivery.action, payload, { appId, botLogin });
   });
 }
@@ -329,21 +394,26 @@ async function supersedeOlder(env: IngestEnv, step: StepLike, repository: string
   }
 }
 
-/** The default branch's HEAD; a push to the default branch names it already, saving an API call. */
-async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelivery, payload: unknown): Promise<{ sha: string; fromPush: boolean }> {
+/** The commit a push to the default branch moved it to; null for any other event or branch. */
+function defaultBranchPushSha(payload: unknown): string | null {
   const push = payload as { ref?: string; after?: string; deleted?: boolean; repository?: { default_branch?: string } };
-  if (
-    delivery.event === "push" &&
-    !push.deleted &&
-    typeof push.after === "string" &&
-    push.repository?.default_branch !== undefined &&
-    push.ref === `refs/heads/${push.repository.default_branch}`
-  ) {
-    return { sha: push.after, fromPush: true };
+  if (!push.deleted && typeof push.after === "string" && push.repository?.default_branch !== undefined && push.ref === `refs/heads/${push.repository.default_branch}`) return push.after;
+  return null;
+}
+
+/** The default branch's HEAD; a push to the default branch names it already, saving an API call. */
+async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelivery, payload: unknown): Promise<HeadSeen> {
+  const pushed = delivery.event === "push" ? defaultBranchPushSha(payload) : null;
+  const repository = (payload as { repository?: { default_branch?: string; pushed_at?: unknown } }).repository;
+  if (pushed !== null) {
+    // GitHub's time of the push, so a late redelivery of an old push is ordered where it happened.
+    const pushedAt = typeof repository?.pushed_at === "number" ? repository.pushed_at * 1000 : Date.parse(delivery.receivedAt);
+    return { sha: pushed, fromPush: true, observedAt: pushedAt, fromGitHub: false };
   }
   const [owner = "", repo = ""] = delivery.repository.split("/");
-  const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo }, push.repository?.default_branch);
-  return { sha, fromPush: false };
+  const observedAt = Date.now();
+  const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo }, repository?.default_branch);
+  return { sha, fromPush: false, observedAt, fromGitHub: true };
 }
 
 async function keepPayload(blobs: R2Bucket, deliveryId: string, payload: unknown): Promise<void> {

@@ -9,6 +9,9 @@
  * this App as `check_run.app` too: those actions stay controls.
  */
 
+/** What an event caused by repoflow's own App does: it starts no run and wakes no wait (invariant 9). */
+export const OWN_ECHO = "caused by repoflow itself";
+
 export interface SelfIdentity {
   appId: number;
   /** `<slug>[bot]`; null when not known, and then only the App id is compared. */

@@ -20,7 +20,17 @@ export interface Delivery {
  * The ingest run's params. Workflow params are capped at 1 MiB and GitHub
  * sends payloads up to 25 MB, so large payloads travel through R2 by key.
  */
-export type IngestParams = { delivery: Delivery } & ({ payload: unknown } | { payloadKey: string });
+export type IngestParams = { delivery: Delivery; hint?: IngestHint } & ({ payload: unknown } | { payloadKey: string });
+
+/** What the inbox learned while deciding that a delivery matters (triage.ts), so ingest need not learn it again. */
+export interface IngestHint {
+  /** Why the delivery was sent on. */
+  why: string;
+  /** The inbox offered it to the repository's waits, and this many may take it: none means ingest wakes nothing. */
+  waitCandidates?: number;
+  /** The default branch as the settled index had it: ingest takes HEAD and the bundle from here instead of asking GitHub. */
+  head?: { commitSha: string; sourceKey: string | null; observedAt: number; confirmedAt: number };
+}
 
 export type AcceptOutcome = "accepted" | "duplicate";
 

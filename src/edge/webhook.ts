@@ -76,7 +76,7 @@ export async function handleWebhook(c: Context<Env>): Promise<Response> {
     delivery.skipSleeps = true;
   }
   try {
-    const status = await acceptDelivery(c.env, delivery, payload, body, inboxName(delivery.id));
+    const status = await acceptDelivery(c.env, delivery, payload, body, inboxName(delivery));
     return c.json({ delivery: deliveryId, status }, 202);
   } catch (error) {
     // The durable handoff failed, so GitHub must see a failure and keep the delivery for redelivery.

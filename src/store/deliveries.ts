@@ -35,6 +35,23 @@ export async function recordDeliveries(
   );
 }
 
+/**
+ * A delivery the inbox decided about without any Workflow (src/dispatch/triage.ts):
+ * processed already, with why nothing ran. A redelivery finds the row and keeps it.
+ */
+export function ignoredDeliveryStatement(
+  db: D1Database,
+  d: Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt">,
+  outcome: DeliveryOutcome,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO deliveries (id, instance_id, event, action, installation_id, repository, received_at, status, processed_at, outcome)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'processed', ?, ?) ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(d.id, d.instanceId, d.event, d.action, d.installationId, d.repository, d.receivedAt, new Date().toISOString(), JSON.stringify(outcome));
+}
+
 export async function finishDelivery(db: D1Database, id: string, status: Exclude<DeliveryStatus, "accepted">, error?: string, outcome?: DeliveryOutcome): Promise<void> {
   await ensureSchema(db);
   await db

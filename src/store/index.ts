@@ -1,8 +1,19 @@
 export { ensureSchema } from "./schema";
 export { upsertInstallation, deleteInstallation, updateRepositories, listInstallations, listRepositories } from "./installations";
-export { recordDelivery, recordDeliveries, finishDelivery, getDelivery, listUnfinishedDeliveries, noteDeliveryAttempt, reopenDelivery, listDeliveries } from "./deliveries";
+export { recordDelivery, recordDeliveries, ignoredDeliveryStatement, finishDelivery, getDelivery, listUnfinishedDeliveries, noteDeliveryAttempt, reopenDelivery, listDeliveries } from "./deliveries";
 export type { DeliveryFilter } from "./deliveries";
 export { findBundle, findBundleForCommit, linkCommit, saveBundle } from "./bundles";
+export {
+  loadRepoHeads,
+  recordRepoHead,
+  recordRepoHeadStatement,
+  markRepoHeadPendingStatement,
+  advanceRepoHeadStatements,
+  readAppFact,
+  writeAppFact,
+  PENDING_SETTLES_MS,
+} from "./repo-heads";
+export type { RepoHead, HeadSighting } from "./repo-heads";
 export {
   insertRun,
   markRunStarted,

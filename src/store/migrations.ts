@@ -204,4 +204,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE run_steps ADD COLUMN note TEXT`,
     ],
   },
+  {
+    version: 9,
+    name: "the default branch's bundle per repository",
+    statements: [
+      // What the inbox decides with before any Workflow exists (src/dispatch/triage.ts): the bundle of
+      // the default branch's HEAD as ingest last saw it. observed_at (ms) orders writes, so a slow ingest
+      // never puts an older HEAD back; pending_sha is a push to the default branch that changed (or may
+      // have changed) .workflows/ and whose bundle nobody has built yet: while it is set, every event of
+      // the repository goes to ingest, which resolves HEAD itself.
+      `CREATE TABLE repo_heads (
+        repository TEXT PRIMARY KEY,
+        installation_id INTEGER NOT NULL,
+        commit_sha TEXT NOT NULL,
+        source_key TEXT,
+        observed_at INTEGER NOT NULL,
+        pending_sha TEXT,
+        pending_at INTEGER,
+        confirmed_at INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+      // What ingest learned about the App itself that the inbox needs to recognise its own events
+      // without calling GitHub: its bot's login.
+      `CREATE TABLE app_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+    ],
+  },
 ];

@@ -4,10 +4,11 @@ import { expect, it } from "vitest";
 import { acceptIntoInbox, drainInbox, ingestInstanceId, type IngestParams } from "../../src/dispatch";
 import { getDelivery } from "../../src/store";
 
+/** An event of a repository the inbox knows no bundle of: it goes on to ingest (triage.ts). */
 function params(id: string): IngestParams {
   return {
-    delivery: { id, event: "ping_like", action: null, installationId: null, repository: null, receivedAt: new Date().toISOString() },
-    payload: { zen: "Keep it logically awesome." },
+    delivery: { id, event: "issues", action: "opened", installationId: 1, repository: "octo/inbox-unknown", receivedAt: new Date().toISOString() },
+    payload: { action: "opened", issue: { number: 1 }, repository: { full_name: "octo/inbox-unknown" }, installation: { id: 1 }, sender: { login: "octocat", type: "User" } },
   };
 }
 

@@ -29,15 +29,18 @@ describe("webhook edge", () => {
     expect(Object.keys(statuses).length).toBeGreaterThan(300);
   });
 
-  it("hands an accepted delivery to a durable ingest run and records it in the ledger", async () => {
+  it("records a delivery that can start nothing as processed, saying why, without any ingest run", async () => {
+    // GitHub's example push names no installation: no workflow can run for it.
+    expect(pushExample.installation).toBeUndefined();
     const id = crypto.randomUUID();
-    await using instance = await introspectWorkflowInstance(env.INGEST, await ingestInstanceId(id));
     const res = await deliver({ event: "push", payload: pushExample, id });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ delivery: id, status: "accepted" });
-    await instance.waitForStatus("complete");
+    await vi.waitFor(async () => expect(await getDelivery(env.DB, id)).toMatchObject({ status: "processed" }), { timeout: 10_000, interval: 50 });
     const record = await getDelivery(env.DB, id);
     expect(record).toMatchObject({ id, event: "push", status: "processed", repository: "Codertocat/Hello-World" });
+    expect(record?.outcome?.ignored).toMatch(/names no repository/);
+    expect(await ingestExists(id)).toBe(false);
   });
 
   it("processes a delivery sent twice once (invariant 2)", async () => {

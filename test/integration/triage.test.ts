@@ -1,0 +1,128 @@
+/**
+ * The inbox decides before any Workflow exists (src/dispatch/triage.ts), here
+ * with the real inbox Durable Object, D1 index and WaitRegistry: an event
+ * that can start nothing costs no ingest instance and is recorded with why;
+ * one a wait may take, one a workflow is triggered by, and the first event
+ * after a push that changes .workflows/ all go on.
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { acceptIntoInbox, drainInbox, type IngestParams } from "../../src/dispatch";
+import { RunWaits } from "../../src/dispatch/waits";
+import { normalizeWait } from "../../src/dispatch/wait-spec";
+import { getDelivery, loadRepoHeads, recordRepoHead, saveBundle } from "../../src/store";
+import type { WorkflowManifestEntry } from "../../src/runtime";
+import { example, retarget } from "../support/payloads";
+
+const INSTALLATION = 77;
+
+/** Records what the drain hands to ingest instead of running it: the decision is under test, not ingest. */
+function recordingIngest() {
+  const created: { id: string; params: IngestParams }[] = [];
+  const binding = {
+    async createBatch(items: { id: string; params: IngestParams }[]) {
+      created.push(...items);
+      return [];
+    },
+    async create(item: { id: string; params: IngestParams }) {
+      created.push(item);
+      return {};
+    },
+    async get() {
+      throw new Error("instance.not_found");
+    },
+  } as unknown as Workflow<IngestParams>;
+  return { binding, created };
+}
+
+async function seedIndex(repository: string, workflows: Partial<WorkflowManifestEntry>[]) {
+  const sourceKey = `tree-${crypto.randomUUID()}:test:test`;
+  const manifest = workflows.map((w, i) => ({ file: `.workflows/w${i}.ts`, name: `w${i}`, on: {}, hasIf: false, ...w }));
+  await saveBundle(env.DB, { sourceKey, hash: "h".repeat(64), ok: true, manifest, diagnostics: [], commitSha: "a".repeat(40), repository });
+  await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: "a".repeat(40), sourceKey, observedAt: Date.now() - 60_000, fromGitHub: true });
+}
+
+function delivery(repository: string, event: string, payload: Record<string, any>): IngestParams {
+  return {
+    delivery: { id: crypto.randomUUID(), event, action: payload.action ?? null, installationId: INSTALLATION, repository, receivedAt: new Date().toISOString() },
+    payload,
+  };
+}
+
+/** Accepts into a shard with no alarm armed, then drains once: the drain below is the only one. */
+async function acceptAndDrain(shard: string, items: IngestParams[], ingest = recordingIngest()) {
+  const stub = env.INBOX.get(env.INBOX.idFromName(shard));
+  await runInDurableObject(stub, async (_instance, state) => {
+    const unarmed = { sql: state.storage.sql, getAlarm: async () => null, setAlarm: async () => {} };
+    for (const item of items) await acceptIntoInbox(unarmed, item);
+    await drainInbox({ ...env, INGEST: ingest.binding }, unarmed);
+  });
+  return ingest;
+}
+
+describe("the inbox decides before creating a Workflow", () => {
+  it("an event no workflow is triggered by and no run waits for costs no ingest instance, and says why", async () => {
+    const repository = `triage-org/quiet-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const comment = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), { fullName: repository, installationId: INSTALLATION }));
+    const ingest = await acceptAndDrain(`triage-${repository}`, [comment]);
+    expect(ingest.created).toEqual([]);
+    const record = await getDelivery(env.DB, comment.delivery.id);
+    expect(record).toMatchObject({ status: "processed", outcome: { started: [], ignored: "no workflow is triggered by issue_comment.created (1 workflow looked at)" } });
+
+    // The registry kept it, so a wait filed a moment later still takes it (invariant 10).
+    const number = (comment.payload as { issue: { number: number } }).issue.number;
+    const waits = new RunWaits(env, repository, `run-triage-${crypto.randomUUID()}`, { at: Date.now() - 60_000, exclude: null }, async () => "admin");
+    const filed = await waits.register("reply", 1, normalizeWait("w", { events: ["issue_comment.created"], for: { number } }), 86_400_000);
+    expect(filed.event?.deliveryId).toBe(comment.delivery.id);
+  });
+
+  it("an event a run waits for goes on to ingest, told how many waits may take it", async () => {
+    const repository = `triage-org/waited-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const payload = retarget(example("issue_comment", "created"), { fullName: repository, installationId: INSTALLATION });
+    const waits = new RunWaits(env, repository, `run-triage-${crypto.randomUUID()}`, { at: Date.now() - 60_000, exclude: null }, async () => "admin");
+    await waits.register("reply", 1, normalizeWait("w", { events: ["issue_comment.created"], for: { number: payload.issue.number } }), 86_400_000);
+    const comment = delivery(repository, "issue_comment", payload);
+    const ingest = await acceptAndDrain(`triage-${repository}`, [comment]);
+    expect(ingest.created).toHaveLength(1);
+    expect(ingest.created[0]!.params.hint).toMatchObject({ waitCandidates: 1, head: { commitSha: "a".repeat(40) } });
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "accepted" });
+  });
+
+  it("an event a workflow is triggered by goes on, with the indexed HEAD so ingest asks GitHub nothing", async () => {
+    const repository = `triage-org/busy-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const opened = delivery(repository, "pull_request", retarget(example("pull_request", "opened"), { fullName: repository, installationId: INSTALLATION }));
+    const ingest = await acceptAndDrain(`triage-${repository}`, [opened]);
+    expect(ingest.created.map((c) => c.params.hint)).toEqual([expect.objectContaining({ why: "it triggers .workflows/w0.ts", waitCandidates: 0, head: expect.objectContaining({ commitSha: "a".repeat(40) }) })]);
+  });
+
+  it("a push changing a trigger takes effect for the very next event, in the same drain and in the next", async () => {
+    const repository = `triage-org/push-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const target = { fullName: repository, installationId: INSTALLATION };
+    const push = retarget(example("push"), target);
+    push.ref = `refs/heads/${push.repository.default_branch}`;
+    // The push makes .workflows/w0.ts trigger on comments; the old index says comments start nothing.
+    push.commits = [{ ...push.commits[0], added: [], removed: [], modified: [".workflows/w0.ts"] }];
+    const first = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target));
+    const pushed = delivery(repository, "push", push);
+    const ingest = await acceptAndDrain(`triage-${repository}`, [pushed, first]);
+    expect(ingest.created.map((c) => c.params.delivery.id)).toEqual([pushed.delivery.id, first.delivery.id]);
+    expect(ingest.created[1]!.params.hint).toMatchObject({ why: "a push to the default branch is not built yet" });
+    expect(ingest.created[1]!.params.hint?.head).toBeUndefined();
+    expect((await loadRepoHeads(env.DB, [repository])).get(repository)).toMatchObject({ pendingSha: push.after });
+
+    // A later drain reads the pending mark from D1: still on to ingest, until ingest records the push's bundle.
+    const next = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target));
+    const later = await acceptAndDrain(`triage-${repository}`, [next]);
+    expect(later.created.map((c) => c.params.delivery.id)).toEqual([next.delivery.id]);
+
+    // Ingest built the push's commit: the index is settled on it, and an older sighting cannot undo that.
+    await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: push.after, sourceKey: null, observedAt: push.repository.pushed_at * 1000, fromGitHub: false });
+    await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: "0".repeat(40), sourceKey: "old", observedAt: push.repository.pushed_at * 1000 - 5_000, fromGitHub: true });
+    expect((await loadRepoHeads(env.DB, [repository])).get(repository)).toMatchObject({ commitSha: push.after, pendingSha: null, sourceKey: null });
+  });
+});
