@@ -88,7 +88,7 @@ async function profileHandoff(request: Request, env: Cloudflare.Env): Promise<Re
   const operations: Record<string, () => Promise<unknown>> = {
     "request: INBOX accept, delivery's own shard (acceptDelivery)": async () => {
       const delivery = fresh();
-      await acceptDelivery(env, delivery, payload, body, inboxName(delivery.id));
+      await acceptDelivery(env, delivery, payload, body, inboxName(delivery));
     },
     "request: INBOX accept, all into one shard": async () => {
       await acceptDelivery(env, fresh(), payload, body, "inbox-bench-one-shard");
