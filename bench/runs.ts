@@ -23,12 +23,16 @@ import { join } from "node:path";
 import { cleanupAll, exitCleanlyOnSignals, onCleanup } from "./cleanup.ts";
 import { harnessName, repoRoot } from "./harness.ts";
 import { FILE_COUNTS, measureCompile, renderCompile } from "./runs/compile.ts";
-import { measureLatency, renderLatency } from "./runs/latency.ts";
+import { GITHUB_DELAY_MS, measureLatency, renderLatency } from "./runs/latency.ts";
 import { measureLoad, renderLoad } from "./runs/load.ts";
 import { ms, renderGoals, spread } from "./runs/stats.ts";
 
-const WARM_GOAL_MS = 50;
+// Issue 12's goals.
+const WARM_GOAL_MS = 25;
 const COLD_GOAL_MS = 1_000;
+const COLD_P50_GOAL_MS = 300;
+/** A GitHub call the first step waits for adds GITHUB_DELAY_MS; half of it is far above the run-to-run noise of a p50 here. */
+const CRITICAL_PATH_TOLERANCE_MS = GITHUB_DELAY_MS / 2;
 
 async function main(): Promise<void> {
   exitCleanlyOnSignals();
@@ -46,12 +50,24 @@ async function main(): Promise<void> {
   const coldWorst = Math.max(...latency.cold.map((sample) => sample.firstStepMs));
   const coldAfterInit = latency.cold.slice(1).map((sample) => sample.firstStepMs);
   const tenFiles = compileRows.find((row) => row.files === 10);
+  const coldP50 = coldAfterInit.length > 0 ? spread(coldAfterInit).p50 : Number.NaN;
+  const slowedBy = latency.slowSpread.p50 - latency.warmSpread.p50;
   const goals = renderGoals([
     { name: `warm event → first step p50 < ${WARM_GOAL_MS} ms`, met: latency.warmSpread.p50 < WARM_GOAL_MS, measured: `p50 ${ms(latency.warmSpread.p50)} ms over ${latency.warmSpread.n} events (the bare Worker's round trip in the same harness: ${ms(latency.bare.p50)} ms)` },
     {
+      name: `no GitHub API call on the critical path before the first author step (the warm p50 moves < ${CRITICAL_PATH_TOLERANCE_MS} ms when GitHub answers the service ${GITHUB_DELAY_MS} ms late)`,
+      met: slowedBy < CRITICAL_PATH_TOLERANCE_MS,
+      measured: `p50 ${ms(latency.slowSpread.p50)} ms slowed against ${ms(latency.warmSpread.p50)} ms: ${slowedBy >= 0 ? "+" : ""}${ms(slowedBy)} ms`,
+    },
+    {
+      name: `cold event → first step, including the compile, p50 < ${COLD_P50_GOAL_MS} ms for 10 files after the isolate's first`,
+      met: coldP50 < COLD_P50_GOAL_MS,
+      measured: `p50 ${Number.isNaN(coldP50) ? "n/a" : ms(coldP50)} ms over ${coldAfterInit.length} samples`,
+    },
+    {
       name: `cold event → first step, including the compile, < ${COLD_GOAL_MS} ms for 10 files (every sample)`,
       met: coldWorst < COLD_GOAL_MS,
-      measured: `worst ${ms(coldWorst)} ms; ${latency.cold.map((sample) => ms(sample.firstStepMs)).join(", ")} ms; after the isolate's first compile, p50 ${coldAfterInit.length > 0 ? ms(spread(coldAfterInit).p50) : "n/a"} ms`,
+      measured: `worst ${ms(coldWorst)} ms; ${latency.cold.map((sample) => ms(sample.firstStepMs)).join(", ")} ms`,
     },
   ]);
   const machine = `${availableParallelism()} cores; 1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end (above ≈ 1, other processes competed for the cores and the figures are noisier).`;
@@ -67,7 +83,7 @@ async function main(): Promise<void> {
       "",
       renderLatency(latency, harness),
       "",
-      "## Goals (issue 3)",
+      "## Goals (issues 3 and 12)",
       "",
       goals,
       tenFiles ? `- (context) compiling ${FILE_COUNTS[1]} files alone in workerd: cold ${tenFiles.wasmCold.map(ms).join(", ")} ms, warm p50 ${ms(tenFiles.wasmWarm.p50)} ms.` : "",

@@ -47,6 +47,10 @@ export async function prepareBundle(
   if (byCommit && isCurrentBuild(byCommit.sourceKey)) return reuse(byCommit);
 
   const [owner = "", repo = ""] = source.repository.split("/");
+  // A commit not seen before may need a compile: esbuild-wasm's once-per-isolate start runs beside the tree fetch.
+  // Its failure is the compile's to report; a tree already known simply leaves it started for later.
+  const esbuild = initEsbuildWasm();
+  esbuild.catch(() => undefined);
   let known: BundleRecord | null = null;
   const tree = await fetchWorkflowTree(octokit, { owner, repo, ref: source.commitSha }, undefined, {
     // A new commit with the same .workflows/ tree: found by its git tree sha, before any blob download.
@@ -68,7 +72,7 @@ export async function prepareBundle(
       diagnostics: tree.problems.map((p) => ({ file: p.path, message: p.message, severity: "error" as const })),
     };
   } else {
-    const compiled = await compile(tree.files, await initEsbuildWasm(), { salt: RUNTIME_VERSION });
+    const compiled = await compile(tree.files, await esbuild, { salt: RUNTIME_VERSION });
     if (!compiled.ok) {
       result = { hash: compiled.hash, ok: false, workflows: [], diagnostics: compiled.diagnostics };
     } else {

@@ -17,7 +17,7 @@
  * A repository's deliveries share a shard, so they are decided in the order
  * they arrived, and a push that changes .workflows/ is seen before the next event.
  */
-import { readAppFact, advanceRepoHeadStatements, ignoredDeliveryStatement, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, type DeliveryOutcome, type OutcomeDiagnostic, type RepoHead } from "../store";
+import { readAppFact, advanceRepoHeadStatements, ignoredDeliveriesStatement, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, type DeliveryOutcome, type OutcomeDiagnostic, type RepoHead } from "../store";
 import { ingestInstanceId } from "./delivery";
 import { eventFacts, type EventFacts } from "./event-facts";
 import { applyHeadEffect, triage, type HeadEffect } from "./triage";
@@ -62,6 +62,8 @@ export interface InboxStorage {
 
 export function createInboxSchema(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
+  // Each drain forgets what is past retention: without this index that reads every row of the shard.
+  sql.exec(`CREATE INDEX IF NOT EXISTS seen_by_at ON seen (at)`);
   sql.exec(`CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, params TEXT NOT NULL, bytes INTEGER NOT NULL, received_at INTEGER NOT NULL)`);
 }
 
@@ -117,7 +119,7 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
       ...decisions.effects.flatMap(({ repository, installationId, effect }) =>
         "pending" in effect ? [markRepoHeadPendingStatement(env.DB, { repository, installationId, ...effect.pending })] : advanceRepoHeadStatements(env.DB, { repository, ...effect.advance }),
       ),
-      ...(await Promise.all(ignored.map(async ({ row, outcome }) => ignoredDeliveryStatement(env.DB, { ...row.params.delivery, instanceId: await ingestInstanceId(row.id) }, outcome)))),
+      ...(ignored.length > 0 ? [ignoredDeliveriesStatement(env.DB, await Promise.all(ignored.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestInstanceId(row.id), outcome }))))] : []),
     ];
     if (statements.length > 0) await env.DB.batch(statements);
     for (const batch of chunk(toIngest)) {

@@ -23,7 +23,7 @@ import { isButtonId, pressButton, roleLookup, wakeWaits, type WaitsEnv } from ".
 import { failIfCheck } from "./if-failure";
 import { causedBySelf, OWN_ECHO, sentByABot } from "./self-events";
 import { patientSteps, type EngineIngestStep, type StepLike } from "./ingest-retries";
-import { headShaOf, matchWorkflow, pushTouchesWorkflows } from "./triggers";
+import { headShaOf, matchWorkflow, pushTimeOf, pushTouchesWorkflows } from "./triggers";
 import { eventFacts, type EventFacts } from "./event-facts";
 import { checkInputs, findDispatchable, parseRunCommand } from "./dispatch-inputs";
 import type { ParsedCommand } from "./commands";
@@ -404,12 +404,9 @@ function defaultBranchPushSha(payload: unknown): string | null {
 /** The default branch's HEAD; a push to the default branch names it already, saving an API call. */
 async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelivery, payload: unknown): Promise<HeadSeen> {
   const pushed = delivery.event === "push" ? defaultBranchPushSha(payload) : null;
-  const repository = (payload as { repository?: { default_branch?: string; pushed_at?: unknown } }).repository;
-  if (pushed !== null) {
-    // GitHub's time of the push, so a late redelivery of an old push is ordered where it happened.
-    const pushedAt = typeof repository?.pushed_at === "number" ? repository.pushed_at * 1000 : Date.parse(delivery.receivedAt);
-    return { sha: pushed, fromPush: true, observedAt: pushedAt, fromGitHub: false };
-  }
+  const repository = (payload as { repository?: { default_branch?: string } }).repository;
+  // GitHub's time of the push, so a late redelivery of an old push is ordered where it happened.
+  if (pushed !== null) return { sha: pushed, fromPush: true, observedAt: pushTimeOf(payload, delivery.receivedAt), fromGitHub: false };
   const [owner = "", repo = ""] = delivery.repository.split("/");
   const observedAt = Date.now();
   const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo }, repository?.default_branch);

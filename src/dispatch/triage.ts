@@ -23,7 +23,7 @@ import { DISPATCH_EVENT, SCHEDULE_EVENT, type WorkflowManifestEntry } from "../r
 import type { RepoHead } from "../store";
 import type { EventFacts } from "./event-facts";
 import { causedBySelf, OWN_ECHO, sentByABot } from "./self-events";
-import { matchWorkflow, pushTouchesWorkflows } from "./triggers";
+import { matchWorkflow, pushTimeOf, pushTouchesWorkflows } from "./triggers";
 import type { Delivery } from "./types";
 
 export interface TriageContext {
@@ -112,15 +112,13 @@ function isControl(delivery: Delivery, payload: unknown): boolean {
 /**
  * A push to the default branch, and whether it may change .workflows/. A
  * forced push is judged to: its commits list says what is new, not what the
- * rewrite dropped. Its time is GitHub's (`repository.pushed_at`, seconds), so a
- * late redelivery of an old push is ordered where it happened.
+ * rewrite dropped. Its time is GitHub's (pushTimeOf), so a late redelivery of
+ * an old push is ordered where it happened.
  */
 function defaultBranchPush(delivery: Delivery, payload: unknown): { sha: string; at: number; mayChangeWorkflows: boolean } | null {
   if (delivery.event !== "push") return null;
-  const p = payload as { ref?: unknown; after?: unknown; deleted?: unknown; forced?: unknown; repository?: { default_branch?: unknown; pushed_at?: unknown } } | null;
+  const p = payload as { ref?: unknown; after?: unknown; deleted?: unknown; forced?: unknown; repository?: { default_branch?: unknown } } | null;
   const branch = p?.repository?.default_branch;
   if (typeof branch !== "string" || p?.ref !== `refs/heads/${branch}` || p.deleted === true || typeof p.after !== "string") return null;
-  const pushedAt = p.repository?.pushed_at;
-  const at = typeof pushedAt === "number" ? pushedAt * 1000 : typeof pushedAt === "string" && Number.isFinite(Date.parse(pushedAt)) ? Date.parse(pushedAt) : Date.parse(delivery.receivedAt);
-  return { sha: p.after, at, mayChangeWorkflows: p.forced === true || pushTouchesWorkflows(payload) };
+  return { sha: p.after, at: pushTimeOf(payload, delivery.receivedAt), mayChangeWorkflows: p.forced === true || pushTouchesWorkflows(payload) };
 }

@@ -91,3 +91,16 @@ export function pushTouchesWorkflows(payload: unknown): boolean {
   if (!Array.isArray(commits) || commits.length === 0 || commits.length >= 2048) return true;
   return commits.some((c) => [...(c.added ?? []), ...(c.removed ?? []), ...(c.modified ?? [])].some((path) => path.startsWith(".workflows/")));
 }
+
+/**
+ * When GitHub says a push happened, for ordering it against HEAD as read from
+ * GitHub (store/repo-heads.ts): `repository.pushed_at`, unix seconds in a push
+ * (an ISO time elsewhere). Whole seconds, so the end of that second: a HEAD
+ * read earlier in the same second must not outrank the push.
+ */
+export function pushTimeOf(payload: unknown, receivedAt: string): number {
+  const pushedAt = (payload as { repository?: { pushed_at?: unknown } } | null)?.repository?.pushed_at;
+  const ms = typeof pushedAt === "number" ? pushedAt * 1000 : typeof pushedAt === "string" ? Date.parse(pushedAt) : Number.NaN;
+  if (!Number.isFinite(ms)) return Date.parse(receivedAt);
+  return ms % 1000 === 0 ? ms + 999 : ms;
+}

@@ -36,20 +36,24 @@ export async function recordDeliveries(
 }
 
 /**
- * A delivery the inbox decided about without any Workflow (src/dispatch/triage.ts):
- * processed already, with why nothing ran. A redelivery finds the row and keeps it.
+ * Deliveries the inbox decided about without any Workflow (src/dispatch/triage.ts):
+ * processed already, with why nothing ran. One statement for the whole batch; a
+ * redelivery finds its row and keeps it.
  */
-export function ignoredDeliveryStatement(
+export function ignoredDeliveriesStatement(
   db: D1Database,
-  d: Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt">,
-  outcome: DeliveryOutcome,
+  deliveries: readonly (Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt"> & { outcome: DeliveryOutcome })[],
 ): D1PreparedStatement {
+  const rows = deliveries.map((d) => ({ id: d.id, instance: d.instanceId, event: d.event, action: d.action, installation: d.installationId, repository: d.repository, received: d.receivedAt, outcome: JSON.stringify(d.outcome) }));
   return db
     .prepare(
       `INSERT INTO deliveries (id, instance_id, event, action, installation_id, repository, received_at, status, processed_at, outcome)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'processed', ?, ?) ON CONFLICT (id) DO NOTHING`,
+       SELECT value ->> '$.id', value ->> '$.instance', value ->> '$.event', value ->> '$.action', value ->> '$.installation', value ->> '$.repository',
+              value ->> '$.received', 'processed', ?2, value ->> '$.outcome'
+       FROM json_each(?1) WHERE true
+       ON CONFLICT (id) DO NOTHING`,
     )
-    .bind(d.id, d.instanceId, d.event, d.action, d.installationId, d.repository, d.receivedAt, new Date().toISOString(), JSON.stringify(outcome));
+    .bind(JSON.stringify(rows), new Date().toISOString());
 }
 
 export async function finishDelivery(db: D1Database, id: string, status: Exclude<DeliveryStatus, "accepted">, error?: string, outcome?: DeliveryOutcome): Promise<void> {

@@ -159,6 +159,8 @@ export default workflow({
   permissions: { checks: "read", pull_requests: "write" },
   on: { pull_request: ["opened"] },
   async run({ event, step, github, repo }) {
+    // The check run opens beside the first step; from the second on, it exists.
+    await step.do("begin", async () => true);
     const answer = await step.do("forge", async () => {
       const { data } = await github.rest.checks.listForRef({ ...repo, ref: event.pull_request.head.sha });
       const mine = data.check_runs.find((run) => run.name === "repoflow: Forge");

@@ -65,14 +65,15 @@ describe("the inbox decides before creating a Workflow", () => {
   it("an event no workflow is triggered by and no run waits for costs no ingest instance, and says why", async () => {
     const repository = `triage-org/quiet-${crypto.randomUUID().slice(0, 8)}`;
     await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
-    const comment = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), { fullName: repository, installationId: INSTALLATION }));
+    const payload = retarget(example("issue_comment", "created"), { fullName: repository, installationId: INSTALLATION });
+    const comment = delivery(repository, "issue_comment", payload);
     const ingest = await acceptAndDrain(`triage-${repository}`, [comment]);
     expect(ingest.created).toEqual([]);
     const record = await getDelivery(env.DB, comment.delivery.id);
     expect(record).toMatchObject({ status: "processed", outcome: { started: [], ignored: "no workflow is triggered by issue_comment.created (1 workflow looked at)" } });
 
     // The registry kept it, so a wait filed a moment later still takes it (invariant 10).
-    const number = (comment.payload as { issue: { number: number } }).issue.number;
+    const number = (payload as { issue: { number: number } }).issue.number;
     const waits = new RunWaits(env, repository, `run-triage-${crypto.randomUUID()}`, { at: Date.now() - 60_000, exclude: null }, async () => "admin");
     const filed = await waits.register("reply", 1, normalizeWait("w", { events: ["issue_comment.created"], for: { number } }), 86_400_000);
     expect(filed.event?.deliveryId).toBe(comment.delivery.id);

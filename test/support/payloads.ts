@@ -54,6 +54,8 @@ export function pushTo(target: Target, push: { before: string; after: string; pa
   payload.before = push.before;
   payload.after = push.after;
   payload.deleted = false;
+  // A push GitHub sends now says it happened now (unix seconds, as in push payloads), not when the example was recorded.
+  payload.repository.pushed_at = Math.floor(Date.now() / 1000);
   payload.commits = [{ ...(payload.commits?.[0] ?? {}), id: push.after, added: [], removed: [], modified: push.paths }];
   payload.head_commit = payload.commits[0];
   return payload;
