@@ -26,7 +26,7 @@ export * from "../../src/index.ts";
 
 /** HOLDING_INBOX_CLASS: the real accept(), and an alarm that leaves every delivery pending. */
 export class BenchHoldingInbox extends DeliveryInbox {
-  override async alarm(): Promise<void> {}
+  protected override async drain(): Promise<void> {}
 }
 
 function isVariant(value: string | null): value is EdgeVariant {

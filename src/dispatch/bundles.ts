@@ -12,11 +12,12 @@
 import { compile, COMPILER_VERSION, contentHash, type Diagnostic } from "../compiler";
 import { initEsbuildWasm } from "../compiler/esbuild-wasm";
 import { fetchWorkflowTree, type GitHubClient } from "../github";
-import { RUNTIME_MODULES, RUNTIME_VERSION, trustedPermissions, type DescribeResult, type WorkflowManifestEntry } from "../runtime";
+import { RUNTIME_MODULES, RUNTIME_VERSION, type DescribeResult, type WorkflowManifestEntry } from "../runtime";
 import { findBundle, findBundleForCommit, linkCommit, saveBundle, type BundleRecord } from "../store";
 import { putArtifact } from "./artifacts";
 import { loadTenant, type LoaderEnv } from "./loader";
 import { scheduleProblems } from "./trigger-checks";
+import { isCurrentBuild, withTrustedPermissions } from "./bundle-trust";
 
 export interface PreparedBundle {
   hash: string;
@@ -127,10 +128,6 @@ function reuse(known: BundleRecord): PreparedBundle {
   };
 }
 
-function isCurrentBuild(sourceKey: string): boolean {
-  return sourceKey.endsWith(`:${COMPILER_VERSION}:${RUNTIME_VERSION}`);
-}
-
 /**
  * The bundle the inbox's index names (triage.ts), from D1 alone: no GitHub
  * call. Null when that row is gone or from an older compiler or runtime; the
@@ -170,19 +167,3 @@ export async function describeBundle(env: LoaderEnv, ref: { installationId: numb
 
 const TENANT_LIMIT = /exceeded (its )?(CPU|memory)|CPU time limit|memory limit/i;
 
-/**
- * Each workflow's permissions as the dispatcher reads them (trustedPermissions): the tenant's
- * describe() ran after the author's code and could report anything. A workflow whose report does
- * not hold up is a compile error, never a token.
- */
-function withTrustedPermissions(workflows: readonly WorkflowManifestEntry[]): { workflows: WorkflowManifestEntry[]; problems: Diagnostic[] } {
-  const problems: Diagnostic[] = [];
-  const trusted = workflows.map((workflow) => {
-    const permissions = trustedPermissions(workflow.permissions);
-    if (permissions === null) {
-      problems.push({ file: workflow.file, message: `${workflow.file}: its permissions could not be read as declared (names of GitHub's repository permissions, "read" or "write", checks at most "read"); write them as a plain object literal.`, severity: "error" });
-    }
-    return { ...workflow, permissions: permissions ?? {} };
-  });
-  return { workflows: trusted, problems };
-}

@@ -23,6 +23,13 @@ export function payloadKey(deliveryId: string): string {
   return `deliveries/${encodeURIComponent(deliveryId)}.json`;
 }
 
+/** The event of a delivery that started runs, kept for re-runs and the dashboard: a re-run replays it. */
+export async function keepPayload(blobs: R2Bucket, deliveryId: string, payload: unknown): Promise<void> {
+  const key = payloadKey(deliveryId);
+  if (await blobs.head(key)) return;
+  await blobs.put(key, JSON.stringify(payload), { httpMetadata: { contentType: "application/json" } });
+}
+
 /** The inbox Durable Object's RPC surface, as the edge calls it. */
 export interface InboxStub {
   accept(params: IngestParams): Promise<AcceptOutcome>;

@@ -20,11 +20,14 @@
 import { readAppFact, advanceRepoHeadStatements, ignoredDeliveriesStatement, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, type DeliveryOutcome, type OutcomeDiagnostic, type RepoHead } from "../store";
 import { ingestInstanceId } from "./delivery";
 import { eventFacts, type EventFacts } from "./event-facts";
-import { applyHeadEffect, triage, type HeadEffect } from "./triage";
+import { applyHeadEffect, offerable, triage, type HeadEffect } from "./triage";
+import { directStartOf, startDirectly, type DirectStart } from "./direct-start";
+import { evaluateIf, type StartEnv } from "./start-runs";
+import type { RunDecision } from "../runtime";
 import { storablePayload } from "./wait-registry";
-import type { AcceptOutcome, IngestHint, IngestParams } from "./types";
+import type { AcceptOutcome, Delivery, IngestHint, IngestParams } from "./types";
 
-export const INBOX_SHARDS = 16;
+export { INBOX_SHARDS, inboxName } from "./inbox-shards";
 
 /** Deliveries GitHub may redeliver are remembered this long; Workflow instance ids dedupe beyond it. */
 const SEEN_RETENTION_MS = 30 * 86_400_000;
@@ -42,17 +45,6 @@ const OFFER_BYTES = 8 * 1024 * 1024;
 /** app_facts' name for the App's bot login (ingest writes it). */
 export const BOT_LOGIN_FACT = "bot_login";
 
-/**
- * The shard of a delivery: its repository's, so one repository's deliveries
- * are decided in order by one object; a delivery about no repository by its id.
- * The same delivery always lands in the same shard, which is what dedupes it.
- */
-export function inboxName(delivery: { id: string; repository: string | null }): string {
-  const key = delivery.repository?.toLowerCase() ?? delivery.id;
-  let hash = 0;
-  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0;
-  return `inbox-${hash % INBOX_SHARDS}`;
-}
 
 export interface InboxStorage {
   sql: SqlStorage;
@@ -65,6 +57,8 @@ export function createInboxSchema(sql: SqlStorage): void {
   // Each drain forgets what is past retention: without this index that reads every row of the shard.
   sql.exec(`CREATE INDEX IF NOT EXISTS seen_by_at ON seen (at)`);
   sql.exec(`CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, params TEXT NOT NULL, bytes INTEGER NOT NULL, received_at INTEGER NOT NULL)`);
+  // What a workflow's `if` said for a pending delivery whose run the inbox starts itself (decideIfs).
+  sql.exec(`CREATE TABLE IF NOT EXISTS if_decisions (delivery_id TEXT NOT NULL, workflow TEXT NOT NULL, decision TEXT NOT NULL, PRIMARY KEY (delivery_id, workflow))`);
 }
 
 export async function acceptIntoInbox(storage: InboxStorage, params: IngestParams): Promise<AcceptOutcome> {
@@ -77,10 +71,11 @@ export async function acceptIntoInbox(storage: InboxStorage, params: IngestParam
   return "accepted";
 }
 
-export interface DrainEnv {
+export interface DrainEnv extends StartEnv {
   DB: D1Database;
   INGEST: Workflow<IngestParams>;
   WAITS: DurableObjectNamespace;
+  BLOBS: R2Bucket;
   APP_ID?: string | undefined;
 }
 
@@ -95,7 +90,8 @@ interface Row {
   bytes: number;
 }
 
-type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome };
+/** On to ingest; recorded as ignored; or started by the inbox itself (direct-start.ts), with the outcome's bundle. */
+type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome } | { direct: DirectStart; recorded: DeliveryOutcome; hint: IngestHint };
 
 /** Decides pending deliveries and hands on the ones that matter. Throwing leaves them pending; the alarm is retried. */
 export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<number> {
@@ -105,6 +101,17 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
     .map((row): Row => ({ id: row.id, bytes: row.bytes, params: JSON.parse(row.params) as IngestParams }));
   if (rows.length > 0) {
     const decisions = await decide(env, rows);
+    // The runs the inbox starts itself need their workflows' `if`s first; one that throws is ingest's to report.
+    const direct: { row: Row; plan: DirectStart; recorded: DeliveryOutcome }[] = [];
+    await Promise.all(
+      rows.map(async (row, i) => {
+        const decision = decisions.decided[i]!;
+        if (!("direct" in decision)) return;
+        const decided = await decideIfs(env, storage, decision.direct);
+        if (decided === null) decisions.decided[i] = { ingest: decision.hint };
+        else direct.push({ row, plan: decided.plan, recorded: { ...decision.recorded, notes: decided.notes } });
+      }),
+    );
     const toIngest: Row[] = [];
     rows.forEach((row, i) => {
       const decision = decisions.decided[i]!;
@@ -119,9 +126,14 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
       ...decisions.effects.flatMap(({ repository, installationId, effect }) =>
         "pending" in effect ? [markRepoHeadPendingStatement(env.DB, { repository, installationId, ...effect.pending })] : advanceRepoHeadStatements(env.DB, { repository, ...effect.advance }),
       ),
-      ...(ignored.length > 0 ? [ignoredDeliveriesStatement(env.DB, await Promise.all(ignored.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestInstanceId(row.id), outcome }))))] : []),
+      ...(ignored.length > 0 ? [await decidedDeliveries(env.DB, ignored)] : []),
     ];
     if (statements.length > 0) await env.DB.batch(statements);
+    // Started here, recorded once started: a drain that dies in between starts the same runs again (their ids are the delivery's).
+    if (direct.length > 0) {
+      const started = await Promise.all(direct.map(async ({ row, plan, recorded }) => ({ row, outcome: { ...recorded, started: await startDirectly(env, plan) } })));
+      await (await decidedDeliveries(env.DB, started)).run();
+    }
     for (const batch of chunk(toIngest)) {
       const items = await Promise.all(batch.map(async (row) => ({ id: await ingestInstanceId(row.id), params: row.params })));
       await createAll(env.INGEST, items);
@@ -130,7 +142,10 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
         items.map(({ id, params }) => ({ ...params.delivery, instanceId: id })),
       );
     }
-    for (const row of rows) storage.sql.exec("DELETE FROM pending WHERE id = ?", row.id);
+    for (const row of rows) {
+      storage.sql.exec("DELETE FROM pending WHERE id = ?", row.id);
+      storage.sql.exec("DELETE FROM if_decisions WHERE delivery_id = ?", row.id);
+    }
   }
   storage.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_RETENTION_MS);
   const left = storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
@@ -138,26 +153,33 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
   return rows.length;
 }
 
+/** The App's bot login once read: it does not change while the App exists. */
+let knownBotLogin: string | null = null;
+
 /**
  * Triage for a batch, in arrival order: one D1 read for every repository's
- * index, one WaitRegistry call per repository for the events to offer. An
- * offer that fails sends its events to ingest, which offers them itself.
+ * index and, beside it, one WaitRegistry call per repository for the events
+ * its waits are offered (offerable() needs no index). An offer that fails
+ * sends its events to ingest, which offers them itself.
  */
 async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]; effects: { repository: string; installationId: number; effect: HeadEffect }[] }> {
-  const repositories = rows.flatMap((row) => (row.params.delivery.repository ? [row.params.delivery.repository] : []));
-  const [heads, botLogin] = await Promise.all([loadRepoHeads(env.DB, repositories), readAppFact(env.DB, BOT_LOGIN_FACT)]);
-  const appId = Number(env.APP_ID);
-  const decided: Decision[] = [];
-  const effects: { repository: string; installationId: number; effect: HeadEffect }[] = [];
-  const offers = new Map<string, { index: number; facts: EventFacts; payloadJson: string | null; ifNone: DeliveryOutcome | null; hint: IngestHint }[]>();
-
-  rows.forEach((row, index) => {
+  const appId = Number.isSafeInteger(Number(env.APP_ID)) ? Number(env.APP_ID) : -1;
+  knownBotLogin ??= await readAppFact(env.DB, BOT_LOGIN_FACT);
+  const self = { appId, botLogin: knownBotLogin };
+  const read = rows.map((row) => {
     const { delivery } = row.params;
     const payload = "payload" in row.params ? row.params.payload : undefined;
-    const facts = "payload" in row.params ? eventFacts(delivery, payload) : null;
+    return { delivery, payload, facts: "payload" in row.params ? eventFacts(delivery, payload) : null };
+  });
+  const repositories = read.flatMap(({ delivery }) => (delivery.repository ? [delivery.repository] : []));
+  const [heads, waiting] = await Promise.all([loadRepoHeads(env.DB, repositories), offerToWaits(env, read.map((r) => (offerable(r.delivery, r.payload, r.facts, self) ? r : null)))]);
+
+  const decided: Decision[] = [];
+  const effects: { repository: string; installationId: number; effect: HeadEffect }[] = [];
+  read.forEach(({ delivery, payload, facts }, index) => {
     const repository = delivery.repository;
     const head = repository ? heads.get(repository) : undefined;
-    const verdict = triage(delivery, payload, facts, { appId: Number.isSafeInteger(appId) ? appId : -1, botLogin, head });
+    const verdict = triage(delivery, payload, facts, { ...self, head });
     if ("effect" in verdict && verdict.effect && repository && delivery.installationId !== null) {
       const moved = applyHeadEffect(head, verdict.effect, repository, delivery.installationId);
       if (moved) heads.set(repository, moved);
@@ -167,37 +189,75 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
       decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason } });
       return;
     }
-    const settled = repository ? settledHead(heads.get(repository)) : undefined;
-    const hint: IngestHint = { why: verdict.kind === "ingest" ? verdict.why : "a run may wait for it", ...(settled ? { head: settled } : {}) };
-    decided.push({ ingest: hint });
-    if ((verdict.kind === "waits" || verdict.offer) && repository && facts) {
-      const ifNone = verdict.kind === "waits" ? { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) } : null;
-      const list = offers.get(repository) ?? [];
-      list.push({ index, facts, payloadJson: storablePayload(payload), ifNone, hint });
-      offers.set(repository, list);
+    const current = repository ? heads.get(repository) : undefined;
+    const settled = settledHead(current);
+    // null: not offered, or the offer failed; then ingest offers it itself.
+    const candidates = waiting[index] ?? null;
+    const hint: IngestHint = { why: verdict.kind === "ingest" ? verdict.why : "a run may wait for it", ...(settled ? { head: settled } : {}), ...(candidates !== null ? { waitCandidates: candidates } : {}) };
+    if (candidates === 0 && verdict.kind === "waits") {
+      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) } });
+      return;
     }
+    const plan = candidates === 0 && verdict.kind === "ingest" && verdict.settled && current && facts ? directStartOf(delivery, payload, facts, current) : null;
+    decided.push(plan && current ? { direct: plan, recorded: { started: [], woke: [], notes: [], ...bundleOf(current) }, hint } : { ingest: hint });
   });
+  return { decided, effects };
+}
 
+/** How many waits may take each event offered (null: not offered, or the registry could not be asked), by the event's index. */
+async function offerToWaits(env: DrainEnv, events: ({ delivery: Delivery; payload: unknown; facts: EventFacts | null } | null)[]): Promise<(number | null)[]> {
+  const counts: (number | null)[] = events.map(() => null);
+  const byRepository = new Map<string, { index: number; facts: EventFacts; payloadJson: string | null }[]>();
+  events.forEach((event, index) => {
+    if (!event?.facts || !event.delivery.repository) return;
+    const list = byRepository.get(event.delivery.repository) ?? [];
+    list.push({ index, facts: event.facts, payloadJson: storablePayload(event.payload) });
+    byRepository.set(event.delivery.repository, list);
+  });
   await Promise.all(
-    [...offers].map(async ([repository, events]) => {
+    [...byRepository].map(async ([repository, offered]) => {
       const registry = env.WAITS.get(env.WAITS.idFromName(repository.toLowerCase())) as unknown as OfferingRegistry;
-      for (const part of byBytes(events)) {
-        let counts: number[];
+      for (const part of byBytes(offered)) {
         try {
-          counts = await registry.offerMany(part.map(({ facts, payloadJson }) => ({ facts, payloadJson })));
+          const answers = await registry.offerMany(part.map(({ facts, payloadJson }) => ({ facts, payloadJson })));
+          part.forEach((event, i) => (counts[event.index] = answers[i] ?? null));
         } catch (error) {
           console.warn(`repoflow: the waits of ${repository} could not be asked; ingest asks again:`, error);
-          continue;
         }
-        part.forEach((event, i) => {
-          const candidates = counts[i] ?? 1;
-          if (candidates === 0 && event.ifNone) decided[event.index] = { ignored: event.ifNone };
-          else event.hint.waitCandidates = candidates;
-        });
       }
     }),
   );
-  return { decided, effects };
+  return counts;
+}
+
+/**
+ * The `if` of each workflow the inbox would start: asked of the tenant once per
+ * delivery and workflow, the answer kept in the shard until the delivery leaves
+ * it, so a retried drain decides as the first try did (an `if` may look at the
+ * clock). Null when one threw: ingest evaluates it again and reports it.
+ */
+async function decideIfs(env: DrainEnv, storage: InboxStorage, plan: DirectStart): Promise<{ plan: DirectStart; notes: DeliveryOutcome["notes"] } | null> {
+  const go: DirectStart["workflows"] = [];
+  const notes: DeliveryOutcome["notes"] = [];
+  for (const workflow of plan.workflows) {
+    if (!workflow.hasIf) {
+      go.push(workflow);
+      continue;
+    }
+    const id = plan.source.delivery.id;
+    const kept = storage.sql.exec<{ decision: string }>("SELECT decision FROM if_decisions WHERE delivery_id = ? AND workflow = ?", id, workflow.file).toArray()[0];
+    const decision = kept ? (JSON.parse(kept.decision) as RunDecision) : await evaluateIf(env, plan.source, workflow);
+    if ("error" in decision) return null;
+    if (!kept) storage.sql.exec("INSERT OR IGNORE INTO if_decisions (delivery_id, workflow, decision) VALUES (?, ?, ?)", id, workflow.file, JSON.stringify(decision));
+    if (decision.run) go.push(workflow);
+    else notes.push({ workflow: workflow.file, note: "its `if` said no" });
+  }
+  return { plan: { ...plan, workflows: go }, notes };
+}
+
+/** Ledger rows of deliveries the inbox finished itself: one statement for the lot. */
+function decidedDeliveries(db: D1Database, decided: { row: Row; outcome: DeliveryOutcome }[]): Promise<D1PreparedStatement> {
+  return Promise.all(decided.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestInstanceId(row.id), outcome }))).then((rows) => ignoredDeliveriesStatement(db, rows));
 }
 
 /** The index as ingest may use it: settled (no push pending) and pointing at a commit. */
@@ -228,6 +288,11 @@ function byBytes<T extends { payloadJson: string | null }>(events: T[]): T[][] {
   }
   if (current.length > 0) parts.push(current);
   return parts;
+}
+
+/** Whether this shard still holds the delivery undecided (recovery asks before calling a run orphaned). */
+export function inboxHolds(storage: InboxStorage, deliveryId: string): boolean {
+  return storage.sql.exec("SELECT 1 FROM pending WHERE id = ?", deliveryId).toArray().length > 0;
 }
 
 /** Whether deliveries wait here: recovery pokes the shards after a restart and re-arms their alarms. */

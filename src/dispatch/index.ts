@@ -1,6 +1,6 @@
 export { acceptDelivery, ingestInstanceId, payloadKey } from "./delivery";
 export type { AcceptEnv } from "./delivery";
-export { acceptIntoInbox, createInboxSchema, drainInbox, inboxName, rearmInbox, INBOX_SHARDS } from "./inbox";
+export { acceptIntoInbox, createInboxSchema, drainInbox, inboxHolds, inboxName, rearmInbox, INBOX_SHARDS } from "./inbox";
 export { runIngest, MissingPayloadError, OWN_ECHO } from "./ingest";
 export type { IngestEnv, IngestOutcome } from "./ingest";
 export { INGEST_RETRY_LIMIT, INGEST_STEP_CONFIG, ingestRetryDelayMs } from "./ingest-retries";

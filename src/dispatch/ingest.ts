@@ -14,7 +14,7 @@ import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKey
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
 import { deleteInstallation, finishDelivery, getRun, noteRunLineage, recordRepoHead, updateRepositories, upsertInstallation, writeAppFact, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
 import { cancelRun, rerunFromFailedStep, rerunRun } from "./controls";
-import { payloadKey } from "./delivery";
+import { keepPayload } from "./delivery";
 import { CANCEL_ACTION, RERUN_FAILED_ACTION } from "./run-checks";
 import { indexedBundle, prepareBundle, type PreparedBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
@@ -413,11 +413,6 @@ async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelive
   return { sha, fromPush: false, observedAt, fromGitHub: true };
 }
 
-async function keepPayload(blobs: R2Bucket, deliveryId: string, payload: unknown): Promise<void> {
-  const key = payloadKey(deliveryId);
-  if (await blobs.head(key)) return;
-  await blobs.put(key, JSON.stringify(payload), { httpMetadata: { contentType: "application/json" } });
-}
 
 /**
  * GitHub's buttons on repoflow's own check runs: "Re-run" (check_run.rerequested)

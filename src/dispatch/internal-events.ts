@@ -6,7 +6,7 @@
  * run, and nothing about starting runs is written twice.
  */
 import { acceptDelivery, type AcceptEnv } from "./delivery";
-import { inboxName } from "./inbox";
+import { inboxName } from "./inbox-shards";
 import type { AcceptOutcome, Delivery } from "./types";
 
 export interface InternalEvent {

@@ -42,7 +42,7 @@ import {
 } from "../store";
 import { cancelInstanceId } from "./controls";
 import { LIVE_STATUSES, lookUpInstance, type InstanceLookup } from "./engine";
-import { INBOX_SHARDS } from "./inbox";
+import { INBOX_SHARDS, inboxName } from "./inbox-shards";
 import { checkTargetOf, closeCheckRun } from "./run-checks";
 
 export const KICK_EVENT_TYPE = "repoflow-recovery-kick";
@@ -220,10 +220,17 @@ async function isOrphaned(env: RecoveryEnv, run: RunRecord, orphanedBefore: numb
   if (Date.parse(run.updatedAt) > orphanedBefore) return false;
   if (run.status !== "queued") return true;
   const delivery = await getDelivery(env.DB, run.deliveryId);
-  if (!delivery) return true;
+  // A run the inbox starts itself (direct-start.ts) has its ledger row only once the drain is done: while the
+  // shard still holds the delivery, the drain will create the instance on its next try.
+  if (!delivery) return !(await inboxStillHolds(env, run));
   const ingest = await lookUpInstance(env.INGEST, delivery.instanceId);
   if (ingest.state === "unknown") return false;
   return ingest.state === "missing" || !LIVE_STATUSES.has(ingest.status);
+}
+
+async function inboxStillHolds(env: RecoveryEnv, run: RunRecord): Promise<boolean> {
+  const shard = env.INBOX.get(env.INBOX.idFromName(inboxName({ id: run.deliveryId, repository: run.repository }))) as unknown as { holds(id: string): Promise<boolean> };
+  return shard.holds(run.deliveryId).catch(() => true);
 }
 
 function outcomeOf(run: RunRecord): { conclusion: "success" | "cancelled" } | { conclusion: "failure"; error: { message: string } } {

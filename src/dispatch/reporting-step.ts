@@ -76,9 +76,11 @@ export interface StepObserver {
   started(step: StepStart): Promise<void>;
   /** `capped`: lines were not kept before they got here (the marker line among `lines` says how many). */
   log(lines: TenantLogLine[], capped?: boolean): Promise<void>;
-  attempt(name: string): Promise<void>;
-  /** Attempts of this step that failed so far (not those a crash cut short). */
-  failuresSoFar(name: string): Promise<number>;
+  /**
+   * An attempt of a `do` step begins: the step is recorded if it is new, and the attempt counted, in one
+   * write. Returns the attempts of this step that failed so far (not those a crash cut short).
+   */
+  attempt(step: StepStart): Promise<number>;
   /** Records one more failed attempt; returns the failures so far, this one included. */
   failedAttempt(name: string): Promise<number>;
   finished(name: string, outcome: StepOutcome): Promise<void>;
@@ -169,13 +171,12 @@ export class ReportingStep extends RpcTarget {
     const retries = retryLimit(config);
     const timeoutMs = durationMs(config.timeout);
     const observer = this.#observer;
-    await observer.started({ name, kind: "do", status: "running" });
     try {
       const result = await this.#step.do(name, engineConfig(config, retries, timeoutMs), async (ctx: unknown) => {
-        await observer.attempt(name);
-        // The engine counts an attempt a process death cut short as used (measured locally); the author's
-        // budget counts only attempts that failed, so the attempt number handed to the author is ours too.
-        const failedBefore = await observer.failuresSoFar(name).catch(() => attemptOf(ctx) - 1);
+        // The step is recorded by its first attempt, in the same write that counts it: one D1 round trip before
+        // the author's body. The engine counts an attempt a process death cut short as used (measured locally);
+        // the author's budget counts only attempts that failed, so the attempt number handed to the author is ours too.
+        const failedBefore = await observer.attempt({ name, kind: "do", status: "running" }).catch(() => attemptOf(ctx) - 1);
         try {
           return await withTimeout(name, timeoutMs, () => (callback as (ctx: unknown) => Promise<unknown>)({ ...asObject(ctx), attempt: failedBefore + 1 }));
         } catch (error) {

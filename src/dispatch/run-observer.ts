@@ -3,7 +3,7 @@
  * run's live summary. The check run is re-rendered from the stored steps, so
  * every update is complete on its own and a repeated one is harmless.
  */
-import { appendRunLogs, saveAnnotations, countAttempt, countFailedAttempt, failedAttempts, finishStep, listSteps, startStep, type StepRecord } from "../store";
+import { appendRunLogs, saveAnnotations, countAttempt, countFailedAttempt, finishStep, listSteps, startStep, type StepRecord } from "../store";
 import type { Annotation } from "./annotations";
 import type { StepObserver, StepOutcome, StepStart, TenantLogLine } from "./reporting-step";
 
@@ -28,12 +28,8 @@ export class RunObserver implements StepObserver {
     await appendRunLogs(this.db, this.runId, lines, { capped });
   }
 
-  async attempt(name: string): Promise<void> {
-    await countAttempt(this.db, this.runId, name);
-  }
-
-  failuresSoFar(name: string): Promise<number> {
-    return failedAttempts(this.db, this.runId, name);
+  attempt(step: StepStart): Promise<number> {
+    return countAttempt(this.db, this.runId, step);
   }
 
   failedAttempt(name: string): Promise<number> {

@@ -75,7 +75,7 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     bundleHash: source.bundleHash,
     ...(source.command ? { command: { name: source.command.name, args: source.command.args } } : {}),
   };
-  await insertRun(env.DB, {
+  const fresh = await insertRun(env.DB, {
     id: runId,
     installationId: source.installationId,
     repository: source.repository,
@@ -101,7 +101,7 @@ export async function startRun(env: StartEnv, source: RunSource, workflow: Workf
     permissions: workflow.permissions ?? effectivePermissions(undefined),
   };
   // Cancelled before its instance existed (a cancel racing a slow start): it must not start afterwards.
-  if ((await getRun(env.DB, runId))?.status === "cancelled") return { runId, created: false };
+  if (!fresh && (await getRun(env.DB, runId))?.status === "cancelled") return { runId, created: false };
   try {
     await wrapWorkflowBinding(metadata).create({ id: runId, params });
     return { runId, created: true };

@@ -42,12 +42,23 @@ export type Triage =
   | { kind: "ingest"; why: string; offer: boolean; effect?: HeadEffect; settled?: RepoHead }
   /** It starts nothing: ingest only if a run waits for it; else ignored for `reason`. */
   | { kind: "waits"; reason: string; effect?: HeadEffect; settled: RepoHead }
-  | { kind: "ignored"; reason: string };
+  | { kind: "ignored"; reason: string; effect?: HeadEffect };
 
 const INSTALLATION_EVENTS = new Set(["installation", "installation_repositories"]);
 const CONTROL_ACTIONS = new Set(["rerequested", "requested_action"]);
 /** The `/run` comment command (ingest.ts): it names a workflow that declares on.dispatch. */
 const RUN_COMMAND = "/run";
+
+/**
+ * Whether the repository's waits are offered the event (ingest's wakeWaits would be): every repository
+ * event but repoflow's own (invariant 9) and a bot's while the App's own bot is not known. Whatever the
+ * index says, so the inbox asks the waits while it reads the index.
+ */
+export function offerable(delivery: Delivery, payload: unknown, facts: EventFacts | null, self: Pick<TriageContext, "appId" | "botLogin">): boolean {
+  if (facts === null || delivery.rerunOf || INSTALLATION_EVENTS.has(delivery.event) || delivery.installationId === null || delivery.repository === null) return false;
+  if (causedBySelf(delivery.event, delivery.action, payload, self)) return false;
+  return !(self.botLogin === null && sentByABot(payload));
+}
 
 export function triage(delivery: Delivery, payload: unknown, facts: EventFacts | null, context: TriageContext): Triage {
   if (facts === null) return { kind: "ingest", why: "its payload is stored apart (over 900 KB): ingest reads it", offer: false };
@@ -56,37 +67,39 @@ export function triage(delivery: Delivery, payload: unknown, facts: EventFacts |
   if (delivery.installationId === null || delivery.repository === null) {
     return { kind: "ignored", reason: `a ${delivery.event} event names no repository; workflows run on repository events` };
   }
-  if (delivery.event === SCHEDULE_EVENT || delivery.event === DISPATCH_EVENT) return { kind: "ingest", why: "repoflow's own event (a schedule's tick or a manual run)", offer: true };
+  const offer = offerable(delivery, payload, facts, context);
+  if (delivery.event === SCHEDULE_EVENT || delivery.event === DISPATCH_EVENT) return { kind: "ingest", why: "repoflow's own event (a schedule's tick or a manual run)", offer };
   // A renamed, transferred or re-defaulted repository: what its default branch holds is GitHub's to say again.
-  if (delivery.event === "repository") return { kind: "ingest", why: "the repository itself changed", offer: true, effect: { pending: { sha: "", at: facts.receivedAt } } };
-  if (isControl(delivery, payload)) return { kind: "ingest", why: "a control on a repoflow check run", offer: true };
+  if (delivery.event === "repository") return { kind: "ingest", why: "the repository itself changed", offer, effect: { pending: { sha: "", at: facts.receivedAt } } };
+  if (isControl(delivery, payload)) return { kind: "ingest", why: "a control on a repoflow check run", offer };
 
+  // repoflow's own events are offered to no wait, whatever else they do (invariant 9).
+  const ownEcho = causedBySelf(delivery.event, delivery.action, payload, { appId: context.appId, botLogin: context.botLogin });
+  const echoUnknown = !ownEcho && context.botLogin === null && sentByABot(payload);
   let effect: HeadEffect | undefined;
   const push = defaultBranchPush(delivery, payload);
   if (push) {
-    if (push.mayChangeWorkflows) return { kind: "ingest", why: "a push that changes .workflows/ on the default branch", offer: true, effect: { pending: { sha: push.sha, at: push.at } } };
+    // A push repoflow made still compiles what it pushed.
+    if (push.mayChangeWorkflows) return { kind: "ingest", why: "a push that changes .workflows/ on the default branch", offer, effect: { pending: { sha: push.sha, at: push.at } } };
     effect = { advance: { sha: push.sha, at: push.at } };
   }
-
-  const self = { appId: context.appId, botLogin: context.botLogin };
-  if (causedBySelf(delivery.event, delivery.action, payload, self)) return { kind: "ignored", reason: OWN_ECHO };
-  const echoUnknown = context.botLogin === null && sentByABot(payload);
+  if (ownEcho) return effect ? { kind: "ignored", reason: OWN_ECHO, effect } : { kind: "ignored", reason: OWN_ECHO };
   const head = context.head;
   if (!head || head.pendingSha !== null) {
     const why = !head ? "the default branch's bundle is not known yet" : "a push to the default branch is not built yet";
-    return { kind: "ingest", why, offer: !echoUnknown, ...(effect ? { effect } : {}) };
+    return { kind: "ingest", why, offer, ...(effect ? { effect } : {}) };
   }
-  if (echoUnknown) return { kind: "ingest", why: "a bot sent it: whether it is repoflow's own is asked of GitHub", offer: false, ...(effect ? { effect } : {}), settled: head };
+  if (echoUnknown) return { kind: "ingest", why: "a bot sent it: whether it is repoflow's own is asked of GitHub", offer, ...(effect ? { effect } : {}), settled: head };
 
   const short = head.commitSha.slice(0, 7);
   if (head.sourceKey === null) return { kind: "waits", reason: `the default branch has no .workflows/ folder at ${short}`, ...(effect ? { effect } : {}), settled: head };
-  if (!head.bundle) return { kind: "ingest", why: "the default branch's bundle is not recorded", offer: true, ...(effect ? { effect } : {}) };
+  if (!head.bundle) return { kind: "ingest", why: "the default branch's bundle is not recorded", offer, ...(effect ? { effect } : {}) };
   if (!head.bundle.ok) return { kind: "waits", reason: `the .workflows/ bundle at ${short} did not compile, so no workflow runs until it does`, ...(effect ? { effect } : {}), settled: head };
 
   const workflows = head.bundle.manifest as WorkflowManifestEntry[];
   const triggered = workflows.find((workflow) => matchWorkflow(workflow, facts) !== null);
-  if (triggered) return { kind: "ingest", why: `it triggers ${triggered.file}`, offer: true, ...(effect ? { effect } : {}), settled: head };
-  if (facts.commands.some((command) => command.name === RUN_COMMAND)) return { kind: "ingest", why: "a /run command", offer: true, ...(effect ? { effect } : {}), settled: head };
+  if (triggered) return { kind: "ingest", why: `it triggers ${triggered.file}`, offer, ...(effect ? { effect } : {}), settled: head };
+  if (facts.commands.some((command) => command.name === RUN_COMMAND)) return { kind: "ingest", why: "a /run command", offer, ...(effect ? { effect } : {}), settled: head };
   const on = delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event;
   const reason =
     workflows.length === 0 ? "the bundle has no workflows" : `no workflow is triggered by ${on} (${workflows.length} workflow${workflows.length === 1 ? "" : "s"} looked at)`;

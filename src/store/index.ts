@@ -38,7 +38,6 @@ export {
   listStalledRuns,
   startStep,
   countAttempt,
-  failedAttempts,
   countFailedAttempt,
   finishStep,
   listSteps,

@@ -10,10 +10,11 @@ type NewRun = Omit<RunRecord, "status" | "checkRunId" | "checkParked" | "error" 
   lineage?: string | null;
 };
 
-export async function insertRun(db: D1Database, run: NewRun): Promise<void> {
+/** True when the row is new; false when it was there (a retried start, or a cancel that filed it first). */
+export async function insertRun(db: D1Database, run: NewRun): Promise<boolean> {
   await ensureSchema(db);
   const now = new Date().toISOString();
-  await db
+  const result = await db
     .prepare(
       `INSERT INTO runs (id, installation_id, repository, workflow_file, workflow_name, event, action, delivery_id, bundle_hash,
          commit_sha, head_sha, status, check_closed, lineage, created_at, updated_at)
@@ -22,6 +23,7 @@ export async function insertRun(db: D1Database, run: NewRun): Promise<void> {
     .bind(run.id, run.installationId, run.repository, run.workflowFile, run.workflowName, run.event, run.action, run.deliveryId,
       run.bundleHash, run.commitSha, run.headSha, run.lineage ?? null, now, now)
     .run();
+  return result.meta.changes > 0;
 }
 
 export async function markRunStarted(db: D1Database, id: string, checkRunId: number | null): Promise<void> {
@@ -212,16 +214,26 @@ export async function startStep(
   ]);
 }
 
-export async function countAttempt(db: D1Database, runId: string, name: string): Promise<void> {
+/**
+ * An attempt of a step begins: the step's row is made if it is new (as startStep would), the attempt
+ * counted, in one round trip. Returns its failed attempts so far, the author's retry budget (attempts a
+ * crash cut short do not use it).
+ */
+export async function countAttempt(db: D1Database, runId: string, step: { name: string; kind: StepKind }): Promise<number> {
   await ensureSchema(db);
-  await db.prepare("UPDATE run_steps SET attempts = attempts + 1, status = 'running', error = NULL WHERE run_id = ? AND name = ?").bind(runId, name).run();
-}
-
-/** Failed attempts of a step so far: the author's retry budget, which attempts cut short by a crash do not use. */
-export async function failedAttempts(db: D1Database, runId: string, name: string): Promise<number> {
-  await ensureSchema(db);
-  const row = await db.prepare("SELECT failures FROM run_steps WHERE run_id = ? AND name = ?").bind(runId, name).first<{ failures: number }>();
-  return row?.failures ?? 0;
+  const now = new Date().toISOString();
+  const [counted] = await db.batch<{ failures: number }>([
+    db
+      .prepare(
+        `INSERT INTO run_steps (run_id, name, kind, position, status, attempts, started_at)
+         VALUES (?1, ?2, ?3, (SELECT COUNT(*) FROM run_steps WHERE run_id = ?1), 'running', 1, ?4)
+         ON CONFLICT (run_id, name) DO UPDATE SET attempts = attempts + 1, status = 'running', error = NULL
+         RETURNING failures`,
+      )
+      .bind(runId, step.name, step.kind, now),
+    db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(now, runId),
+  ]);
+  return counted?.results[0]?.failures ?? 0;
 }
 
 export async function countFailedAttempt(db: D1Database, runId: string, name: string): Promise<number> {

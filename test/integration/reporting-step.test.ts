@@ -19,11 +19,9 @@ class RecordingObserver implements StepObserver {
     this.events.push(`annotate ${name}: ${annotations.map((a) => `${a.annotation_level} ${a.path}:${a.start_line}`).join(", ")}`);
   }
   readonly failures = new Map<string, number>();
-  async attempt(name: string) {
-    this.events.push(`attempt ${name}`);
-  }
-  async failuresSoFar(name: string) {
-    return this.failures.get(name) ?? 0;
+  async attempt(step: { name: string }) {
+    this.events.push(`attempt ${step.name}`);
+    return this.failures.get(step.name) ?? 0;
   }
   async failedAttempt(name: string) {
     const n = (this.failures.get(name) ?? 0) + 1;
@@ -70,7 +68,6 @@ describe("ReportingStep", () => {
     const { observer, step } = setUp();
     await expect(step.do("close", { retries: { limit: 2, delay: 0 } }, async () => { throw new Error("GitHub said 501"); })).rejects.toThrow("GitHub said 501");
     expect(observer.events).toEqual([
-      "started close running",
       "attempt close",
       "attempt close",
       "attempt close",
@@ -88,7 +85,7 @@ describe("ReportingStep", () => {
     }).catch((error: Error) => error);
     expect((thrown as Error).name).toBe("NonRetryableError");
     expect(engine.attempts.get("merge")).toBe(1);
-    expect(observer.events.slice(0, 3)).toEqual(["started merge running", "attempt merge", "finished merge failed: the PR is closed"]);
+    expect(observer.events.slice(0, 2)).toEqual(["attempt merge", "finished merge failed: the PR is closed"]);
   });
 
   it("does not call the engine's abort of a run (pause, terminate) the step's failure", async () => {
@@ -100,7 +97,8 @@ describe("ReportingStep", () => {
       waitForEvent: async () => { throw new Error("not used"); },
     };
     await expect(new ReportingStep(aborting, observer).do("work", async () => 1)).rejects.toThrow("Aborting engine");
-    expect(observer.events).toEqual(["started work running"]);
+    // Not even recorded as begun: the engine never ran an attempt.
+    expect(observer.events).toEqual([]);
   });
 
   it("does not let attempts a process death cut short use up the author's retries, and numbers attempts as the author sees them", async () => {

@@ -11,7 +11,10 @@ import { describe, expect, it } from "vitest";
 import { acceptIntoInbox, drainInbox, type IngestParams } from "../../src/dispatch";
 import { RunWaits } from "../../src/dispatch/waits";
 import { normalizeWait } from "../../src/dispatch/wait-spec";
-import { getDelivery, loadRepoHeads, recordRepoHead, saveBundle } from "../../src/store";
+import { getDelivery, getRun, loadRepoHeads, recordRepoHead, saveBundle } from "../../src/store";
+import { runInstanceId } from "../../src/dispatch/triggers";
+import { COMPILER_VERSION } from "../../src/compiler";
+import { RUNTIME_VERSION } from "../../src/runtime";
 import type { WorkflowManifestEntry } from "../../src/runtime";
 import { example, retarget } from "../support/payloads";
 
@@ -37,7 +40,8 @@ function recordingIngest() {
 }
 
 async function seedIndex(repository: string, workflows: Partial<WorkflowManifestEntry>[]) {
-  const sourceKey = `tree-${crypto.randomUUID()}:test:test`;
+  // A build of the current compiler and runtime: the only kind the inbox starts runs from.
+  const sourceKey = `tree-${crypto.randomUUID()}:${COMPILER_VERSION}:${RUNTIME_VERSION}`;
   const manifest = workflows.map((w, i) => ({ file: `.workflows/w${i}.ts`, name: `w${i}`, on: {}, hasIf: false, ...w }));
   await saveBundle(env.DB, { sourceKey, hash: "h".repeat(64), ok: true, manifest, diagnostics: [], commitSha: "a".repeat(40), repository });
   await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: "a".repeat(40), sourceKey, observedAt: Date.now() - 60_000, fromGitHub: true });
@@ -92,12 +96,32 @@ describe("the inbox decides before creating a Workflow", () => {
     expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "accepted" });
   });
 
-  it("an event a workflow is triggered by goes on, with the indexed HEAD so ingest asks GitHub nothing", async () => {
+  it("an event a workflow with an `if` is triggered by goes on, with the indexed HEAD so ingest asks GitHub nothing", async () => {
     const repository = `triage-org/busy-${crypto.randomUUID().slice(0, 8)}`;
-    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] }, hasIf: true }]);
     const opened = delivery(repository, "pull_request", retarget(example("pull_request", "opened"), { fullName: repository, installationId: INSTALLATION }));
     const ingest = await acceptAndDrain(`triage-${repository}`, [opened]);
     expect(ingest.created.map((c) => c.params.hint)).toEqual([expect.objectContaining({ why: "it triggers .workflows/w0.ts", waitCandidates: 0, head: expect.objectContaining({ commitSha: "a".repeat(40) }) })]);
+  });
+
+  it("an event the manifest alone decides starts its run from the inbox: no ingest instance, the run recorded on the delivery", async () => {
+    const repository = `triage-org/direct-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }, { on: { issues: ["opened"] } }]);
+    const opened = delivery(repository, "pull_request", retarget(example("pull_request", "opened"), { fullName: repository, installationId: INSTALLATION }));
+    const ingest = await acceptAndDrain(`triage-${repository}`, [opened]);
+    expect(ingest.created).toEqual([]);
+    const runId = await runInstanceId(opened.delivery.id, ".workflows/w0.ts");
+    expect(await getDelivery(env.DB, opened.delivery.id)).toMatchObject({ status: "processed", outcome: { started: [runId], bundle: { hash: "h".repeat(64), commitSha: "a".repeat(40) } } });
+    expect(await getRun(env.DB, runId)).toMatchObject({ workflowFile: ".workflows/w0.ts", commitSha: "a".repeat(40), deliveryId: opened.delivery.id });
+    // The seeded bundle has no artifact: stop the run rather than let it fail in the background.
+    await (await env.WORKFLOWS.get(runId)).terminate().catch(() => undefined);
+    // Kept for re-runs, as ingest keeps it.
+    expect(await env.BLOBS.head(`deliveries/${encodeURIComponent(opened.delivery.id)}.json`)).not.toBeNull();
+
+    // The drain retried (or the delivery redelivered past the inbox's memory) starts nothing twice.
+    await acceptAndDrain(`triage-${repository}-again`, [opened]);
+    const { results } = await env.DB.prepare("SELECT COUNT(*) AS n FROM runs WHERE delivery_id = ?").bind(opened.delivery.id).all<{ n: number }>();
+    expect(results[0]?.n).toBe(1);
   });
 
   it("a push changing a trigger takes effect for the very next event, in the same drain and in the next", async () => {

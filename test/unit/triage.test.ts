@@ -119,6 +119,16 @@ describe("triage: what must reach ingest", () => {
     expect(decide("push", push)).toMatchObject({ kind: "ingest", effect: { pending: expect.anything() } });
   });
 
+  it("a push repoflow's bot made is compiled when it changes .workflows/, but offered to no wait (invariant 9)", () => {
+    const push = at("push");
+    push.ref = `refs/heads/${push.repository.default_branch}`;
+    push.sender = { login: "repoflow[bot]", type: "Bot" };
+    push.commits = [{ ...push.commits[0], added: [".workflows/new.ts"], modified: [], removed: [] }];
+    expect(decide("push", push)).toMatchObject({ kind: "ingest", offer: false, effect: { pending: { sha: push.after } } });
+    push.commits = [{ ...push.commits[0], added: ["CHANGELOG.md"], modified: [], removed: [] }];
+    expect(decide("push", push)).toEqual({ kind: "ignored", reason: OWN_ECHO, effect: { advance: expect.objectContaining({ sha: push.after }) } });
+  });
+
   it("a push to the default branch that leaves .workflows/ alone advances HEAD and is matched like any event", () => {
     const push = at("push");
     push.ref = `refs/heads/${push.repository.default_branch}`;
