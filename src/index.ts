@@ -59,6 +59,9 @@ import {
 
 export { DynamicWorkflowBinding };
 
+/** Drain passes one accept or alarm runs before leaving the rest to a new alarm. */
+const MAX_DRAIN_PASSES = 4;
+
 export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
   #draining: Promise<void> | null = null;
   #again = false;
@@ -71,7 +74,8 @@ export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
   async accept(params: IngestParams): Promise<AcceptOutcome> {
     const outcome = await acceptIntoInbox(this.ctx.storage, params);
     // Decided at once rather than at the alarm's next firing: the alarm accept() armed stays, for a drain that fails.
-    if (outcome === "accepted") this.#drainSoon().catch((error: unknown) => console.warn("repoflow: the inbox's drain failed; its alarm retries:", error));
+    // After the answer, not before it: the 202 waits for nothing of the drain.
+    if (outcome === "accepted") setTimeout(() => this.#drainSoon().catch((error: unknown) => console.warn("repoflow: the inbox's drain failed; its alarm retries:", error)), 0);
     return outcome;
   }
 
@@ -104,10 +108,13 @@ export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
     }
     this.#draining = (async () => {
       try {
-        do {
+        // Bounded per invocation (D1 queries, subrequests): what is left then is the alarm's.
+        for (let pass = 0; pass < MAX_DRAIN_PASSES; pass++) {
           this.#again = false;
           await this.drain();
-        } while (this.#again);
+          if (!this.#again) return;
+        }
+        await this.ctx.storage.setAlarm(Date.now());
       } finally {
         this.#draining = null;
       }

@@ -40,10 +40,14 @@ const BATCH_BYTES = 900 * 1024;
  * invocation, and short enough that the edge's accepts interleave with the drain.
  */
 const DRAIN_COUNT = 200;
+/** One ledger statement carries at most this much of outcomes. */
+const DECIDED_BYTES = 256 * 1024;
 /** A WaitRegistry RPC carries at most this much of payloads (RPC messages are capped at 32 MiB). */
 const OFFER_BYTES = 8 * 1024 * 1024;
-/** app_facts' name for the App's bot login (ingest writes it). */
-export const BOT_LOGIN_FACT = "bot_login";
+/** app_facts' name for the App's bot login (ingest writes it): per App, so a Worker moved to another App learns its bot anew. */
+export function botLoginFact(appId: number): string {
+  return `bot_login:${appId}`;
+}
 
 
 export interface InboxStorage {
@@ -96,27 +100,22 @@ type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome } | { direct
 /** Decides pending deliveries and hands on the ones that matter. Throwing leaves them pending; the alarm is retried. */
 export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<number> {
   const rows = storage.sql
-    .exec<{ id: string; params: string; bytes: number }>("SELECT id, params, bytes FROM pending ORDER BY received_at LIMIT ?", DRAIN_COUNT)
+    .exec<{ id: string; params: string; bytes: number }>("SELECT id, params, bytes FROM pending ORDER BY received_at, rowid LIMIT ?", DRAIN_COUNT)
     .toArray()
     .map((row): Row => ({ id: row.id, bytes: row.bytes, params: JSON.parse(row.params) as IngestParams }));
   if (rows.length > 0) {
     const decisions = await decide(env, rows);
     // The runs the inbox starts itself need their workflows' `if`s first; one that throws is ingest's to report.
-    const direct: { row: Row; plan: DirectStart; recorded: DeliveryOutcome }[] = [];
+    const direct: { row: Row; plan: DirectStart; recorded: DeliveryOutcome; hint: IngestHint }[] = [];
     await Promise.all(
       rows.map(async (row, i) => {
         const decision = decisions.decided[i]!;
         if (!("direct" in decision)) return;
         const decided = await decideIfs(env, storage, decision.direct);
         if (decided === null) decisions.decided[i] = { ingest: decision.hint };
-        else direct.push({ row, plan: decided.plan, recorded: { ...decision.recorded, notes: decided.notes } });
+        else direct.push({ row, plan: decided.plan, recorded: { ...decision.recorded, notes: decided.notes }, hint: decision.hint });
       }),
     );
-    const toIngest: Row[] = [];
-    rows.forEach((row, i) => {
-      const decision = decisions.decided[i]!;
-      if ("ingest" in decision) toIngest.push({ ...row, params: { ...row.params, hint: decision.ingest } });
-    });
     const ignored = rows.flatMap((row, i) => {
       const decision = decisions.decided[i]!;
       return "ignored" in decision ? [{ row, outcome: decision.ignored }] : [];
@@ -126,21 +125,38 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
       ...decisions.effects.flatMap(({ repository, installationId, effect }) =>
         "pending" in effect ? [markRepoHeadPendingStatement(env.DB, { repository, installationId, ...effect.pending })] : advanceRepoHeadStatements(env.DB, { repository, ...effect.advance }),
       ),
-      ...(ignored.length > 0 ? [await decidedDeliveries(env.DB, ignored)] : []),
+      ...(await decidedDeliveries(env.DB, ignored)),
     ];
     if (statements.length > 0) await env.DB.batch(statements);
-    // Started here, recorded once started: a drain that dies in between starts the same runs again (their ids are the delivery's).
-    if (direct.length > 0) {
-      const started = await Promise.all(direct.map(async ({ row, plan, recorded }) => ({ row, outcome: { ...recorded, started: await startDirectly(env, plan) } })));
-      await (await decidedDeliveries(env.DB, started)).run();
-    }
+    // Started here, recorded once started: a drain that dies in between starts the same runs again (their ids are
+    // the delivery's). A delivery whose start fails goes to ingest, which retries for days; the others go on.
+    const started: { row: Row; outcome: DeliveryOutcome }[] = [];
+    await Promise.all(
+      direct.map(async ({ row, plan, recorded, hint }) => {
+        try {
+          started.push({ row, outcome: { ...recorded, started: await startDirectly(env, plan) } });
+        } catch (error) {
+          console.warn(`repoflow: the inbox could not start the runs of ${row.id}; ingest does:`, error);
+          decisions.decided[rows.indexOf(row)] = { ingest: hint };
+        }
+      }),
+    );
+    const finished = await decidedDeliveries(env.DB, started);
+    if (finished.length > 0) await env.DB.batch(finished);
+    const toIngest: Row[] = [];
+    rows.forEach((row, i) => {
+      const decision = decisions.decided[i]!;
+      if ("ingest" in decision) toIngest.push({ ...row, params: { ...row.params, hint: decision.ingest } });
+    });
     for (const batch of chunk(toIngest)) {
       const items = await Promise.all(batch.map(async (row) => ({ id: await ingestInstanceId(row.id), params: row.params })));
-      await createAll(env.INGEST, items);
+      // The ledger row first: an ingest this fast may mark its delivery processed before a later write would land.
+      // Recovery gives an instance that does not show up yet ORPHAN_AFTER_MS, and asks this shard first.
       await recordDeliveries(
         env.DB,
         items.map(({ id, params }) => ({ ...params.delivery, instanceId: id })),
       );
+      await createAll(env.INGEST, items);
     }
     for (const row of rows) {
       storage.sql.exec("DELETE FROM pending WHERE id = ?", row.id);
@@ -153,8 +169,8 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
   return rows.length;
 }
 
-/** The App's bot login once read: it does not change while the App exists. */
-let knownBotLogin: string | null = null;
+/** The App's bot login once read, per App id: it does not change while the App exists. */
+const knownBotLogins = new Map<number, string>();
 
 /**
  * Triage for a batch, in arrival order: one D1 read for every repository's
@@ -164,8 +180,12 @@ let knownBotLogin: string | null = null;
  */
 async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]; effects: { repository: string; installationId: number; effect: HeadEffect }[] }> {
   const appId = Number.isSafeInteger(Number(env.APP_ID)) ? Number(env.APP_ID) : -1;
-  knownBotLogin ??= await readAppFact(env.DB, BOT_LOGIN_FACT);
-  const self = { appId, botLogin: knownBotLogin };
+  let botLogin = knownBotLogins.get(appId) ?? null;
+  if (botLogin === null) {
+    botLogin = await readAppFact(env.DB, botLoginFact(appId));
+    if (botLogin !== null) knownBotLogins.set(appId, botLogin);
+  }
+  const self = { appId, botLogin };
   const read = rows.map((row) => {
     const { delivery } = row.params;
     const payload = "payload" in row.params ? row.params.payload : undefined;
@@ -178,18 +198,27 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
   const effects: { repository: string; installationId: number; effect: HeadEffect }[] = [];
   read.forEach(({ delivery, payload, facts }, index) => {
     const repository = delivery.repository;
-    const head = repository ? heads.get(repository) : undefined;
-    const verdict = triage(delivery, payload, facts, { ...self, head });
-    if ("effect" in verdict && verdict.effect && repository && delivery.installationId !== null) {
+    const indexKey = repository?.toLowerCase();
+    const head = indexKey ? heads.get(indexKey) : undefined;
+    let verdict: ReturnType<typeof triage>;
+    try {
+      verdict = triage(delivery, payload, facts, { ...self, head });
+    } catch (error) {
+      // A manifest the tenant's describe() shaped oddly must not hold up the shard: ingest judges this one.
+      console.warn(`repoflow: the inbox could not decide ${delivery.id}; ingest does:`, error);
+      decided.push({ ingest: { why: "the inbox could not decide it" } });
+      return;
+    }
+    if ("effect" in verdict && verdict.effect && repository && indexKey && delivery.installationId !== null) {
       const moved = applyHeadEffect(head, verdict.effect, repository, delivery.installationId);
-      if (moved) heads.set(repository, moved);
+      if (moved) heads.set(indexKey, moved);
       effects.push({ repository, installationId: delivery.installationId, effect: verdict.effect });
     }
     if (verdict.kind === "ignored") {
       decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason } });
       return;
     }
-    const current = repository ? heads.get(repository) : undefined;
+    const current = indexKey ? heads.get(indexKey) : undefined;
     const settled = settledHead(current);
     // null: not offered, or the offer failed; then ingest offers it itself.
     const candidates = waiting[index] ?? null;
@@ -198,7 +227,12 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
       decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) } });
       return;
     }
-    const plan = candidates === 0 && verdict.kind === "ingest" && verdict.settled && current && facts ? directStartOf(delivery, payload, facts, current) : null;
+    let plan: DirectStart | null = null;
+    try {
+      plan = candidates === 0 && verdict.kind === "ingest" && verdict.settled && current && facts ? directStartOf(delivery, payload, facts, current) : null;
+    } catch (error) {
+      console.warn(`repoflow: the inbox could not plan the runs of ${delivery.id}; ingest does:`, error);
+    }
     decided.push(plan && current ? { direct: plan, recorded: { started: [], woke: [], notes: [], ...bundleOf(current) }, hint } : { ingest: hint });
   });
   return { decided, effects };
@@ -246,7 +280,7 @@ async function decideIfs(env: DrainEnv, storage: InboxStorage, plan: DirectStart
     }
     const id = plan.source.delivery.id;
     const kept = storage.sql.exec<{ decision: string }>("SELECT decision FROM if_decisions WHERE delivery_id = ? AND workflow = ?", id, workflow.file).toArray()[0];
-    const decision = kept ? (JSON.parse(kept.decision) as RunDecision) : await evaluateIf(env, plan.source, workflow);
+    const decision = kept ? (JSON.parse(kept.decision) as RunDecision) : await withIfTimeout(evaluateIf(env, plan.source, workflow));
     if ("error" in decision) return null;
     if (!kept) storage.sql.exec("INSERT OR IGNORE INTO if_decisions (delivery_id, workflow, decision) VALUES (?, ?, ?)", id, workflow.file, JSON.stringify(decision));
     if (decision.run) go.push(workflow);
@@ -255,9 +289,37 @@ async function decideIfs(env: DrainEnv, storage: InboxStorage, plan: DirectStart
   return { plan: { ...plan, workflows: go }, notes };
 }
 
-/** Ledger rows of deliveries the inbox finished itself: one statement for the lot. */
-function decidedDeliveries(db: D1Database, decided: { row: Row; outcome: DeliveryOutcome }[]): Promise<D1PreparedStatement> {
-  return Promise.all(decided.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestInstanceId(row.id), outcome }))).then((rows) => ignoredDeliveriesStatement(db, rows));
+/** An `if` is a predicate over the event; one that takes longer than this is ingest's to wait for, not the shard's. */
+const IF_TIMEOUT_MS = 2_000;
+
+function withIfTimeout(decision: Promise<RunDecision>): Promise<RunDecision> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<RunDecision>((resolve) => {
+    timer = setTimeout(() => resolve({ error: { message: `repoflow: the workflow's \`if\` took longer than ${IF_TIMEOUT_MS / 1000} s in the inbox` } }), IF_TIMEOUT_MS);
+  });
+  return Promise.race([decision, late]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
+
+/** Ledger rows of deliveries the inbox finished itself: one statement per ≈ 256 KB of outcomes (D1 caps a bound value at 2 MB). */
+async function decidedDeliveries(db: D1Database, decided: { row: Row; outcome: DeliveryOutcome }[]): Promise<D1PreparedStatement[]> {
+  const rows = await Promise.all(decided.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestInstanceId(row.id), outcome })));
+  const statements: D1PreparedStatement[] = [];
+  let part: typeof rows = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = JSON.stringify(row.outcome).length + 512;
+    if (part.length > 0 && bytes + size > DECIDED_BYTES) {
+      statements.push(ignoredDeliveriesStatement(db, part));
+      part = [];
+      bytes = 0;
+    }
+    part.push(row);
+    bytes += size;
+  }
+  if (part.length > 0) statements.push(ignoredDeliveriesStatement(db, part));
+  return statements;
 }
 
 /** The index as ingest may use it: settled (no push pending) and pointing at a commit. */

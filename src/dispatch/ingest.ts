@@ -12,7 +12,7 @@ import { readConfig, type ConfigEnv } from "../config";
 import { NonRetryableError } from "cloudflare:workflows";
 import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
-import { deleteInstallation, finishDelivery, getRun, noteRunLineage, recordRepoHead, updateRepositories, upsertInstallation, writeAppFact, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
+import { deleteInstallation, finishDelivery, getRun, noteRunLineage, forgetRepoHeadsStatement, recordRepoHead, updateRepositories, upsertInstallation, writeAppFact, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
 import { cancelRun, rerunFromFailedStep, rerunRun } from "./controls";
 import { keepPayload } from "./delivery";
 import { CANCEL_ACTION, RERUN_FAILED_ACTION } from "./run-checks";
@@ -32,7 +32,7 @@ import { permissionGaps, subscriptionProblems } from "./trigger-checks";
 import { schedulerOf, schedulesOf } from "./scheduler";
 import { laneOf, lanesOf, type RunLane } from "./lanes";
 import { durationMs } from "./durations";
-import { BOT_LOGIN_FACT } from "./inbox";
+import { botLoginFact } from "./inbox";
 import type { ControlParams, Delivery, IngestHint, IngestParams } from "./types";
 
 export interface IngestEnv extends StartEnv, ConfigEnv, WaitsEnv {
@@ -69,6 +69,9 @@ function diagnosticsOf(bundle: PreparedBundle): OutcomeDiagnostic[] {
 
 export { OWN_ECHO };
 
+/** How long the inbox's hint (HEAD, bundle, waits) stands for a delivery's ingest. */
+const HINT_FRESH_MS = 10 * 60_000;
+
 export async function runIngest(env: IngestEnv, params: IngestParams, engineStep: EngineIngestStep): Promise<IngestOutcome> {
   const { delivery } = params;
   const step = patientSteps(engineStep, env.DB, delivery.id);
@@ -77,11 +80,18 @@ export async function runIngest(env: IngestEnv, params: IngestParams, engineStep
   let record: DeliveryOutcome = { started: [], woke: [], notes: [] };
 
   if (delivery.event === "installation" || delivery.event === "installation_repositories") {
-    await step.do("sync installation", () => syncInstallation(env.DB, delivery.event, payload as InstallationPayload));
+    await step.do("sync installation", async () => {
+      await syncInstallation(env.DB, delivery.event, payload as InstallationPayload);
+      // Installed again, suspended, repositories added or removed: what the inbox knew of them is asked of GitHub again.
+      const installationId = (payload as InstallationPayload).installation?.id;
+      if (typeof installationId === "number") await forgetRepoHeadsStatement(env.DB, installationId).run();
+    });
     outcome.handled.push("installation");
     record.ignored = "an installation event: repoflow updated the installation's repositories; it starts no run";
   } else if (delivery.installationId !== null && delivery.repository !== null) {
-    const dispatched = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload, params.hint);
+    // A delivery redelivered or recovered long after the inbox decided it: what the inbox knew then is not taken for now.
+    const hint = params.hint && Date.now() - Date.parse(delivery.receivedAt) < HINT_FRESH_MS ? params.hint : undefined;
+    const dispatched = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload, hint);
     outcome.started = dispatched.started;
     if (dispatched.ignored) outcome.ignored = dispatched.ignored;
     outcome.handled.push("workflows");
@@ -362,7 +372,7 @@ async function isOwnEcho(env: IngestEnv, step: StepLike, delivery: RepositoryDel
   return step.do("check the sender", async () => {
     const { botLogin } = await credentialsFinal(() => appIdentity(config, { deliveryId: delivery.id }));
     // The inbox recognises the App's bot by it from now on, without a Workflow (triage.ts).
-    await writeAppFact(env.DB, BOT_LOGIN_FACT, botLogin);
+    await writeAppFact(env.DB, botLoginFact(appId), botLogin);
     return causedBySelf(delivery.event, delivery.action, payload, { appId, botLogin });
   });
 }
@@ -412,7 +422,6 @@ async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelive
   const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo }, repository?.default_branch);
   return { sha, fromPush: false, observedAt, fromGitHub: true };
 }
-
 
 /**
  * GitHub's buttons on repoflow's own check runs: "Re-run" (check_run.rerequested)

@@ -129,6 +129,8 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
     if (lookup.state === "missing") {
       // The ledger row is written after the instance is created, so a missing one is gone, unless the engine is slow to show it.
       if (Date.parse(delivery.receivedAt) > orphanedBefore) return;
+      // Its ledger row is written before the instance: the inbox may still be creating it.
+      if (await inboxStillHolds(env, { deliveryId: delivery.id, repository: delivery.repository })) return;
       await finishDelivery(env.DB, delivery.id, "failed", INGEST_GONE);
       report.reconciled.push(delivery.instanceId);
       return;
@@ -228,9 +230,9 @@ async function isOrphaned(env: RecoveryEnv, run: RunRecord, orphanedBefore: numb
   return ingest.state === "missing" || !LIVE_STATUSES.has(ingest.status);
 }
 
-async function inboxStillHolds(env: RecoveryEnv, run: RunRecord): Promise<boolean> {
-  const shard = env.INBOX.get(env.INBOX.idFromName(inboxName({ id: run.deliveryId, repository: run.repository }))) as unknown as { holds(id: string): Promise<boolean> };
-  return shard.holds(run.deliveryId).catch(() => true);
+async function inboxStillHolds(env: RecoveryEnv, held: { deliveryId: string; repository: string | null }): Promise<boolean> {
+  const shard = env.INBOX.get(env.INBOX.idFromName(inboxName({ id: held.deliveryId, repository: held.repository }))) as unknown as { holds(id: string): Promise<boolean> };
+  return shard.holds(held.deliveryId).catch(() => true);
 }
 
 function outcomeOf(run: RunRecord): { conclusion: "success" | "cancelled" } | { conclusion: "failure"; error: { message: string } } {

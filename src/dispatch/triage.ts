@@ -20,9 +20,10 @@
  * Pure: the inbox gathers the index and the waits, this decides.
  */
 import { DISPATCH_EVENT, SCHEDULE_EVENT, type WorkflowManifestEntry } from "../runtime";
-import type { RepoHead } from "../store";
+import { PENDING_SETTLES_MS, type RepoHead } from "../store";
 import type { EventFacts } from "./event-facts";
 import { causedBySelf, OWN_ECHO, sentByABot } from "./self-events";
+import { isCurrentBuild } from "./bundle-trust";
 import { matchWorkflow, pushTimeOf, pushTouchesWorkflows } from "./triggers";
 import type { Delivery } from "./types";
 
@@ -35,7 +36,7 @@ export interface TriageContext {
 }
 
 /** What a delivery does to the index of its repository, applied before the next delivery is decided. */
-export type HeadEffect = { pending: { sha: string; at: number } } | { advance: { sha: string; at: number } };
+export type HeadEffect = { pending: { sha: string; at: number } } | { advance: { before: string; sha: string; at: number } };
 
 export type Triage =
   /** It matters: ingest gets a Workflow. `offer`: the inbox offers it to the repository's waits first (ingest would). */
@@ -61,7 +62,11 @@ export function offerable(delivery: Delivery, payload: unknown, facts: EventFact
 }
 
 export function triage(delivery: Delivery, payload: unknown, facts: EventFacts | null, context: TriageContext): Triage {
-  if (facts === null) return { kind: "ingest", why: "its payload is stored apart (over 900 KB): ingest reads it", offer: false };
+  if (facts === null) {
+    // Unread, a push may have changed .workflows/ on the default branch: GitHub is asked again once it has settled.
+    const effect: HeadEffect | undefined = delivery.event === "push" ? { pending: { sha: "", at: Date.parse(delivery.receivedAt) } } : undefined;
+    return { kind: "ingest", why: "its payload is stored apart (over 900 KB): ingest reads it", offer: false, ...(effect ? { effect } : {}) };
+  }
   if (delivery.rerunOf) return { kind: "ingest", why: "a re-run", offer: false };
   if (INSTALLATION_EVENTS.has(delivery.event)) return { kind: "ingest", why: "an installation event", offer: false };
   if (delivery.installationId === null || delivery.repository === null) {
@@ -78,13 +83,19 @@ export function triage(delivery: Delivery, payload: unknown, facts: EventFacts |
   const echoUnknown = !ownEcho && context.botLogin === null && sentByABot(payload);
   let effect: HeadEffect | undefined;
   const push = defaultBranchPush(delivery, payload);
+  const head = context.head;
   if (push) {
+    // Made on top of the indexed commit and leaving .workflows/ alone: the bundle stays. Anything else (a push made
+    // over one not seen yet, out of order, forced) may change what HEAD's .workflows/ holds: built again.
+    const onTop = head !== undefined && head.pendingSha === null && push.before === head.commitSha;
     // A push repoflow made still compiles what it pushed.
-    if (push.mayChangeWorkflows) return { kind: "ingest", why: "a push that changes .workflows/ on the default branch", offer, effect: { pending: { sha: push.sha, at: push.at } } };
-    effect = { advance: { sha: push.sha, at: push.at } };
+    if (push.mayChangeWorkflows || !onTop) {
+      const why = push.mayChangeWorkflows ? "a push that changes .workflows/ on the default branch" : "a push to the default branch over a commit the index has not seen";
+      return { kind: "ingest", why, offer, effect: { pending: { sha: push.sha, at: push.at } } };
+    }
+    effect = { advance: { before: push.before, sha: push.sha, at: push.at } };
   }
   if (ownEcho) return effect ? { kind: "ignored", reason: OWN_ECHO, effect } : { kind: "ignored", reason: OWN_ECHO };
-  const head = context.head;
   if (!head || head.pendingSha !== null) {
     const why = !head ? "the default branch's bundle is not known yet" : "a push to the default branch is not built yet";
     return { kind: "ingest", why, offer, ...(effect ? { effect } : {}) };
@@ -94,6 +105,8 @@ export function triage(delivery: Delivery, payload: unknown, facts: EventFacts |
   const short = head.commitSha.slice(0, 7);
   if (head.sourceKey === null) return { kind: "waits", reason: `the default branch has no .workflows/ folder at ${short}`, ...(effect ? { effect } : {}), settled: head };
   if (!head.bundle) return { kind: "ingest", why: "the default branch's bundle is not recorded", offer, ...(effect ? { effect } : {}) };
+  // Built by an older compiler or runtime: ingest builds it again (it may compile now, or trigger differently).
+  if (!isCurrentBuild(head.sourceKey)) return { kind: "ingest", why: "the default branch's bundle is from an older build of repoflow", offer, ...(effect ? { effect } : {}) };
   if (!head.bundle.ok) return { kind: "waits", reason: `the .workflows/ bundle at ${short} did not compile, so no workflow runs until it does`, ...(effect ? { effect } : {}), settled: head };
 
   const workflows = head.bundle.manifest as WorkflowManifestEntry[];
@@ -109,11 +122,14 @@ export function triage(delivery: Delivery, payload: unknown, facts: EventFacts |
 /** The index after a delivery's effect, for the next delivery of the same repository in the batch. */
 export function applyHeadEffect(head: RepoHead | undefined, effect: HeadEffect, repository: string, installationId: number): RepoHead | undefined {
   if ("pending" in effect) {
-    const base: RepoHead = head ?? { repository, installationId, commitSha: "", sourceKey: null, observedAt: 0, pendingSha: null, pendingAt: null, confirmedAt: 0, bundle: null };
-    return { ...base, pendingSha: effect.pending.sha, pendingAt: Math.max(base.pendingAt ?? 0, effect.pending.at) };
+    const base: RepoHead = head ?? { repository, installationId, commitSha: "", sourceKey: null, observedAt: 0, observedFrom: "github", pendingSha: null, pendingAt: null, confirmedAt: 0, bundle: null };
+    // As markRepoHeadPendingStatement: only the newest push counts, with the allowance for clocks against a read of GitHub.
+    const floor = base.observedAt - (base.observedFrom === "github" ? PENDING_SETTLES_MS : 0);
+    if (effect.pending.at < floor || effect.pending.at < (base.pendingAt ?? 0)) return head;
+    return { ...base, pendingSha: effect.pending.sha, pendingAt: effect.pending.at };
   }
-  if (!head || head.pendingSha !== null || head.observedAt > effect.advance.at) return head;
-  return { ...head, commitSha: effect.advance.sha, observedAt: effect.advance.at };
+  if (!head || head.pendingSha !== null || head.commitSha !== effect.advance.before) return head;
+  return { ...head, commitSha: effect.advance.sha, observedAt: Math.max(head.observedAt, effect.advance.at), observedFrom: "push" };
 }
 
 function isControl(delivery: Delivery, payload: unknown): boolean {
@@ -128,10 +144,10 @@ function isControl(delivery: Delivery, payload: unknown): boolean {
  * rewrite dropped. Its time is GitHub's (pushTimeOf), so a late redelivery of
  * an old push is ordered where it happened.
  */
-function defaultBranchPush(delivery: Delivery, payload: unknown): { sha: string; at: number; mayChangeWorkflows: boolean } | null {
+function defaultBranchPush(delivery: Delivery, payload: unknown): { before: string; sha: string; at: number; mayChangeWorkflows: boolean } | null {
   if (delivery.event !== "push") return null;
-  const p = payload as { ref?: unknown; after?: unknown; deleted?: unknown; forced?: unknown; repository?: { default_branch?: unknown } } | null;
+  const p = payload as { ref?: unknown; before?: unknown; after?: unknown; deleted?: unknown; forced?: unknown; repository?: { default_branch?: unknown } } | null;
   const branch = p?.repository?.default_branch;
   if (typeof branch !== "string" || p?.ref !== `refs/heads/${branch}` || p.deleted === true || typeof p.after !== "string") return null;
-  return { sha: p.after, at: pushTimeOf(payload, delivery.receivedAt), mayChangeWorkflows: p.forced === true || pushTouchesWorkflows(payload) };
+  return { before: typeof p.before === "string" ? p.before : "", sha: p.after, at: pushTimeOf(payload, delivery.receivedAt), mayChangeWorkflows: p.forced === true || pushTouchesWorkflows(payload) };
 }

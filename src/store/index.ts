@@ -9,6 +9,7 @@ export {
   recordRepoHeadStatement,
   markRepoHeadPendingStatement,
   advanceRepoHeadStatements,
+  forgetRepoHeadsStatement,
   readAppFact,
   writeAppFact,
   PENDING_SETTLES_MS,

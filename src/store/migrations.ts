@@ -209,16 +209,18 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "the default branch's bundle per repository",
     statements: [
       // What the inbox decides with before any Workflow exists (src/dispatch/triage.ts): the bundle of
-      // the default branch's HEAD as ingest last saw it. observed_at (ms) orders writes, so a slow ingest
-      // never puts an older HEAD back; pending_sha is a push to the default branch that changed (or may
-      // have changed) .workflows/ and whose bundle nobody has built yet: while it is set, every event of
-      // the repository goes to ingest, which resolves HEAD itself.
+      // the default branch's HEAD as ingest last saw it, by lower-cased repository name. observed_at (ms)
+      // and observed_from ('push' or 'github') order writes (store/repo-heads.ts), so a slow ingest or a
+      // lagging read of GitHub never puts an older HEAD back; pending_sha is the newest push to the default
+      // branch that changed (or may have changed) .workflows/ and whose bundle nobody has built yet: while
+      // it is set, every event of the repository goes to ingest, which resolves HEAD itself.
       `CREATE TABLE repo_heads (
         repository TEXT PRIMARY KEY,
         installation_id INTEGER NOT NULL,
         commit_sha TEXT NOT NULL,
         source_key TEXT,
         observed_at INTEGER NOT NULL,
+        observed_from TEXT NOT NULL,
         pending_sha TEXT,
         pending_at INTEGER,
         confirmed_at INTEGER NOT NULL,

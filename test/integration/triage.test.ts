@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { acceptIntoInbox, drainInbox, type IngestParams } from "../../src/dispatch";
 import { RunWaits } from "../../src/dispatch/waits";
 import { normalizeWait } from "../../src/dispatch/wait-spec";
-import { getDelivery, getRun, loadRepoHeads, recordRepoHead, saveBundle } from "../../src/store";
+import { getDelivery, getRun, loadRepoHeads, markRepoHeadPendingStatement, recordRepoHead, saveBundle } from "../../src/store";
 import { runInstanceId } from "../../src/dispatch/triggers";
 import { COMPILER_VERSION } from "../../src/compiler";
 import { RUNTIME_VERSION } from "../../src/runtime";
@@ -130,6 +130,8 @@ describe("the inbox decides before creating a Workflow", () => {
     const target = { fullName: repository, installationId: INSTALLATION };
     const push = retarget(example("push"), target);
     push.ref = `refs/heads/${push.repository.default_branch}`;
+    // Pushed now, as GitHub says of a push it sends now.
+    push.repository.pushed_at = Math.floor(Date.now() / 1000);
     // The push makes .workflows/w0.ts trigger on comments; the old index says comments start nothing.
     push.commits = [{ ...push.commits[0], added: [], removed: [], modified: [".workflows/w0.ts"] }];
     const first = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target));
@@ -149,5 +151,48 @@ describe("the inbox decides before creating a Workflow", () => {
     await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: push.after, sourceKey: null, observedAt: push.repository.pushed_at * 1000, fromGitHub: false });
     await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: "0".repeat(40), sourceKey: "old", observedAt: push.repository.pushed_at * 1000 - 5_000, fromGitHub: true });
     expect((await loadRepoHeads(env.DB, [repository])).get(repository)).toMatchObject({ commitSha: push.after, pendingSha: null, sourceKey: null });
+  });
+});
+
+describe("the index never goes back to older code", () => {
+  const sha = (c: string) => c.repeat(40);
+  const head = async (repository: string) => (await loadRepoHeads(env.DB, [repository])).get(repository.toLowerCase());
+  const pending = (repository: string, p: string, at: number) => env.DB.batch([markRepoHeadPendingStatement(env.DB, { repository, installationId: INSTALLATION, sha: p, at })]);
+  const seen = (repository: string, commitSha: string, sourceKey: string, observedAt: number, fromGitHub: boolean) =>
+    recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha, sourceKey, observedAt, fromGitHub });
+
+  it("a redelivered old push that changed .workflows/ neither marks the index pending nor puts its bundle back", async () => {
+    const repository = `triage-org/Old-${crypto.randomUUID().slice(0, 8)}`;
+    await seen(repository, sha("n"), "src-new", 2_000_000, false);
+    await pending(repository, sha("o"), 1_000_000);
+    expect(await head(repository)).toMatchObject({ pendingSha: null });
+    await seen(repository, sha("o"), "src-old", 1_000_000, false);
+    expect(await head(repository)).toMatchObject({ commitSha: sha("n"), sourceKey: "src-new" });
+  });
+
+  it("two pushes that change .workflows/, accepted out of order, end on the newer one whichever builds last", async () => {
+    const repository = `triage-org/order-${crypto.randomUUID().slice(0, 8)}`;
+    await seen(repository, sha("0"), "src-0", 1_000_000, true);
+    await pending(repository, sha("2"), 3_000_000);
+    await pending(repository, sha("1"), 2_000_000);
+    expect(await head(repository)).toMatchObject({ pendingSha: sha("2") });
+    await seen(repository, sha("2"), "src-2", 3_000_000, false);
+    await seen(repository, sha("1"), "src-1", 2_000_000, false);
+    expect(await head(repository)).toMatchObject({ commitSha: sha("2"), sourceKey: "src-2", pendingSha: null });
+  });
+
+  it("a read of GitHub made just after the push, still showing the commit before it, does not undo the push", async () => {
+    const repository = `triage-org/lag-${crypto.randomUUID().slice(0, 8)}`;
+    await seen(repository, sha("0"), "src-0", 1_000_000, true);
+    await pending(repository, sha("1"), 2_000_000);
+    // Before the push is built: the lagging read neither settles nor clears it.
+    await seen(repository, sha("0"), "src-0", 2_000_500, true);
+    expect(await head(repository)).toMatchObject({ pendingSha: sha("1") });
+    await seen(repository, sha("1"), "src-1", 2_000_000, false);
+    // After: a lagging read one second later leaves the push's bundle in place; a read a minute later is GitHub's word.
+    await seen(repository, sha("0"), "src-0", 2_001_000, true);
+    expect(await head(repository)).toMatchObject({ commitSha: sha("1"), sourceKey: "src-1", pendingSha: null });
+    await seen(repository, sha("9"), "src-9", 2_000_000 + 61_000, true);
+    expect(await head(repository)).toMatchObject({ commitSha: sha("9"), sourceKey: "src-9" });
   });
 });

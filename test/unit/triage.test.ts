@@ -10,7 +10,8 @@ import { OWN_ECHO } from "../../src/dispatch/self-events";
 import { applyHeadEffect, triage, type HeadEffect, type Triage, type TriageContext } from "../../src/dispatch/triage";
 import type { Delivery } from "../../src/dispatch/types";
 import type { RepoHead } from "../../src/store";
-import type { WorkflowManifestEntry } from "../../src/runtime";
+import { RUNTIME_VERSION, type WorkflowManifestEntry } from "../../src/runtime";
+import { COMPILER_VERSION } from "../../src/compiler";
 import { example, retarget } from "../support/payloads";
 
 const REPO = "triage-org/app";
@@ -25,8 +26,9 @@ function head(workflows: WorkflowManifestEntry[], over: Partial<RepoHead> = {}):
     repository: REPO,
     installationId: 7,
     commitSha: "a".repeat(40),
-    sourceKey: "tree:1:1",
+    sourceKey: `tree:${COMPILER_VERSION}:${RUNTIME_VERSION}`,
     observedAt: 1_000,
+    observedFrom: "github",
     pendingSha: null,
     pendingAt: null,
     confirmedAt: 1_000,
@@ -126,17 +128,38 @@ describe("triage: what must reach ingest", () => {
     push.commits = [{ ...push.commits[0], added: [".workflows/new.ts"], modified: [], removed: [] }];
     expect(decide("push", push)).toMatchObject({ kind: "ingest", offer: false, effect: { pending: { sha: push.after } } });
     push.commits = [{ ...push.commits[0], added: ["CHANGELOG.md"], modified: [], removed: [] }];
+    push.before = "a".repeat(40);
     expect(decide("push", push)).toEqual({ kind: "ignored", reason: OWN_ECHO, effect: { advance: expect.objectContaining({ sha: push.after }) } });
   });
 
-  it("a push to the default branch that leaves .workflows/ alone advances HEAD and is matched like any event", () => {
+  it("a push to the default branch that leaves .workflows/ alone, on top of the indexed commit, advances HEAD and is matched like any event", () => {
     const push = at("push");
     push.ref = `refs/heads/${push.repository.default_branch}`;
+    push.before = "a".repeat(40);
     push.commits = [{ ...push.commits[0], added: ["src/app.ts"], modified: [], removed: [] }];
     const verdict = decide("push", push);
-    expect(verdict).toMatchObject({ kind: "waits", effect: { advance: { sha: push.after } } });
+    expect(verdict).toMatchObject({ kind: "waits", effect: { advance: { before: "a".repeat(40), sha: push.after } } });
     const moved = applyHeadEffect(head([]), effectOf(verdict), REPO, 7);
     expect(moved).toMatchObject({ commitSha: push.after, pendingSha: null });
+  });
+
+  it("a push that leaves .workflows/ alone but was made over a commit the index has not seen (one lost or late) is built again", () => {
+    const push = at("push");
+    push.ref = `refs/heads/${push.repository.default_branch}`;
+    push.before = "c".repeat(40);
+    push.commits = [{ ...push.commits[0], added: ["src/app.ts"], modified: [], removed: [] }];
+    expect(decide("push", push)).toMatchObject({ kind: "ingest", effect: { pending: { sha: push.after } } });
+  });
+
+  it("an old push redelivered, or one overtaken by a newer push, does not move the index", () => {
+    const newer = head([], { observedAt: 5_000_000, observedFrom: "push" });
+    expect(applyHeadEffect(newer, { pending: { sha: "p".repeat(40), at: 4_000_000 } }, REPO, 7)).toBe(newer);
+    const pending = head([], { pendingSha: "q".repeat(40), pendingAt: 6_000_000 });
+    expect(applyHeadEffect(pending, { pending: { sha: "p".repeat(40), at: 5_500_000 } }, REPO, 7)).toBe(pending);
+  });
+
+  it("a bundle from an older build of repoflow is not judged from: ingest builds it again", () => {
+    expect(decide("issue_comment", at("issue_comment", "created"), { head: head([], { sourceKey: "tree:old-compiler:old-runtime" }) })).toMatchObject({ kind: "ingest", why: expect.stringMatching(/older build/) });
   });
 
   it("an unknown or pending index, an installation event, a control, a re-run, repoflow's own events", () => {
@@ -168,11 +191,12 @@ describe("triage: what must reach ingest", () => {
 });
 
 describe("applyHeadEffect", () => {
-  it("never advances over a pending push or a newer sighting", () => {
+  it("never advances over a pending push, or from a commit it does not hold", () => {
+    const before = "a".repeat(40);
     const pending = head([], { pendingSha: "p".repeat(40), pendingAt: 5 });
-    expect(applyHeadEffect(pending, { advance: { sha: "q".repeat(40), at: 9 } }, REPO, 7)).toBe(pending);
-    const newer = head([], { observedAt: 10 });
-    expect(applyHeadEffect(newer, { advance: { sha: "q".repeat(40), at: 9 } }, REPO, 7)).toBe(newer);
+    expect(applyHeadEffect(pending, { advance: { before, sha: "q".repeat(40), at: 9 } }, REPO, 7)).toBe(pending);
+    const elsewhere = head([], { observedAt: 1 });
+    expect(applyHeadEffect(elsewhere, { advance: { before: "c".repeat(40), sha: "q".repeat(40), at: 9 } }, REPO, 7)).toBe(elsewhere);
     expect(applyHeadEffect(undefined, { pending: { sha: "p", at: 3 } }, REPO, 7)).toMatchObject({ pendingSha: "p", bundle: null });
   });
 });
