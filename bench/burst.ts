@@ -26,7 +26,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWithEsbuild, bundleWithWrangler, type WorkerBundle } from "./build.ts";
-import { cleanupAll, exitCleanlyOnSignals, onCleanup } from "./cleanup.ts";
+import { exitCleanlyOnSignals, onCleanup, runBench } from "./cleanup.ts";
 import { harnessName, repoRoot, startWorkerTarget, type WorkerTarget } from "./harness.ts";
 import { measure, type LoadOptions, type ProbeCheck } from "./load.ts";
 import type { Payload } from "./payloads.ts";
@@ -237,12 +237,4 @@ function renderReport({ measured, ackPerSec, ackPayload, processing, machine }: 
   ].join("\n");
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-  if (error instanceof Error && !/^repoflow:/.test(error.message)) console.error(error.stack);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runBench(main);

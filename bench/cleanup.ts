@@ -83,3 +83,21 @@ export function exitCleanlyOnSignals(): void {
     });
   }
 }
+
+/**
+ * Runs a bench entry's main: a report, not a test, so only a failure of the
+ * bench itself (a target that did not start, a path not taken) exits 1, with
+ * its message; our own `repoflow:` messages need no stack. Children and temp
+ * dirs are cleaned up whatever happens.
+ */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+    if (error instanceof Error && !/^repoflow:/.test(error.message)) console.error(error.stack);
+    process.exitCode = 1;
+  } finally {
+    await cleanupAll();
+  }
+}

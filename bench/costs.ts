@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWithWrangler, type WorkerBundle } from "./build.ts";
-import { cleanupAll, exitCleanlyOnSignals, onCleanup } from "./cleanup.ts";
+import { exitCleanlyOnSignals, onCleanup, runBench } from "./cleanup.ts";
 import { BuildError } from "./errors.ts";
 import { harnessName, repoRoot } from "./harness.ts";
 import { BASELINE_COMMIT, extractBaseline } from "./costs/baseline.ts";
@@ -93,12 +93,4 @@ async function main(): Promise<void> {
   console.log(renderCosts(baseline, current, { harness: harnessName(), machine, samples: PLAN.samples }));
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-  if (error instanceof Error && !/^repoflow:/.test(error.message)) console.error(error.stack);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runBench(main);

@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWithEsbuild, bundleWithWrangler, type WorkerBundle } from "./build.ts";
-import { cleanupAll, exitCleanlyOnSignals, onCleanup } from "./cleanup.ts";
+import { exitCleanlyOnSignals, onCleanup, runBench } from "./cleanup.ts";
 import { BenchConfigError, PathSkippedError } from "./errors.ts";
 import { harnessName, repoRoot, startWorkerTarget, type WorkerTarget } from "./harness.ts";
 import { fetchProfile, measure, type LoadOptions, type ProbeCheck } from "./load.ts";
@@ -285,12 +285,4 @@ function renderReport(report: Report): string {
   ].join("\n");
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-  if (error instanceof Error && !/^repoflow:/.test(error.message)) console.error(error.stack);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runBench(main);

@@ -20,7 +20,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanupAll, exitCleanlyOnSignals, onCleanup } from "./cleanup.ts";
+import { exitCleanlyOnSignals, onCleanup, runBench } from "./cleanup.ts";
 import { harnessName, repoRoot } from "./harness.ts";
 import { FILE_COUNTS, measureCompile, renderCompile } from "./runs/compile.ts";
 import { GITHUB_DELAY_MS, measureLatency, renderLatency } from "./runs/latency.ts";
@@ -91,12 +91,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-  if (error instanceof Error && !/^repoflow:/.test(error.message)) console.error(error.stack);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runBench(main);

@@ -36,7 +36,7 @@ import type { Emulator, RecordedRequest } from "../test/emulator/types.ts";
 import { signBody } from "../test/support/deliver.ts";
 import { example, pullRequestOpened, retarget } from "../test/support/payloads.ts";
 import { bundleWithWrangler } from "./build.ts";
-import { cleanupAll, exitCleanlyOnSignals, onCleanup } from "./cleanup.ts";
+import { exitCleanlyOnSignals, onCleanup, runBench } from "./cleanup.ts";
 import { PathSkippedError, TargetAnswerError } from "./errors.ts";
 import { harnessName, repoRoot, startWorkerTarget, type WorkerTarget } from "./harness.ts";
 import { percentile } from "./report.ts";
@@ -724,12 +724,4 @@ async function main(): Promise<void> {
   console.log(render(dispatch, full, harnessName(), machine));
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-  if (error instanceof Error && !/^repoflow:/.test(error.message)) console.error(error.stack);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runBench(main);
