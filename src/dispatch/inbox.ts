@@ -17,7 +17,7 @@
  * A repository's deliveries share a shard, so they are decided in the order
  * they arrived, and a push that changes .workflows/ is seen before the next event.
  */
-import { readAppFact, advanceRepoHeadStatements, ignoredDeliveriesStatement, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, type DeliveryOutcome, type OutcomeDiagnostic, type RepoHead } from "../store";
+import { readAppFact, advanceRepoHeadStatements, decidedDeliveriesStatement, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, type DeliveryOutcome, type OutcomeDiagnostic, type RepoHead } from "../store";
 import { ingestInstanceId } from "./delivery";
 import { eventFacts, type EventFacts } from "./event-facts";
 import { applyHeadEffect, offerable, triage, type HeadEffect } from "./triage";
@@ -25,6 +25,7 @@ import { directStartOf, startDirectly, type DirectStart } from "./direct-start";
 import { evaluateIf, type StartEnv } from "./start-runs";
 import type { RunDecision } from "../runtime";
 import { storablePayload } from "./wait-registry";
+import { waitRegistry } from "./waits";
 import type { AcceptOutcome, Delivery, IngestHint, IngestParams } from "./types";
 
 export { INBOX_SHARDS, inboxName } from "./inbox-shards";
@@ -81,11 +82,6 @@ export interface DrainEnv extends StartEnv {
   WAITS: DurableObjectNamespace;
   BLOBS: R2Bucket;
   APP_ID?: string | undefined;
-}
-
-/** The WaitRegistry's batch offer (src/index.ts): how many waits may take each event, role checks aside. */
-interface OfferingRegistry {
-  offerMany(events: { facts: EventFacts; payloadJson: string | null }[]): Promise<number[]>;
 }
 
 interface Row {
@@ -250,7 +246,7 @@ async function offerToWaits(env: DrainEnv, events: ({ delivery: Delivery; payloa
   });
   await Promise.all(
     [...byRepository].map(async ([repository, offered]) => {
-      const registry = env.WAITS.get(env.WAITS.idFromName(repository.toLowerCase())) as unknown as OfferingRegistry;
+      const registry = waitRegistry(env, repository);
       for (const part of byBytes(offered)) {
         try {
           const answers = await registry.offerMany(part.map(({ facts, payloadJson }) => ({ facts, payloadJson })));
@@ -311,14 +307,14 @@ async function decidedDeliveries(db: D1Database, decided: { row: Row; outcome: D
   for (const row of rows) {
     const size = JSON.stringify(row.outcome).length + 512;
     if (part.length > 0 && bytes + size > DECIDED_BYTES) {
-      statements.push(ignoredDeliveriesStatement(db, part));
+      statements.push(decidedDeliveriesStatement(db, part));
       part = [];
       bytes = 0;
     }
     part.push(row);
     bytes += size;
   }
-  if (part.length > 0) statements.push(ignoredDeliveriesStatement(db, part));
+  if (part.length > 0) statements.push(decidedDeliveriesStatement(db, part));
   return statements;
 }
 

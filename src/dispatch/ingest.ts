@@ -23,7 +23,8 @@ import { isButtonId, pressButton, roleLookup, wakeWaits, type WaitsEnv } from ".
 import { failIfCheck } from "./if-failure";
 import { causedBySelf, OWN_ECHO, sentByABot } from "./self-events";
 import { patientSteps, type EngineIngestStep, type StepLike } from "./ingest-retries";
-import { headShaOf, matchWorkflow, pushTimeOf, pushTouchesWorkflows } from "./triggers";
+import { headShaOf, matchWorkflow, pushTouchesWorkflows } from "./triggers";
+import { defaultBranchPush, isControl } from "./triage";
 import { eventFacts, type EventFacts } from "./event-facts";
 import { checkInputs, findDispatchable, parseRunCommand } from "./dispatch-inputs";
 import type { ParsedCommand } from "./commands";
@@ -149,7 +150,7 @@ async function dispatchRepositoryEvent(
         result.notes.push({ workflow: `run ${refused.runId}`, note: `its wait "${refused.wait}" needs ${refused.needs} access, which @${refused.actor ?? "the sender"} does not have, so it goes on waiting` });
       }
     }
-    if (isCheckRunControl(delivery, payload) && (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleOf)))) {
+    if (isControl(delivery, payload) && (await step.do("handle check run controls", () => handleCheckRunControl(env, delivery, payload, roleOf)))) {
       return { ...result, ignored: "a control on a repoflow check run (a button, or Re-run): handled by repoflow itself" };
     }
   }
@@ -157,7 +158,7 @@ async function dispatchRepositoryEvent(
   if (ownEcho && delivery.event !== "push") return { ...result, ignored: OWN_ECHO };
 
   const where = { installationId: delivery.installationId, repository: delivery.repository };
-  const indexed = hint?.head && !(delivery.event === "push" && defaultBranchPushSha(payload) !== null) ? hint.head : undefined;
+  const indexed = hint?.head && defaultBranchPush(delivery, payload) === null ? hint.head : undefined;
   let head: HeadSeen;
   let bundle: PreparedBundle;
   if (indexed) {
@@ -313,12 +314,6 @@ interface HeadSeen {
   fromGitHub?: boolean;
 }
 
-function isCheckRunControl(delivery: RepositoryDelivery, payload: unknown): boolean {
-  if (delivery.event !== "check_run") return false;
-  const externalId = (payload as { check_run?: { external_id?: unknown } }).check_run?.external_id;
-  return typeof externalId === "string" && externalId.startsWith("run-");
-}
-
 /** `/run` in a comment: who may give it, like any command. */
 const RUN_COMMAND: CommandManifest = { name: "/run", from: { role: "write" }, args: { min: 1, max: 20 }, usage: "/run <workflow> [name=value …]" };
 
@@ -404,19 +399,12 @@ async function supersedeOlder(env: IngestEnv, step: StepLike, repository: string
   }
 }
 
-/** The commit a push to the default branch moved it to; null for any other event or branch. */
-function defaultBranchPushSha(payload: unknown): string | null {
-  const push = payload as { ref?: string; after?: string; deleted?: boolean; repository?: { default_branch?: string } };
-  if (!push.deleted && typeof push.after === "string" && push.repository?.default_branch !== undefined && push.ref === `refs/heads/${push.repository.default_branch}`) return push.after;
-  return null;
-}
-
 /** The default branch's HEAD; a push to the default branch names it already, saving an API call. */
 async function workflowsCommit(octokit: GitHubClient, delivery: RepositoryDelivery, payload: unknown): Promise<HeadSeen> {
-  const pushed = delivery.event === "push" ? defaultBranchPushSha(payload) : null;
+  const pushed = defaultBranchPush(delivery, payload);
   const repository = (payload as { repository?: { default_branch?: string } }).repository;
   // GitHub's time of the push, so a late redelivery of an old push is ordered where it happened.
-  if (pushed !== null) return { sha: pushed, fromPush: true, observedAt: pushTimeOf(payload, delivery.receivedAt), fromGitHub: false };
+  if (pushed !== null) return { sha: pushed.sha, fromPush: true, observedAt: pushed.at, fromGitHub: false };
   const [owner = "", repo = ""] = delivery.repository.split("/");
   const observedAt = Date.now();
   const { sha } = await resolveDefaultBranchHead(octokit, { owner, repo }, repository?.default_branch);

@@ -132,7 +132,8 @@ export function applyHeadEffect(head: RepoHead | undefined, effect: HeadEffect, 
   return { ...head, commitSha: effect.advance.sha, observedAt: Math.max(head.observedAt, effect.advance.at), observedFrom: "push" };
 }
 
-function isControl(delivery: Delivery, payload: unknown): boolean {
+/** A person's Re-run or button on one of repoflow's own check runs (its external id is the run's). */
+export function isControl(delivery: Pick<Delivery, "event" | "action">, payload: unknown): boolean {
   if (delivery.event !== "check_run" || delivery.action === null || !CONTROL_ACTIONS.has(delivery.action)) return false;
   const externalId = (payload as { check_run?: { external_id?: unknown } } | null)?.check_run?.external_id;
   return typeof externalId === "string" && externalId.startsWith("run-");
@@ -144,7 +145,7 @@ function isControl(delivery: Delivery, payload: unknown): boolean {
  * rewrite dropped. Its time is GitHub's (pushTimeOf), so a late redelivery of
  * an old push is ordered where it happened.
  */
-function defaultBranchPush(delivery: Delivery, payload: unknown): { before: string; sha: string; at: number; mayChangeWorkflows: boolean } | null {
+export function defaultBranchPush(delivery: Pick<Delivery, "event" | "receivedAt">, payload: unknown): { before: string; sha: string; at: number; mayChangeWorkflows: boolean } | null {
   if (delivery.event !== "push") return null;
   const p = payload as { ref?: unknown; before?: unknown; after?: unknown; deleted?: unknown; forced?: unknown; repository?: { default_branch?: unknown } } | null;
   const branch = p?.repository?.default_branch;

@@ -24,6 +24,8 @@ import { roleAtLeast, waitKeys, type WaitSpec } from "./wait-spec";
 /** The WaitRegistry Durable Object's RPC surface (src/index.ts). */
 export interface WaitRegistryStub {
   offer(facts: EventFacts, payloadJson: string | null): Promise<WaitCandidate[]>;
+  /** The inbox's offer of a drained batch: how many waits may take each event, role checks aside. */
+  offerMany(events: { facts: EventFacts; payloadJson: string | null }[]): Promise<number[]>;
   claim(deliveryId: string, waitIds: string[]): Promise<Claimed[]>;
   register(registration: Registration): Promise<Registered>;
   forget(runId: string): Promise<void>;

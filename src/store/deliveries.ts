@@ -40,7 +40,7 @@ export async function recordDeliveries(
  * processed already, with why nothing ran. One statement for the whole batch; a
  * redelivery finds its row and keeps it.
  */
-export function ignoredDeliveriesStatement(
+export function decidedDeliveriesStatement(
   db: D1Database,
   deliveries: readonly (Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt"> & { outcome: DeliveryOutcome })[],
 ): D1PreparedStatement {
