@@ -26,6 +26,7 @@ import { evaluateIf, type StartEnv } from "./start-runs";
 import type { RunDecision } from "../runtime";
 import { storablePayload } from "./wait-registry";
 import { waitRegistry } from "./waits";
+import { createKeptSchema, doubtedSince, forgetKept, keepIgnored, reconsider } from "./inbox-kept";
 import type { AcceptOutcome, Delivery, IngestHint, IngestParams } from "./types";
 
 export { INBOX_SHARDS, inboxName } from "./inbox-shards";
@@ -64,6 +65,7 @@ export function createInboxSchema(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, params TEXT NOT NULL, bytes INTEGER NOT NULL, received_at INTEGER NOT NULL)`);
   // What a workflow's `if` said for a pending delivery whose run the inbox starts itself (decideIfs).
   sql.exec(`CREATE TABLE IF NOT EXISTS if_decisions (delivery_id TEXT NOT NULL, workflow TEXT NOT NULL, decision TEXT NOT NULL, PRIMARY KEY (delivery_id, workflow))`);
+  createKeptSchema(sql);
 }
 
 export async function acceptIntoInbox(storage: InboxStorage, params: IngestParams): Promise<AcceptOutcome> {
@@ -88,17 +90,29 @@ interface Row {
   id: string;
   params: IngestParams;
   bytes: number;
+  receivedAt: number;
 }
 
-/** On to ingest; recorded as ignored; or started by the inbox itself (direct-start.ts), with the outcome's bundle. */
-type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome } | { direct: DirectStart; recorded: DeliveryOutcome; hint: IngestHint };
+/**
+ * On to ingest; recorded as ignored (`kept` when the index decided it, so a late push can have it decided again);
+ * or started by the inbox itself (direct-start.ts), with the outcome's bundle.
+ */
+type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome; kept: boolean } | { direct: DirectStart; recorded: DeliveryOutcome; hint: IngestHint };
+
+/** What a delivery does to its repository's index, and when deliveries ignored before it are in doubt (inbox-kept.ts). */
+interface Effect {
+  repository: string;
+  installationId: number;
+  effect: HeadEffect;
+  doubts: { since: number; until: number } | null;
+}
 
 /** Decides pending deliveries and hands on the ones that matter. Throwing leaves them pending; the alarm is retried. */
 export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<number> {
   const rows = storage.sql
-    .exec<{ id: string; params: string; bytes: number }>("SELECT id, params, bytes FROM pending ORDER BY received_at, rowid LIMIT ?", DRAIN_COUNT)
+    .exec<{ id: string; params: string; bytes: number; received_at: number }>("SELECT id, params, bytes, received_at FROM pending ORDER BY received_at, rowid LIMIT ?", DRAIN_COUNT)
     .toArray()
-    .map((row): Row => ({ id: row.id, bytes: row.bytes, params: JSON.parse(row.params) as IngestParams }));
+    .map((row): Row => ({ id: row.id, bytes: row.bytes, receivedAt: row.received_at, params: JSON.parse(row.params) as IngestParams }));
   if (rows.length > 0) {
     const decisions = await decide(env, rows);
     // The runs the inbox starts itself need their workflows' `if`s first; one that throws is ingest's to report.
@@ -114,7 +128,7 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
     );
     const ignored = rows.flatMap((row, i) => {
       const decision = decisions.decided[i]!;
-      return "ignored" in decision ? [{ row, outcome: decision.ignored }] : [];
+      return "ignored" in decision ? [{ row, outcome: decision.ignored, kept: decision.kept }] : [];
     });
     // The index moves before any ingest of this batch runs, and the ignored are recorded before they leave the inbox.
     const statements = [
@@ -154,12 +168,23 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
       );
       await createAll(env.INGEST, items);
     }
+    // One synchronous block, so one transaction: kept, out of pending, and the doubted back in.
+    keepIgnored(
+      storage.sql,
+      ignored.flatMap(({ row, kept }) => (kept && row.params.delivery.repository ? [{ id: row.id, repository: row.params.delivery.repository }] : [])),
+    );
     for (const row of rows) {
       storage.sql.exec("DELETE FROM pending WHERE id = ?", row.id);
       storage.sql.exec("DELETE FROM if_decisions WHERE delivery_id = ?", row.id);
     }
+    for (const { repository, doubts } of decisions.effects) {
+      if (!doubts) continue;
+      const again = reconsider(storage.sql, repository, doubts.since, doubts.until);
+      if (again > 0) console.log(`repoflow: ${again} ignored deliver${again === 1 ? "y" : "ies"} of ${repository} came after a push that arrived late; decided again`);
+    }
   }
   storage.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_RETENTION_MS);
+  forgetKept(storage.sql);
   const left = storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
   if (left > 0) await storage.setAlarm(Date.now());
   return rows.length;
@@ -174,7 +199,7 @@ const knownBotLogins = new Map<number, string>();
  * its waits are offered (offerable() needs no index). An offer that fails
  * sends its events to ingest, which offers them itself.
  */
-async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]; effects: { repository: string; installationId: number; effect: HeadEffect }[] }> {
+async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]; effects: Effect[] }> {
   const appId = Number.isSafeInteger(Number(env.APP_ID)) ? Number(env.APP_ID) : -1;
   let botLogin = knownBotLogins.get(appId) ?? null;
   if (botLogin === null) {
@@ -191,7 +216,7 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
   const [heads, waiting] = await Promise.all([loadRepoHeads(env.DB, repositories), offerToWaits(env, read.map((r) => (offerable(r.delivery, r.payload, r.facts, self) ? r : null)))]);
 
   const decided: Decision[] = [];
-  const effects: { repository: string; installationId: number; effect: HeadEffect }[] = [];
+  const effects: Effect[] = [];
   read.forEach(({ delivery, payload, facts }, index) => {
     const repository = delivery.repository;
     const indexKey = repository?.toLowerCase();
@@ -208,10 +233,12 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
     if ("effect" in verdict && verdict.effect && repository && indexKey && delivery.installationId !== null) {
       const moved = applyHeadEffect(head, verdict.effect, repository, delivery.installationId);
       if (moved) heads.set(indexKey, moved);
-      effects.push({ repository, installationId: delivery.installationId, effect: verdict.effect });
+      const since = doubtedSince(delivery, facts !== null, verdict.effect);
+      effects.push({ repository, installationId: delivery.installationId, effect: verdict.effect, doubts: since === null ? null : { since, until: rows[index]!.receivedAt } });
     }
     if (verdict.kind === "ignored") {
-      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason } });
+      // Ignored whatever the index says (repoflow's own echo, no repository): nothing to decide again.
+      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason }, kept: false });
       return;
     }
     const current = indexKey ? heads.get(indexKey) : undefined;
@@ -220,7 +247,7 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
     const candidates = waiting[index] ?? null;
     const hint: IngestHint = { why: verdict.kind === "ingest" ? verdict.why : "a run may wait for it", ...(settled ? { head: settled } : {}), ...(candidates !== null ? { waitCandidates: candidates } : {}) };
     if (candidates === 0 && verdict.kind === "waits") {
-      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) } });
+      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) }, kept: true });
       return;
     }
     let plan: DirectStart | null = null;

@@ -16,7 +16,11 @@ export async function recordDelivery(
     .run();
 }
 
-/** Ledger rows for a drained inbox batch, in one transaction. */
+/**
+ * Ledger rows for a drained inbox batch, in one transaction. A delivery the
+ * inbox ignored and now decides again (a push that arrived late,
+ * src/dispatch/inbox-kept.ts) is accepted again for ingest to finish.
+ */
 export async function recordDeliveries(
   db: D1Database,
   deliveries: readonly Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt">[],
@@ -28,17 +32,23 @@ export async function recordDeliveries(
       db
         .prepare(
           `INSERT INTO deliveries (id, instance_id, event, action, installation_id, repository, received_at, status)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted') ON CONFLICT (id) DO NOTHING`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted')
+           ON CONFLICT (id) DO UPDATE SET status = 'accepted', processed_at = NULL, outcome = NULL, error = NULL
+           WHERE ${DECIDED_BY_THE_INBOX}`,
         )
         .bind(d.id, d.instanceId, d.event, d.action, d.installationId, d.repository, d.receivedAt),
     ),
   );
 }
 
+/** A row the inbox recorded as ignored: the only kind a later decision about the same delivery may replace. */
+const DECIDED_BY_THE_INBOX = "deliveries.status = 'processed' AND deliveries.outcome ->> '$.ignored' IS NOT NULL";
+
 /**
  * Deliveries the inbox decided about without any Workflow (src/dispatch/triage.ts):
- * processed already, with why nothing ran. One statement for the whole batch; a
- * redelivery finds its row and keeps it.
+ * processed already, with why nothing ran, or with the runs it started. One
+ * statement for the whole batch; a row ingest owns is kept as it is, one the
+ * inbox ignored takes the new decision.
  */
 export function decidedDeliveriesStatement(
   db: D1Database,
@@ -51,7 +61,7 @@ export function decidedDeliveriesStatement(
        SELECT value ->> '$.id', value ->> '$.instance', value ->> '$.event', value ->> '$.action', value ->> '$.installation', value ->> '$.repository',
               value ->> '$.received', 'processed', ?2, value ->> '$.outcome'
        FROM json_each(?1) WHERE true
-       ON CONFLICT (id) DO NOTHING`,
+       ON CONFLICT (id) DO UPDATE SET processed_at = excluded.processed_at, outcome = excluded.outcome WHERE ${DECIDED_BY_THE_INBOX}`,
     )
     .bind(JSON.stringify(rows), new Date().toISOString());
 }

@@ -39,12 +39,12 @@ function recordingIngest() {
   return { binding, created };
 }
 
-async function seedIndex(repository: string, workflows: Partial<WorkflowManifestEntry>[]) {
+async function seedIndex(repository: string, workflows: Partial<WorkflowManifestEntry>[], commitSha = "a".repeat(40), fromGitHub = true) {
   // A build of the current compiler and runtime: the only kind the inbox starts runs from.
   const sourceKey = `tree-${crypto.randomUUID()}:${COMPILER_VERSION}:${RUNTIME_VERSION}`;
   const manifest = workflows.map((w, i) => ({ file: `.workflows/w${i}.ts`, name: `w${i}`, on: {}, hasIf: false, ...w }));
-  await saveBundle(env.DB, { sourceKey, hash: "h".repeat(64), ok: true, manifest, diagnostics: [], commitSha: "a".repeat(40), repository });
-  await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: "a".repeat(40), sourceKey, observedAt: Date.now() - 60_000, fromGitHub: true });
+  await saveBundle(env.DB, { sourceKey, hash: "h".repeat(64), ok: true, manifest, diagnostics: [], commitSha, repository });
+  await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha, sourceKey, observedAt: Date.now() - 60_000, fromGitHub });
 }
 
 function delivery(repository: string, event: string, payload: Record<string, any>): IngestParams {
@@ -151,6 +151,75 @@ describe("the inbox decides before creating a Workflow", () => {
     await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: push.after, sourceKey: null, observedAt: push.repository.pushed_at * 1000, fromGitHub: false });
     await recordRepoHead(env.DB, { repository, installationId: INSTALLATION, commitSha: "0".repeat(40), sourceKey: "old", observedAt: push.repository.pushed_at * 1000 - 5_000, fromGitHub: true });
     expect((await loadRepoHeads(env.DB, [repository])).get(repository)).toMatchObject({ commitSha: push.after, pendingSha: null, sourceKey: null });
+  });
+});
+
+describe("a push GitHub delivers late", () => {
+  const target = (repository: string) => ({ fullName: repository, installationId: INSTALLATION });
+  /** A push changing .workflows/w0.ts on the default branch, made `ago` ms before now by GitHub's clock. */
+  function lateWorkflowPush(repository: string, ago: number) {
+    const push = retarget(example("push"), target(repository));
+    push.ref = `refs/heads/${push.repository.default_branch}`;
+    push.repository.pushed_at = Math.floor((Date.now() - ago) / 1000);
+    push.commits = [{ ...push.commits[0], added: [], removed: [], modified: [".workflows/w0.ts"] }];
+    return Object.assign(delivery(repository, "push", push), { after: push.after as string });
+  }
+  const pendingIds = (shard: string) =>
+    runInDurableObject(env.INBOX.get(env.INBOX.idFromName(shard)), async (_i, state) => state.storage.sql.exec<{ id: string }>("SELECT id FROM pending ORDER BY received_at").toArray().map((r) => r.id));
+
+  it("has the events it was made before, ignored meanwhile, decided again: they go on to ingest, accepted once more", async () => {
+    const repository = `triage-org/late-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const shard = `triage-${repository}`;
+    const comment = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target(repository)));
+    const nothing = await acceptAndDrain(shard, [comment]);
+    expect(nothing.created).toEqual([]);
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "processed", outcome: { ignored: expect.stringContaining("no workflow is triggered") } });
+
+    // The push that makes w0 answer comments was made ten seconds before the comment arrived, and arrives now.
+    const push = lateWorkflowPush(repository, 10_000);
+    const first = await acceptAndDrain(shard, [push]);
+    expect(first.created.map((c) => c.params.delivery.id)).toEqual([push.delivery.id]);
+    expect(await pendingIds(shard)).toEqual([comment.delivery.id]);
+
+    // The next drain decides the comment against the pending index: ingest asks GitHub, and the ledger waits for it.
+    const again = await acceptAndDrain(shard, []);
+    expect(again.created.map((c) => ({ id: c.params.delivery.id, why: c.params.hint?.why, head: c.params.hint?.head }))).toEqual([
+      { id: comment.delivery.id, why: "a push to the default branch is not built yet", head: undefined },
+    ]);
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "accepted", outcome: null, processedAt: null });
+    expect(await pendingIds(shard)).toEqual([]);
+  });
+
+  it("leaves alone what it ignored before the push was made, and what repoflow caused", async () => {
+    const repository = `triage-org/early-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const shard = `triage-${repository}`;
+    const comment = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target(repository)));
+    await acceptAndDrain(shard, [comment]);
+    // Made three minutes after the comment arrived (its webhook is then delivered at once, as GitHub does).
+    const push = lateWorkflowPush(repository, -180_000);
+    await acceptAndDrain(shard, [push]);
+    expect(await pendingIds(shard)).toEqual([]);
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "processed", outcome: { ignored: expect.stringContaining("no workflow is triggered") } });
+  });
+
+  it("a delivery decided again and ignored again keeps one ledger row, with the newer reason", async () => {
+    const repository = `triage-org/twice-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const shard = `triage-${repository}`;
+    const comment = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target(repository)));
+    await acceptAndDrain(shard, [comment]);
+    const push = lateWorkflowPush(repository, 10_000);
+    await acceptAndDrain(shard, [push]);
+    // Ingest built the push before the comment's turn came, and the new code still answers no comment.
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }, { on: { issues: ["opened"] } }], push.after, false);
+    expect((await loadRepoHeads(env.DB, [repository])).get(repository)).toMatchObject({ pendingSha: null, commitSha: push.after });
+    const again = await acceptAndDrain(shard, []);
+    expect(again.created).toEqual([]);
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "processed", outcome: { ignored: "no workflow is triggered by issue_comment.created (2 workflows looked at)" } });
+    const { results } = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE id = ?").bind(comment.delivery.id).all<{ n: number }>();
+    expect(results[0]?.n).toBe(1);
   });
 });
 
