@@ -20,6 +20,7 @@ import {
   runCancel,
   runIngest,
   type AcceptOutcome,
+  type Arrival,
   type ControlParams,
   type GatewayProps,
   type IngestParams,
@@ -71,8 +72,8 @@ export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
     createInboxSchema(ctx.storage.sql);
   }
 
-  async accept(params: IngestParams): Promise<AcceptOutcome> {
-    const outcome = await acceptIntoInbox(this.ctx.storage, params);
+  async accept(arrival: Arrival): Promise<AcceptOutcome> {
+    const outcome = await acceptIntoInbox(this.ctx.storage, arrival);
     // Decided at once rather than at the alarm's next firing: the alarm accept() armed stays, for a drain that fails.
     // After the answer, not before it: the 202 waits for nothing of the drain.
     if (outcome === "accepted") setTimeout(() => this.#drainSoon().catch((error: unknown) => console.warn("repoflow: the inbox's drain failed; its alarm retries:", error)), 0);

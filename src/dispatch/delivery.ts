@@ -5,7 +5,7 @@
  * turns it into an ingest Workflow instance whose id is derived from the
  * delivery id, so a redelivery starts nothing new (see inbox.ts).
  */
-import type { AcceptOutcome, Delivery, IngestParams } from "./types";
+import type { AcceptOutcome, Arrival, Delivery } from "./types";
 
 // Comfortably under the 1 MiB Workflow params cap once the envelope is added.
 const INLINE_PAYLOAD_LIMIT = 900 * 1024;
@@ -32,7 +32,7 @@ export async function keepPayload(blobs: R2Bucket, deliveryId: string, payload: 
 
 /** The inbox Durable Object's RPC surface, as the edge calls it. */
 export interface InboxStub {
-  accept(params: IngestParams): Promise<AcceptOutcome>;
+  accept(arrival: Arrival): Promise<AcceptOutcome>;
 }
 
 export interface AcceptEnv {
@@ -40,15 +40,16 @@ export interface AcceptEnv {
   INBOX: DurableObjectNamespace;
 }
 
-export async function acceptDelivery(env: AcceptEnv, delivery: Delivery, payload: unknown, rawBody: Uint8Array, shard: string): Promise<AcceptOutcome> {
-  let params: IngestParams;
-  if (rawBody.byteLength > INLINE_PAYLOAD_LIMIT) {
+/** `body`: the payload's bytes and their text, which the caller has parsed as a JSON object. */
+export async function acceptDelivery(env: AcceptEnv, delivery: Delivery, body: { bytes: Uint8Array; text: string }, shard: string): Promise<AcceptOutcome> {
+  let arrival: Arrival;
+  if (body.bytes.byteLength > INLINE_PAYLOAD_LIMIT) {
     const key = payloadKey(delivery.id);
-    await env.BLOBS.put(key, rawBody, { httpMetadata: { contentType: "application/json" } });
-    params = { delivery, payloadKey: key };
+    await env.BLOBS.put(key, body.bytes, { httpMetadata: { contentType: "application/json" } });
+    arrival = { delivery, payloadKey: key };
   } else {
-    params = { delivery, payload };
+    arrival = { delivery, payloadText: body.text };
   }
   const inbox = env.INBOX.get(env.INBOX.idFromName(shard)) as unknown as InboxStub;
-  return inbox.accept(params);
+  return inbox.accept(arrival);
 }

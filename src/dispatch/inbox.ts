@@ -27,7 +27,7 @@ import type { RunDecision } from "../runtime";
 import { storablePayload } from "./wait-registry";
 import { waitRegistry } from "./waits";
 import { createKeptSchema, doubtedSince, forgetKept, keepIgnored, reconsider } from "./inbox-kept";
-import type { AcceptOutcome, Delivery, IngestHint, IngestParams } from "./types";
+import type { AcceptOutcome, Arrival, Delivery, IngestHint, IngestParams } from "./types";
 
 export { INBOX_SHARDS, inboxName } from "./inbox-shards";
 
@@ -68,11 +68,13 @@ export function createInboxSchema(sql: SqlStorage): void {
   createKeptSchema(sql);
 }
 
-export async function acceptIntoInbox(storage: InboxStorage, params: IngestParams): Promise<AcceptOutcome> {
+/** Stores an arrival as the IngestParams the drain reads (a parsed one too, as tests and tools hand it). */
+export async function acceptIntoInbox(storage: InboxStorage, arrival: Arrival | IngestParams): Promise<AcceptOutcome> {
   const now = Date.now();
-  const id = params.delivery.id;
+  const id = arrival.delivery.id;
   if (storage.sql.exec("INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)", id, now).rowsWritten === 0) return "duplicate";
-  const json = JSON.stringify(params);
+  // The verified text goes in as it came: JSON.parse at the edge proved it one JSON object.
+  const json = "payloadText" in arrival ? `{"delivery":${JSON.stringify(arrival.delivery)},"payload":${arrival.payloadText}}` : JSON.stringify(arrival);
   storage.sql.exec("INSERT INTO pending (id, params, bytes, received_at) VALUES (?, ?, ?, ?)", id, json, json.length, now);
   if ((await storage.getAlarm()) === null) await storage.setAlarm(now);
   return "accepted";

@@ -14,7 +14,7 @@ export type { RecoveryReport } from "./recovery";
 export { recoverStranded, KICK_EVENT_TYPE, INSTANCE_GONE, ORPHAN_AFTER_MS } from "./recovery";
 export { lookUpInstance, isInstanceNotFound } from "./engine";
 export { tenantWorkerId, loadTenant } from "./loader";
-export type { ControlParams, Delivery, IngestParams, AcceptOutcome, RunMetadata, BundleArtifact } from "./types";
+export type { Arrival, ControlParams, Delivery, IngestParams, AcceptOutcome, RunMetadata, BundleArtifact } from "./types";
 export {
   cancelRun,
   cancelInstanceId,

@@ -30,8 +30,8 @@ export async function submitInternalEvent(env: AcceptEnv, internal: InternalEven
   const [owner = "", name = ""] = internal.repository.split("/");
   // The payload looks enough like GitHub's for the SDK's context: repository and installation as in a webhook.
   const payload = { ...internal.payload, repository: { full_name: internal.repository, name, owner: { login: owner } }, installation: { id: internal.installationId } };
-  const body = new TextEncoder().encode(JSON.stringify(payload));
-  return acceptDelivery(env, delivery, payload, body, inboxName(delivery));
+  const text = JSON.stringify(payload);
+  return acceptDelivery(env, delivery, { bytes: new TextEncoder().encode(text), text }, inboxName(delivery));
 }
 
 /** A stable id from parts: Workflow and delivery ids allow [A-Za-z0-9_-]. */

@@ -22,6 +22,13 @@ export interface Delivery {
  */
 export type IngestParams = { delivery: Delivery; hint?: IngestHint } & ({ payload: unknown } | { payloadKey: string });
 
+/**
+ * A delivery as the edge hands it to its inbox shard: the body's text as it was verified
+ * (JSON already parsed once at the edge), which the shard stores as it is. A parsed payload
+ * would be cloned for the RPC and serialised again in the shard, both in the acknowledgement.
+ */
+export type Arrival = { delivery: Delivery } & ({ payloadText: string } | { payloadKey: string });
+
 /** What the inbox learned while deciding that a delivery matters (triage.ts), so ingest need not learn it again. */
 export interface IngestHint {
   /** Why the delivery was sent on. */

@@ -55,8 +55,10 @@ export async function handleWebhook(c: Context<Env>): Promise<Response> {
   if (!deliveryId || deliveryId.length > 200) return problem(c, 400, "bad_delivery_header", "X-GitHub-Delivery is missing or longer than 200 characters.");
 
   let payload: unknown;
+  let text: string;
   try {
-    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+    payload = JSON.parse(text);
   } catch {
     return problem(c, 400, "invalid_json", "The body is not valid UTF-8 JSON.");
   }
@@ -76,7 +78,7 @@ export async function handleWebhook(c: Context<Env>): Promise<Response> {
     delivery.skipSleeps = true;
   }
   try {
-    const status = await acceptDelivery(c.env, delivery, payload, body, inboxName(delivery));
+    const status = await acceptDelivery(c.env, delivery, { bytes: body, text }, inboxName(delivery));
     return c.json({ delivery: deliveryId, status }, 202);
   } catch (error) {
     // The durable handoff failed, so GitHub must see a failure and keep the delivery for redelivery.
