@@ -173,13 +173,19 @@ export class ReportingStep extends RpcTarget {
     const observer = this.#observer;
     try {
       const result = await this.#step.do(name, engineConfig(config, retries, timeoutMs), async (ctx: unknown) => {
-        // The step is recorded by its first attempt, in the same write that counts it: one D1 round trip before
-        // the author's body. The engine counts an attempt a process death cut short as used (measured locally);
-        // the author's budget counts only attempts that failed, so the attempt number handed to the author is ours too.
-        const failedBefore = await observer.attempt({ name, kind: "do", status: "running" }).catch(() => attemptOf(ctx) - 1);
+        // The step is recorded by its first attempt, in the same write that counts it. The engine counts an attempt
+        // a process death cut short as used (measured locally); the author's budget counts only attempts that
+        // failed, so the attempt number handed to the author is ours too. On the engine's very first attempt
+        // nothing came before, so the body starts beside the write instead of after it; the write lands before
+        // the step's outcome is recorded.
+        const counting = observer.attempt({ name, kind: "do", status: "running" }).catch(() => attemptOf(ctx) - 1);
+        const failedBefore = isFirstAttempt(ctx) ? 0 : await counting;
         try {
-          return await withTimeout(name, timeoutMs, () => (callback as (ctx: unknown) => Promise<unknown>)({ ...asObject(ctx), attempt: failedBefore + 1 }));
+          const result = await withTimeout(name, timeoutMs, () => (callback as (ctx: unknown) => Promise<unknown>)({ ...asObject(ctx), attempt: failedBefore + 1 }));
+          await counting;
+          return result;
         } catch (error) {
+          await counting;
           const failures = await observer.failedAttempt(name).catch(() => failedBefore + 1);
           const again = retryable(error) && failures <= retries;
           // The last attempt's failure is shown at once, before the engine decides what comes next.
@@ -471,6 +477,11 @@ const ENGINE_DEFAULT_RETRIES = 5;
 function retryLimit(config: object): number {
   const limit = (config as { retries?: { limit?: unknown } }).retries?.limit;
   return typeof limit === "number" && Number.isFinite(limit) ? limit : ENGINE_DEFAULT_RETRIES;
+}
+
+/** Only when the engine says so: without its number, an attempt may be a retry. */
+function isFirstAttempt(ctx: unknown): boolean {
+  return (ctx as { attempt?: unknown } | null)?.attempt === 1;
 }
 
 /** The engine numbers attempts from 1 in the context it hands the callback. */
