@@ -103,6 +103,24 @@ interface WaitRow {
 
 /** Files the event in the buffer (once per delivery) and returns the waits it may satisfy, role checks aside. */
 export function offerEvent(sql: SqlStorage, facts: EventFacts, payloadJson: string | null, now = Date.now()): WaitCandidate[] {
+  const { candidates, fresh } = fileAndMatch(sql, facts, payloadJson);
+  if (fresh) trimBuffer(sql, now);
+  return candidates;
+}
+
+/**
+ * A drained batch's events, as offerEvent each, with the buffer trimmed once for all: the trim
+ * counts the buffer (a walk of up to BUFFER_MAX_EVENTS rows), which per event made a batch's
+ * cost grow with the buffer's size.
+ */
+export function offerEvents(sql: SqlStorage, events: readonly { facts: EventFacts; payloadJson: string | null }[], now = Date.now()): WaitCandidate[][] {
+  const offered = events.map(({ facts, payloadJson }) => fileAndMatch(sql, facts, payloadJson));
+  if (offered.some(({ fresh }) => fresh)) trimBuffer(sql, now);
+  return offered.map(({ candidates }) => candidates);
+}
+
+/** `fresh`: the event was not in the buffer yet. */
+function fileAndMatch(sql: SqlStorage, facts: EventFacts, payloadJson: string | null): { candidates: WaitCandidate[]; fresh: boolean } {
   const keys = eventKeys(facts);
   const fresh = sql.exec(
     "INSERT OR IGNORE INTO events (delivery_id, facts, payload, received_at) VALUES (?, ?, ?, ?)",
@@ -113,7 +131,6 @@ export function offerEvent(sql: SqlStorage, facts: EventFacts, payloadJson: stri
   ).rowsWritten;
   if (fresh > 0) {
     for (const key of keys) sql.exec("INSERT OR IGNORE INTO event_keys (key, delivery_id, received_at) VALUES (?, ?, ?)", key, facts.deliveryId, facts.receivedAt);
-    trimBuffer(sql, now);
   }
   const placeholders = keys.map(() => "?").join(", ");
   const rows = sql
@@ -134,7 +151,7 @@ export function offerEvent(sql: SqlStorage, facts: EventFacts, payloadJson: stri
     if (facts.receivedAt > row.deadline || !visibleTo(sql, row.run_id, facts) || !matchesStructure(spec, facts)) continue;
     candidates.push({ waitId: row.id, runId: row.run_id, name: row.name, from: spec.from, command: spec.command, claimed: false });
   }
-  return candidates;
+  return { candidates, fresh: fresh > 0 };
 }
 
 /** Gives the event to each wait still open; a wait already taken by this same event is returned again. */
