@@ -30,6 +30,7 @@ import {
   createWaitSchema,
   waitOfButton,
   offerEvent,
+  offerEvents,
   claimWaits,
   registerWait,
   forgetRun,
@@ -154,7 +155,7 @@ export class WaitRegistry extends DurableObject<Cloudflare.Env> {
 
   /** The inbox's offer of a drained batch (src/dispatch/triage.ts): how many waits may take each event. */
   async offerMany(events: { facts: EventFacts; payloadJson: string | null }[]): Promise<number[]> {
-    const counts = events.map(({ facts, payloadJson }) => offerEvent(this.ctx.storage.sql, facts, payloadJson).length);
+    const counts = offerEvents(this.ctx.storage.sql, events).map((candidates) => candidates.length);
     await this.#armPrune();
     return counts;
   }

@@ -26,8 +26,8 @@ import { evaluateIf, type StartEnv } from "./start-runs";
 import type { RunDecision } from "../runtime";
 import { storablePayload } from "./wait-registry";
 import { waitRegistry } from "./waits";
-import { createKeptSchema, doubtedSince, forgetKept, keepIgnored, reconsider } from "./inbox-kept";
-import type { AcceptOutcome, Arrival, Delivery, IngestHint, IngestParams } from "./types";
+import { createKeptSchema, doubtedSince, forgetKept, keepDecided, reconsider, reconsideredInstanceId } from "./inbox-kept";
+import type { AcceptOutcome, Arrival, Delivery, IngestHint, IngestParams, KeptAs } from "./types";
 
 export { INBOX_SHARDS, inboxName } from "./inbox-shards";
 
@@ -96,17 +96,17 @@ interface Row {
 }
 
 /**
- * On to ingest; recorded as ignored (`kept` when the index decided it, so a late push can have it decided again);
- * or started by the inbox itself (direct-start.ts), with the outcome's bundle.
+ * On to ingest; recorded as ignored (`byIndex` when the index decided it, so a late push can have it decided
+ * again); or started by the inbox itself (direct-start.ts), with the outcome's bundle.
  */
-type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome; kept: boolean } | { direct: DirectStart; recorded: DeliveryOutcome; hint: IngestHint };
+type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome; byIndex: boolean } | { direct: DirectStart; recorded: DeliveryOutcome; hint: IngestHint };
 
-/** What a delivery does to its repository's index, and when deliveries ignored before it are in doubt (inbox-kept.ts). */
+/** What a delivery does to its repository's index, and when deliveries decided before it are in doubt (inbox-kept.ts). */
 interface Effect {
   repository: string;
   installationId: number;
   effect: HeadEffect;
-  doubts: { since: number; until: number } | null;
+  doubts: { push: string; since: number; until: number } | null;
 }
 
 /** Decides pending deliveries and hands on the ones that matter. Throwing leaves them pending; the alarm is retried. */
@@ -130,7 +130,7 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
     );
     const ignored = rows.flatMap((row, i) => {
       const decision = decisions.decided[i]!;
-      return "ignored" in decision ? [{ row, outcome: decision.ignored, kept: decision.kept }] : [];
+      return "ignored" in decision ? [{ row, outcome: decision.ignored }] : [];
     });
     // The index moves before any ingest of this batch runs, and the ignored are recorded before they leave the inbox.
     const statements = [
@@ -161,19 +161,22 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
       if ("ingest" in decision) toIngest.push({ ...row, params: { ...row.params, hint: decision.ingest } });
     });
     for (const batch of chunk(toIngest)) {
-      const items = await Promise.all(batch.map(async (row) => ({ id: await ingestInstanceId(row.id), params: row.params })));
+      const items = await Promise.all(batch.map(async (row) => ({ id: await ingestIdOf(row.params), params: row.params })));
       // The ledger row first: an ingest this fast may mark its delivery processed before a later write would land.
       // Recovery gives an instance that does not show up yet ORPHAN_AFTER_MS, and asks this shard first.
       await recordDeliveries(
         env.DB,
-        items.map(({ id, params }) => ({ ...params.delivery, instanceId: id })),
+        items.map(({ id, params }) => ({ ...params.delivery, instanceId: id, ...(params.reconsidered ? { reopen: true } : {}) })),
       );
       await createAll(env.INGEST, items);
     }
     // One synchronous block, so one transaction: kept, out of pending, and the doubted back in.
-    keepIgnored(
+    keepDecided(
       storage.sql,
-      ignored.flatMap(({ row, kept }) => (kept && row.params.delivery.repository ? [{ id: row.id, repository: row.params.delivery.repository }] : [])),
+      rows.flatMap((row, i) => {
+        const as = keptAs(decisions.decided[i]!, started.some((s) => s.row === row));
+        return as && row.params.delivery.repository ? [{ id: row.id, repository: row.params.delivery.repository, as }] : [];
+      }),
     );
     for (const row of rows) {
       storage.sql.exec("DELETE FROM pending WHERE id = ?", row.id);
@@ -181,8 +184,8 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
     }
     for (const { repository, doubts } of decisions.effects) {
       if (!doubts) continue;
-      const again = reconsider(storage.sql, repository, doubts.since, doubts.until);
-      if (again > 0) console.log(`repoflow: ${again} ignored deliver${again === 1 ? "y" : "ies"} of ${repository} came after a push that arrived late; decided again`);
+      const again = reconsider(storage.sql, repository, doubts.push, doubts.since, doubts.until);
+      if (again > 0) console.log(`repoflow: ${again} deliver${again === 1 ? "y" : "ies"} of ${repository} came after a push that arrived late; decided again`);
     }
   }
   storage.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_RETENTION_MS);
@@ -190,6 +193,18 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
   const left = storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
   if (left > 0) await storage.setAlarm(Date.now());
   return rows.length;
+}
+
+/** How the index decided a delivery, when it did: what a push arriving late has decided again (inbox-kept.ts). */
+function keptAs(decision: Decision, started: boolean): KeptAs | null {
+  if ("ignored" in decision) return decision.byIndex ? "ignored" : null;
+  if ("direct" in decision) return started ? "started" : null;
+  return decision.ingest.head ? "ingest" : null;
+}
+
+/** A delivery decided again has an ingest of its own; a first decision, the one its id names. */
+function ingestIdOf(params: IngestParams): Promise<string> {
+  return params.reconsidered ? reconsideredInstanceId(params.delivery.id, params.reconsidered.push) : ingestInstanceId(params.delivery.id);
 }
 
 /** The App's bot login once read, per App id: it does not change while the App exists. */
@@ -223,6 +238,13 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
     const repository = delivery.repository;
     const indexKey = repository?.toLowerCase();
     const head = indexKey ? heads.get(indexKey) : undefined;
+    const reconsidered = rows[index]!.params.reconsidered;
+    // Its runs started from the old code: a second ingest asks GitHub for HEAD, and starts what the old code lacked.
+    if (reconsidered && reconsidered.decided !== "ignored") {
+      const candidates = waiting[index] ?? null;
+      decided.push({ ingest: { why: `decided again: a push made before it arrived late (${reconsidered.push.slice(0, 7) || "unread"})`, ...(candidates !== null ? { waitCandidates: candidates } : {}) } });
+      return;
+    }
     let verdict: ReturnType<typeof triage>;
     try {
       verdict = triage(delivery, payload, facts, { ...self, head });
@@ -232,15 +254,17 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
       decided.push({ ingest: { why: "the inbox could not decide it" } });
       return;
     }
-    if ("effect" in verdict && verdict.effect && repository && indexKey && delivery.installationId !== null) {
+    // A delivery decided again moved the index the first time.
+    if ("effect" in verdict && verdict.effect && !reconsidered && repository && indexKey && delivery.installationId !== null) {
       const moved = applyHeadEffect(head, verdict.effect, repository, delivery.installationId);
       if (moved) heads.set(indexKey, moved);
-      const since = doubtedSince(delivery, facts !== null, verdict.effect);
-      effects.push({ repository, installationId: delivery.installationId, effect: verdict.effect, doubts: since === null ? null : { since, until: rows[index]!.receivedAt } });
+      const since = doubtedSince(verdict.effect);
+      const push = "pending" in verdict.effect ? verdict.effect.pending.sha : "";
+      effects.push({ repository, installationId: delivery.installationId, effect: verdict.effect, doubts: since === null ? null : { push, since, until: rows[index]!.receivedAt } });
     }
     if (verdict.kind === "ignored") {
       // Ignored whatever the index says (repoflow's own echo, no repository): nothing to decide again.
-      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason }, kept: false });
+      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason }, byIndex: false });
       return;
     }
     const current = indexKey ? heads.get(indexKey) : undefined;
@@ -249,7 +273,7 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
     const candidates = waiting[index] ?? null;
     const hint: IngestHint = { why: verdict.kind === "ingest" ? verdict.why : "a run may wait for it", ...(settled ? { head: settled } : {}), ...(candidates !== null ? { waitCandidates: candidates } : {}) };
     if (candidates === 0 && verdict.kind === "waits") {
-      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) }, kept: true });
+      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) }, byIndex: true });
       return;
     }
     let plan: DirectStart | null = null;
@@ -329,21 +353,24 @@ function withIfTimeout(decision: Promise<RunDecision>): Promise<RunDecision> {
 
 /** Ledger rows of deliveries the inbox finished itself: one statement per ≈ 256 KB of outcomes (D1 caps a bound value at 2 MB). */
 async function decidedDeliveries(db: D1Database, decided: { row: Row; outcome: DeliveryOutcome }[]): Promise<D1PreparedStatement[]> {
-  const rows = await Promise.all(decided.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestInstanceId(row.id), outcome })));
+  const rows = await Promise.all(decided.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestIdOf(row.params), outcome, replaces: row.params.reconsidered !== undefined })));
   const statements: D1PreparedStatement[] = [];
-  let part: typeof rows = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const size = JSON.stringify(row.outcome).length + 512;
-    if (part.length > 0 && bytes + size > DECIDED_BYTES) {
-      statements.push(decidedDeliveriesStatement(db, part));
-      part = [];
-      bytes = 0;
+  // A delivery decided again replaces what its row says; a first decision keeps a row ingest owns (a redelivery).
+  for (const replaces of [false, true]) {
+    let part: typeof rows = [];
+    let bytes = 0;
+    for (const row of rows.filter((r) => r.replaces === replaces)) {
+      const size = JSON.stringify(row.outcome).length + 512;
+      if (part.length > 0 && bytes + size > DECIDED_BYTES) {
+        statements.push(decidedDeliveriesStatement(db, part, { replaces }));
+        part = [];
+        bytes = 0;
+      }
+      part.push(row);
+      bytes += size;
     }
-    part.push(row);
-    bytes += size;
+    if (part.length > 0) statements.push(decidedDeliveriesStatement(db, part, { replaces }));
   }
-  if (part.length > 0) statements.push(decidedDeliveriesStatement(db, part));
   return statements;
 }
 

@@ -33,7 +33,7 @@ export type { ControlStep, CancelOutcome } from "./controls";
 export type { ControlEnv } from "./controls";
 export { applyRetention } from "./retention";
 export type { RetentionReport } from "./retention";
-export { createWaitSchema, waitOfButton, offerEvent, claimWaits, registerWait, forgetRun, pruneWaits, PRUNE_EVERY_MS } from "./wait-registry";
+export { createWaitSchema, waitOfButton, offerEvent, offerEvents, claimWaits, registerWait, forgetRun, pruneWaits, PRUNE_EVERY_MS } from "./wait-registry";
 export type { WaitCandidate, Claimed, Registration, Registered } from "./wait-registry";
 export type { EventFacts } from "./event-facts";
 export { createSchedulerSchema, applySchedules, fireDueTicks, fireNow, schedulerOf } from "./scheduler";

@@ -221,10 +221,12 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
 async function isOrphaned(env: RecoveryEnv, run: RunRecord, orphanedBefore: number): Promise<boolean> {
   if (Date.parse(run.updatedAt) > orphanedBefore) return false;
   if (run.status !== "queued") return true;
+  // A run the inbox starts itself (direct-start.ts) has its ledger row only once the drain is done, or has the row
+  // of an earlier decision (a delivery decided again, inbox-kept.ts): while the shard still holds the delivery,
+  // the drain will create the instance on its next try.
+  if (await inboxStillHolds(env, run)) return false;
   const delivery = await getDelivery(env.DB, run.deliveryId);
-  // A run the inbox starts itself (direct-start.ts) has its ledger row only once the drain is done: while the
-  // shard still holds the delivery, the drain will create the instance on its next try.
-  if (!delivery) return !(await inboxStillHolds(env, run));
+  if (!delivery) return true;
   const ingest = await lookUpInstance(env.INGEST, delivery.instanceId);
   if (ingest.state === "unknown") return false;
   return ingest.state === "missing" || !LIVE_STATUSES.has(ingest.status);

@@ -20,7 +20,16 @@ export interface Delivery {
  * The ingest run's params. Workflow params are capped at 1 MiB and GitHub
  * sends payloads up to 25 MB, so large payloads travel through R2 by key.
  */
-export type IngestParams = { delivery: Delivery; hint?: IngestHint } & ({ payload: unknown } | { payloadKey: string });
+export type IngestParams = { delivery: Delivery; hint?: IngestHint; reconsidered?: Reconsidered } & ({ payload: unknown } | { payloadKey: string });
+
+/** How the inbox first decided a delivery it decides again (inbox-kept.ts), and the late push that made it. */
+export interface Reconsidered {
+  push: string;
+  decided: KeptAs;
+}
+
+/** What the index decided of a delivery: ignored it, started its runs in the inbox, or sent it to ingest with the indexed HEAD. */
+export type KeptAs = "ignored" | "started" | "ingest";
 
 /**
  * A delivery as the edge hands it to its inbox shard: the body's text as it was verified

@@ -17,42 +17,40 @@ export async function recordDelivery(
 }
 
 /**
- * Ledger rows for a drained inbox batch, in one transaction. A delivery the
- * inbox ignored and now decides again (a push that arrived late,
- * src/dispatch/inbox-kept.ts) is accepted again for ingest to finish.
+ * Ledger rows for a drained inbox batch, in one transaction. `reopen`: the
+ * inbox decides the delivery again (a push that arrived late,
+ * src/dispatch/inbox-kept.ts) and hands it to an ingest of its own, which the
+ * row then names, accepted again for that ingest to finish.
  */
 export async function recordDeliveries(
   db: D1Database,
-  deliveries: readonly Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt">[],
+  deliveries: readonly (Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt"> & { reopen?: boolean })[],
 ): Promise<void> {
   if (deliveries.length === 0) return;
   await ensureSchema(db);
+  const insert = `INSERT INTO deliveries (id, instance_id, event, action, installation_id, repository, received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted')`;
+  const reopen = "ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, status = 'accepted', processed_at = NULL, outcome = NULL, error = NULL";
   await db.batch(
     deliveries.map((d) =>
       db
-        .prepare(
-          `INSERT INTO deliveries (id, instance_id, event, action, installation_id, repository, received_at, status)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted')
-           ON CONFLICT (id) DO UPDATE SET status = 'accepted', processed_at = NULL, outcome = NULL, error = NULL
-           WHERE ${DECIDED_BY_THE_INBOX}`,
-        )
+        .prepare(`${insert} ${d.reopen ? reopen : "ON CONFLICT (id) DO NOTHING"}`)
         .bind(d.id, d.instanceId, d.event, d.action, d.installationId, d.repository, d.receivedAt),
     ),
   );
 }
 
-/** A row the inbox recorded as ignored: the only kind a later decision about the same delivery may replace. */
-const DECIDED_BY_THE_INBOX = "deliveries.status = 'processed' AND deliveries.outcome ->> '$.ignored' IS NOT NULL";
-
 /**
  * Deliveries the inbox decided about without any Workflow (src/dispatch/triage.ts):
  * processed already, with why nothing ran, or with the runs it started. One
- * statement for the whole batch; a row ingest owns is kept as it is, one the
- * inbox ignored takes the new decision.
+ * statement for the whole batch. A first decision keeps a row that exists (a
+ * redelivery past the inbox's memory finds ingest's); `replaces`: the inbox
+ * decided these deliveries again (src/dispatch/inbox-kept.ts), and the new
+ * decision is the row's.
  */
 export function decidedDeliveriesStatement(
   db: D1Database,
   deliveries: readonly (Pick<DeliveryRecord, "id" | "instanceId" | "event" | "action" | "installationId" | "repository" | "receivedAt"> & { outcome: DeliveryOutcome })[],
+  { replaces = false }: { replaces?: boolean } = {},
 ): D1PreparedStatement {
   const rows = deliveries.map((d) => ({ id: d.id, instance: d.instanceId, event: d.event, action: d.action, installation: d.installationId, repository: d.repository, received: d.receivedAt, outcome: JSON.stringify(d.outcome) }));
   return db
@@ -61,7 +59,7 @@ export function decidedDeliveriesStatement(
        SELECT value ->> '$.id', value ->> '$.instance', value ->> '$.event', value ->> '$.action', value ->> '$.installation', value ->> '$.repository',
               value ->> '$.received', 'processed', ?2, value ->> '$.outcome'
        FROM json_each(?1) WHERE true
-       ON CONFLICT (id) DO UPDATE SET processed_at = excluded.processed_at, outcome = excluded.outcome WHERE ${DECIDED_BY_THE_INBOX}`,
+       ON CONFLICT (id) DO ${replaces ? "UPDATE SET instance_id = excluded.instance_id, status = 'processed', processed_at = excluded.processed_at, outcome = excluded.outcome, error = NULL" : "NOTHING"}`,
     )
     .bind(JSON.stringify(rows), new Date().toISOString());
 }

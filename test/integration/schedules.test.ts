@@ -9,19 +9,19 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { applySchedules, fireDueTicks, type SchedulerEnv, type SchedulerStorage } from "../../src/dispatch/scheduler";
 import { overdueSchedules } from "../../src/store";
-import type { IngestParams } from "../../src/dispatch";
+import type { Arrival, IngestParams } from "../../src/dispatch";
 
 const MINUTE = 60_000;
 
-/** An inbox that only records what it is handed, so no ingest run starts. */
+/** An inbox that only records what it is handed (read as the drain reads it), so no ingest run starts. */
 function recordingInbox() {
   const accepted: IngestParams[] = [];
   const seen = new Set<string>();
   const stub = {
-    async accept(params: IngestParams) {
-      if (seen.has(params.delivery.id)) return "duplicate";
-      seen.add(params.delivery.id);
-      accepted.push(params);
+    async accept(arrival: Arrival) {
+      if (seen.has(arrival.delivery.id)) return "duplicate";
+      seen.add(arrival.delivery.id);
+      accepted.push("payloadText" in arrival ? { delivery: arrival.delivery, payload: JSON.parse(arrival.payloadText) as unknown } : arrival);
       return "accepted";
     },
   };

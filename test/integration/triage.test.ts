@@ -13,6 +13,7 @@ import { RunWaits } from "../../src/dispatch/waits";
 import { normalizeWait } from "../../src/dispatch/wait-spec";
 import { getDelivery, getRun, loadRepoHeads, markRepoHeadPendingStatement, recordRepoHead, saveBundle } from "../../src/store";
 import { runInstanceId } from "../../src/dispatch/triggers";
+import { reconsideredInstanceId } from "../../src/dispatch/inbox-kept";
 import { COMPILER_VERSION } from "../../src/compiler";
 import { RUNTIME_VERSION } from "../../src/runtime";
 import type { WorkflowManifestEntry } from "../../src/runtime";
@@ -182,13 +183,57 @@ describe("a push GitHub delivers late", () => {
     expect(first.created.map((c) => c.params.delivery.id)).toEqual([push.delivery.id]);
     expect(await pendingIds(shard)).toEqual([comment.delivery.id]);
 
-    // The next drain decides the comment against the pending index: ingest asks GitHub, and the ledger waits for it.
+    // The next drain decides the comment against the pending index: an ingest of its own asks GitHub, and the ledger waits for it.
     const again = await acceptAndDrain(shard, []);
-    expect(again.created.map((c) => ({ id: c.params.delivery.id, why: c.params.hint?.why, head: c.params.hint?.head }))).toEqual([
-      { id: comment.delivery.id, why: "a push to the default branch is not built yet", head: undefined },
+    const instanceId = await reconsideredInstanceId(comment.delivery.id, push.after);
+    expect(again.created.map((c) => ({ instance: c.id, id: c.params.delivery.id, why: c.params.hint?.why, head: c.params.hint?.head }))).toEqual([
+      { instance: instanceId, id: comment.delivery.id, why: "a push to the default branch is not built yet", head: undefined },
     ]);
-    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "accepted", outcome: null, processedAt: null });
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "accepted", instanceId, outcome: null, processedAt: null });
     expect(await pendingIds(shard)).toEqual([]);
+  });
+
+  it("has the events whose runs the old code started decided again by an ingest that asks GitHub, so the new code's workflows start too", async () => {
+    const repository = `triage-org/started-${crypto.randomUUID().slice(0, 8)}`;
+    // The old code answers comments with w0 alone; the push adds a workflow (its bundle is not built yet).
+    await seedIndex(repository, [{ on: { issue_comment: ["created"] } }]);
+    const shard = `triage-${repository}`;
+    const comment = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target(repository)));
+    const first = await acceptAndDrain(shard, [comment]);
+    expect(first.created).toEqual([]);
+    const runId = await runInstanceId(comment.delivery.id, ".workflows/w0.ts");
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "processed", outcome: { started: [runId] } });
+    // The seeded bundle has no artifact: stop the run rather than let it fail in the background.
+    await (await env.WORKFLOWS.get(runId)).terminate().catch(() => undefined);
+
+    const push = lateWorkflowPush(repository, 10_000);
+    await acceptAndDrain(shard, [push]);
+    const again = await acceptAndDrain(shard, []);
+    const instanceId = await reconsideredInstanceId(comment.delivery.id, push.after);
+    expect(again.created.map((c) => ({ instance: c.id, why: c.params.hint?.why, head: c.params.hint?.head, reconsidered: c.params.reconsidered }))).toEqual([
+      { instance: instanceId, why: `decided again: a push made before it arrived late (${push.after.slice(0, 7)})`, head: undefined, reconsidered: { push: push.after, decided: "started" } },
+    ]);
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "accepted", instanceId });
+    // Its ingest asked GitHub: nothing is kept to decide a third time.
+    expect(await pendingIds(shard)).toEqual([]);
+    const kept = await runInDurableObject(env.INBOX.get(env.INBOX.idFromName(shard)), async (_i, state) => state.storage.sql.exec("SELECT id FROM kept WHERE id = ?", comment.delivery.id).toArray());
+    expect(kept).toEqual([]);
+  });
+
+  it("has a repository event doubt only what arrived about a minute before it", async () => {
+    const repository = `triage-org/renamed-${crypto.randomUUID().slice(0, 8)}`;
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const shard = `triage-${repository}`;
+    const earlier = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target(repository)));
+    const recent = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target(repository)));
+    await acceptAndDrain(shard, [earlier, recent]);
+    // The earlier comment arrived ten minutes ago.
+    await runInDurableObject(env.INBOX.get(env.INBOX.idFromName(shard)), async (_i, state) => {
+      state.storage.sql.exec("UPDATE kept SET received_at = received_at - 600000 WHERE id = ?", earlier.delivery.id);
+    });
+    const edited = delivery(repository, "repository", retarget(example("repository", "edited"), target(repository)));
+    await acceptAndDrain(shard, [edited]);
+    expect(await pendingIds(shard)).toEqual([recent.delivery.id]);
   });
 
   it("leaves alone what it ignored before the push was made, and what repoflow caused", async () => {
