@@ -19,7 +19,7 @@
  * Runs on Node 22 directly (types stripped), hence erasable TypeScript only
  * and `.ts` import specifiers.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWithEsbuild, bundleWithWrangler, type WorkerBundle } from "./build.ts";
@@ -50,6 +50,9 @@ const EDGE = "repoflow edge, sustained (inbox + drain + ingest)";
 const BURST_SECONDS = 1;
 const BURST = `repoflow edge, ${BURST_SECONDS} s burst into a fresh start`;
 const ACK = VARIANT_LABELS["inbox-held"];
+const ACK_IN_MEMORY = `${ACK}, state on tmpfs`;
+/** Where the ACK_IN_MEMORY rung keeps its Durable Objects' state: memory, so a commit syncs no disk. */
+const TMPFS = "/dev/shm";
 const BARE = "bare Worker";
 const PROBOT = "Probot 14 (Node 22)";
 
@@ -183,8 +186,8 @@ async function main(): Promise<void> {
   const bareBundle = await bareBuild;
 
   let instances = 0;
-  const worker = (label: string, bundle: WorkerBundle, withBindings: boolean, durableObjectClasses = {}) => () =>
-    startWorkerTarget({ label, bundle, wranglerConfig, withBindings, vars: withBindings ? VARS : {}, stateDir: join(work, "state", String(++instances)), durableObjectClasses });
+  const worker = (label: string, bundle: WorkerBundle, withBindings: boolean, durableObjectClasses = {}, stateRoot = join(work, "state")) => () =>
+    startWorkerTarget({ label, bundle, wranglerConfig, withBindings, vars: withBindings ? VARS : {}, stateDir: join(stateRoot, String(++instances)), durableObjectClasses });
   const holding = { INBOX: HOLDING_INBOX_CLASS };
 
   // One target at a time, each stopped before the next starts: the machine has two cores.
@@ -213,6 +216,15 @@ async function main(): Promise<void> {
     const series: Series<WorkerTarget> =
       variant === "inbox-held" ? fullEdge(label, false, start, headers) : { label, start, path: WEBHOOK_PATH, headers, ...(variant === "inbox-stubbed" ? { probe: expectAccepted } : {}) };
     rungRows.push(...(await measureSeries(series, payloads, load)));
+  }
+  // The acknowledgement again with the shards' SQLite in memory: the difference is the commit's disk sync,
+  // which workerd waits for before the answer leaves (on Cloudflare the commit is a replication instead).
+  if (existsSync(TMPFS)) {
+    const inMemory = mkdtempSync(join(TMPFS, "repoflow-bench-state-"));
+    const removeInMemory = () => rmSync(inMemory, { recursive: true, force: true, maxRetries: 3 });
+    onCleanup("tmpfs state", removeInMemory, removeInMemory);
+    const start = worker(`edge variant inbox-held (tmpfs)`, variantsBundle, true, holding, inMemory);
+    rungRows.push(...(await measureSeries(fullEdge(ACK_IN_MEMORY, false, start, { [VARIANT_HEADER]: "inbox-held" }), payloads, load)));
   }
 
   // The largest payload: the inbox row and Workflow params carry it.
@@ -243,7 +255,16 @@ function renderReport(report: Report): string {
   const { load, payloads, mainRows, breakdownRows, inboxCounts, profile, profilePayload, machine } = report;
   const bareP99 = new Map(mainRows.filter((row) => row.target === BARE).map((row) => [row.payload, row.measurement.p99]));
   const sortByPayload = (rows: Row[]) => payloads.flatMap((payload) => rows.filter((row) => row.payload === payload.event));
-  const rungs: Rungs = { bare: BARE, verify: VARIANT_LABELS["verify-only"], route: VARIANT_LABELS["inbox-stubbed"], ack: ACK, burst: BURST, full: EDGE };
+  const rungs: Rungs = {
+    bare: BARE,
+    verify: VARIANT_LABELS["verify-only"],
+    route: VARIANT_LABELS["inbox-stubbed"],
+    rpc: VARIANT_LABELS["inbox-rpc-only"],
+    ack: ACK,
+    ...(breakdownRows.some((row) => row.target === ACK_IN_MEMORY) ? { ackInMemory: ACK_IN_MEMORY } : {}),
+    burst: BURST,
+    full: EDGE,
+  };
   const countsFor = (label: string) =>
     inboxCounts
       .filter((entry) => entry.label === label)

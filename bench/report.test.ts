@@ -85,14 +85,17 @@ describe("renderThroughputTable", () => {
 });
 
 describe("renderCostSplit", () => {
-  const rungs = { bare: "bare", verify: "verify", route: "route", ack: "ack", burst: "burst", full: "full" };
+  const rungs = { bare: "bare", verify: "verify", route: "route", rpc: "rpc", ack: "ack", ackInMemory: "tmpfs", burst: "burst", full: "full" };
   const withMean = (target: string, mean: number): Row => ({ target, payload: "push", measurement: { ...measurement(1, 1), mean } });
 
   it("attributes each piece of the path by the difference of mean latencies between rungs", () => {
-    const rows = [withMean("bare", 1), withMean("verify", 1.5), withMean("route", 2), withMean("ack", 5), withMean("burst", 9), withMean("full", 105)];
+    const rows = [withMean("bare", 1), withMean("verify", 1.5), withMean("route", 2), withMean("rpc", 3), withMean("ack", 5), withMean("burst", 9), withMean("full", 105)];
     const text = renderCostSplit(rows, "push", rungs);
     expect(text).toContain("HMAC + JSON.parse +0.50 ms");
-    expect(text).toContain("INBOX accept (Durable Object RPC + SQLite write) +3.00 ms → 5.00 ms acknowledgement");
+    expect(text).toContain("INBOX RPC (the call into the shard's Durable Object) +1.00 ms");
+    expect(text).toContain("its SQLite write, committed to disk before the answer +2.00 ms → 5.00 ms acknowledgement");
+    expect(text).not.toContain("tmpfs");
+    expect(renderCostSplit([...rows, withMean("tmpfs", 3.5)], "push", rungs)).toContain("(with the Durable Object's state on tmpfs, no disk sync: +0.50 ms → 3.50 ms)");
     expect(text).toContain("background drain and ingest sharing workerd +4.00 ms in a burst, +100.00 ms sustained → 105.00 ms per request");
   });
 

@@ -151,8 +151,12 @@ export interface Rungs {
   verify: string;
   /** The edge route with the inbox in memory. */
   route: string;
+  /** The edge route calling the real inbox object, which stores nothing. */
+  rpc: string;
   /** The edge route and the real INBOX accept, draining held: the acknowledgement alone. */
   ack: string;
+  /** The same, with the Durable Object's state on tmpfs: what the commit's disk sync costs (absent without /dev/shm). */
+  ackInMemory?: string;
   /** The full edge in a short burst into a fresh target: drain and ingest only starting. */
   burst: string;
   /** The full edge over the whole window: drain and ingest runs sharing workerd throughout. */
@@ -165,12 +169,14 @@ export interface Rungs {
  */
 export function renderCostSplit(rows: readonly Row[], payload: string, rungs: Rungs): string | null {
   const means = Object.fromEntries(Object.entries(rungs).map(([key, target]) => [key, find(rows, target, payload)?.mean])) as Record<keyof Rungs, number | undefined>;
-  const { bare, verify, route, ack, burst, full } = means;
-  if (bare === undefined || verify === undefined || route === undefined || ack === undefined || burst === undefined || full === undefined) return null;
+  const { bare, verify, route, rpc, ack, ackInMemory, burst, full } = means;
+  if (bare === undefined || verify === undefined || route === undefined || rpc === undefined || ack === undefined || burst === undefined || full === undefined) return null;
   const delta = (from: number, to: number) => `${to - from >= 0 ? "+" : ""}${fmtMs(to - from)} ms`;
+  const inMemory = ackInMemory === undefined ? "" : ` (with the Durable Object's state on tmpfs, no disk sync: ${delta(rpc, ackInMemory)} → ${fmtMs(ackInMemory)} ms)`;
   return (
     `${payload}: harness ${fmtMs(bare)} ms; HMAC + JSON.parse ${delta(bare, verify)}; ` +
-    `hono route and delivery bookkeeping ${delta(verify, route)}; INBOX accept (Durable Object RPC + SQLite write) ${delta(route, ack)} → ${fmtMs(ack)} ms acknowledgement; ` +
+    `hono route and delivery bookkeeping ${delta(verify, route)}; INBOX RPC (the call into the shard's Durable Object) ${delta(route, rpc)}; ` +
+    `its SQLite write, committed to disk before the answer ${delta(rpc, ack)}${inMemory} → ${fmtMs(ack)} ms acknowledgement; ` +
     `background drain and ingest sharing workerd ${delta(ack, burst)} in a burst, ${delta(ack, full)} sustained → ${fmtMs(full)} ms per request.`
   );
 }

@@ -4,7 +4,7 @@
  * by wrangler) and the runner (run by Node directly), so it is a plain
  * module with no imports that both can load.
  */
-export const EDGE_VARIANTS = ["verify-only", "inbox-stubbed", "inbox-held"] as const;
+export const EDGE_VARIANTS = ["verify-only", "inbox-stubbed", "inbox-rpc-only", "inbox-held"] as const;
 
 export type EdgeVariant = (typeof EDGE_VARIANTS)[number];
 
@@ -14,6 +14,7 @@ export const VARIANT_HEADER = "x-bench-variant";
 export const VARIANT_LABELS: Record<EdgeVariant, string> = {
   "verify-only": "verify only: HMAC + JSON.parse → 202",
   "inbox-stubbed": "edge route, inbox stubbed (in memory)",
+  "inbox-rpc-only": "edge route + INBOX RPC that stores nothing",
   "inbox-held": "ack only: edge route + INBOX accept, draining held",
 };
 

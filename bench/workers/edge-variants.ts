@@ -27,6 +27,29 @@ export * from "../../src/index.ts";
 /** HOLDING_INBOX_CLASS: the real accept(), and an alarm that leaves every delivery pending. */
 export class BenchHoldingInbox extends DeliveryInbox {
   protected override async drain(): Promise<void> {}
+
+  /** The `inbox-rpc-only` rung: the same call into the same object, answered before anything is stored. */
+  acceptNothing(_arrival: Arrival): AcceptOutcome {
+    return "accepted";
+  }
+}
+
+/** The real shard, called through acceptNothing: one env per env, as for the stub below. */
+const rpcOnlyEnvs = new WeakMap<Cloudflare.Env, Cloudflare.Env>();
+function withInboxRpcOnly(env: Cloudflare.Env): Cloudflare.Env {
+  let wrapped = rpcOnlyEnvs.get(env);
+  if (!wrapped) {
+    const namespace = {
+      idFromName: (name: string) => env.INBOX.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const shard = env.INBOX.get(id) as unknown as { acceptNothing(arrival: Arrival): Promise<AcceptOutcome> };
+        return { accept: (arrival: Arrival) => shard.acceptNothing(arrival) };
+      },
+    };
+    wrapped = { ...env, INBOX: namespace as unknown as Cloudflare.Env["INBOX"] };
+    rpcOnlyEnvs.set(env, wrapped);
+  }
+  return wrapped;
 }
 
 function isVariant(value: string | null): value is EdgeVariant {
@@ -150,6 +173,8 @@ export default {
         return verifyOnly(request, env);
       case "inbox-stubbed":
         return app.fetch(request, withInboxInMemory(env), ctx);
+      case "inbox-rpc-only":
+        return app.fetch(request, withInboxRpcOnly(env), ctx);
       case "inbox-held":
         return app.fetch(request, env, ctx);
     }

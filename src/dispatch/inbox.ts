@@ -66,6 +66,8 @@ export function createInboxSchema(sql: SqlStorage): void {
   // What a workflow's `if` said for a pending delivery whose run the inbox starts itself (decideIfs).
   sql.exec(`CREATE TABLE IF NOT EXISTS if_decisions (delivery_id TEXT NOT NULL, workflow TEXT NOT NULL, decision TEXT NOT NULL, PRIMARY KEY (delivery_id, workflow))`);
   createKeptSchema(sql);
+  // A pending row no drain can read: set aside with its text, so it cannot hold up the shard and is not lost.
+  sql.exec(`CREATE TABLE IF NOT EXISTS unreadable (id TEXT PRIMARY KEY, params TEXT NOT NULL, received_at INTEGER NOT NULL, error TEXT NOT NULL)`);
 }
 
 /** Stores an arrival as the IngestParams the drain reads (a parsed one too, as tests and tools hand it). */
@@ -114,7 +116,16 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
   const rows = storage.sql
     .exec<{ id: string; params: string; bytes: number; received_at: number }>("SELECT id, params, bytes, received_at FROM pending ORDER BY received_at, rowid LIMIT ?", DRAIN_COUNT)
     .toArray()
-    .map((row): Row => ({ id: row.id, bytes: row.bytes, receivedAt: row.received_at, params: JSON.parse(row.params) as IngestParams }));
+    .flatMap((row): Row[] => {
+      try {
+        return [{ id: row.id, bytes: row.bytes, receivedAt: row.received_at, params: JSON.parse(row.params) as IngestParams }];
+      } catch (error) {
+        console.error(`repoflow: the inbox cannot read delivery ${row.id}; it is set aside in the shard's unreadable table:`, error);
+        storage.sql.exec("INSERT OR REPLACE INTO unreadable (id, params, received_at, error) VALUES (?, ?, ?, ?)", row.id, row.params, row.received_at, String(error));
+        storage.sql.exec("DELETE FROM pending WHERE id = ?", row.id);
+        return [];
+      }
+    });
   if (rows.length > 0) {
     const decisions = await decide(env, rows);
     // The runs the inbox starts itself need their workflows' `if`s first; one that throws is ingest's to report.

@@ -64,3 +64,24 @@ it("finishes a drain that a crash interrupted after some ingest runs were create
     expect(await getDelivery(env.DB, id)).not.toBeNull();
   }
 });
+
+it("sets aside a row no drain can read, with its text, and drains the rest of the shard", async () => {
+  const stub = env.INBOX.get(env.INBOX.idFromName(`test-inbox-unreadable-${crypto.randomUUID()}`));
+  const good = crypto.randomUUID();
+  const { drained, unreadable, left } = await runInDurableObject(stub, async (_instance, state) => {
+    const unarmed = { sql: state.storage.sql, getAlarm: async () => null, setAlarm: async () => {} };
+    // Only a bug could store this (the edge hands on text JSON.parse accepted); it must not wedge the shard.
+    state.storage.sql.exec("INSERT INTO pending (id, params, bytes, received_at) VALUES ('broken', '{\"delivery\":', 12, 1)");
+    await acceptIntoInbox(unarmed, params(good));
+    const drained = await drainInbox(env, unarmed);
+    return {
+      drained,
+      unreadable: state.storage.sql.exec("SELECT id, params FROM unreadable").toArray(),
+      left: state.storage.sql.exec("SELECT id FROM pending").toArray(),
+    };
+  });
+  expect(drained).toBe(1);
+  expect(unreadable).toEqual([{ id: "broken", params: '{"delivery":' }]);
+  expect(left).toEqual([]);
+  expect(await exists(await ingestInstanceId(good))).toBe(true);
+});
