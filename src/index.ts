@@ -67,6 +67,7 @@ const MAX_DRAIN_PASSES = 4;
 export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
   #draining: Promise<void> | null = null;
   #again = false;
+  #kicked = false;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -75,10 +76,33 @@ export class DeliveryInbox extends DurableObject<Cloudflare.Env> {
 
   async accept(arrival: Arrival): Promise<AcceptOutcome> {
     const outcome = await acceptIntoInbox(this.ctx.storage, arrival);
-    // Decided at once rather than at the alarm's next firing: the alarm accept() armed stays, for a drain that fails.
-    // After the answer, not before it: the 202 waits for nothing of the drain.
-    if (outcome === "accepted") setTimeout(() => this.#drainSoon().catch((error: unknown) => console.warn("repoflow: the inbox's drain failed; its alarm retries:", error)), 0);
+    if (outcome === "accepted") this.#kick();
     return outcome;
+  }
+
+  /**
+   * Decided at once rather than at the alarm's next firing: the alarm accept() armed stays, for a drain that fails.
+   * After the answer, not before it: the 202 waits for nothing of the drain. One timer at a time: under a burst the
+   * object's timers fire behind its incoming calls, and one per accept reached workerd's cap of 10,000 active
+   * timeouts, which failed accepts whose delivery was already stored (measured with the state on tmpfs).
+   */
+  #kick(): void {
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    if (this.#kicked) return;
+    this.#kicked = true;
+    try {
+      setTimeout(() => {
+        this.#kicked = false;
+        this.#drainSoon().catch((error: unknown) => console.warn("repoflow: the inbox's drain failed; its alarm retries:", error));
+      }, 0);
+    } catch (error) {
+      // The delivery is stored and its alarm armed: a kick that cannot be scheduled must not fail the accept.
+      this.#kicked = false;
+      console.warn("repoflow: the inbox could not start a drain at once; its alarm does:", error);
+    }
   }
 
   rearm(): Promise<number> {

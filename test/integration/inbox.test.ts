@@ -85,3 +85,19 @@ it("sets aside a row no drain can read, with its text, and drains the rest of th
   expect(left).toEqual([]);
   expect(await exists(await ingestInstanceId(good))).toBe(true);
 });
+
+it("accepts a burst past workerd's 10,000 active timeouts: an accept schedules at most one drain", async () => {
+  const stub = env.INBOX.get(env.INBOX.idFromName(`test-inbox-burst-${crypto.randomUUID()}`));
+  const answers = await runInDurableObject(stub, async (instance: { accept(params: IngestParams): Promise<string> }, state) => {
+    const counts: Record<string, number> = {};
+    // One call after another inside one event: no timer fires until it ends, as under a sustained burst.
+    for (let i = 0; i < 10_050; i++) {
+      const answer = await instance.accept({ delivery: { id: `burst-${i}`, event: "ping", action: null, installationId: null, repository: null, receivedAt: new Date().toISOString() }, payload: {} }).catch((error: unknown) => String(error));
+      counts[answer] = (counts[answer] ?? 0) + 1;
+    }
+    // Nothing for the drain that follows to hand on: the accepts are under test, not 10,050 ledger rows.
+    state.storage.sql.exec("DELETE FROM pending");
+    return counts;
+  });
+  expect(answers).toEqual({ accepted: 10_050 });
+});
