@@ -26,61 +26,80 @@ import type { KeptAs } from "./types";
 
 export const KEPT_FOR_MS = 86_400_000;
 
+/** How the index decided a delivery it kept: as what, from a HEAD seen when (ms), and the workflows it judged then. */
+export interface Keep {
+  as: KeptAs;
+  headAt: number;
+  judged: string[];
+}
+
 export function createKeptSchema(sql: SqlStorage): void {
   sql.exec(
-    `CREATE TABLE IF NOT EXISTS kept (id TEXT PRIMARY KEY, repository TEXT NOT NULL, decided TEXT NOT NULL, params TEXT NOT NULL, bytes INTEGER NOT NULL, received_at INTEGER NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS kept (id TEXT PRIMARY KEY, repository TEXT NOT NULL, decided TEXT NOT NULL, judged TEXT NOT NULL, head_at INTEGER NOT NULL,
+       params TEXT NOT NULL, bytes INTEGER NOT NULL, received_at INTEGER NOT NULL)`,
   );
   sql.exec(`CREATE INDEX IF NOT EXISTS kept_by_received ON kept (received_at)`);
 }
 
 /** Moves decided deliveries from pending to kept; call in the same synchronous block as the rest of the drain's writes. */
-export function keepDecided(sql: SqlStorage, decided: readonly { id: string; repository: string; as: KeptAs }[]): void {
-  for (const { id, repository, as } of decided) {
+export function keepDecided(sql: SqlStorage, decided: readonly { id: string; repository: string; keep: Keep }[]): void {
+  for (const { id, repository, keep } of decided) {
     sql.exec(
-      "INSERT OR REPLACE INTO kept (id, repository, decided, params, bytes, received_at) SELECT id, ?, ?, params, bytes, received_at FROM pending WHERE id = ?",
+      `INSERT OR REPLACE INTO kept (id, repository, decided, judged, head_at, params, bytes, received_at)
+       SELECT id, ?, ?, ?, ?, params, bytes, received_at FROM pending WHERE id = ?`,
       repository.toLowerCase(),
-      as,
+      keep.as,
+      JSON.stringify(keep.judged),
+      keep.headAt,
       id,
     );
   }
 }
 
-/**
- * From when a push's arrival puts decided deliveries in doubt: a minute before
- * GitHub says it was made (our clock against GitHub's, and the second pushed_at
- * rounds to). A push whose payload is stored apart and a repository event
- * (renamed, default branch changed) have their arrival for a time (triage.ts).
- */
-export function doubtedSince(effect: HeadEffect): number | null {
+/** A push that marks the index pending, as the deliveries it may put in doubt see it: when it was made, and its delivery. */
+export interface Doubt {
+  /** The doubting delivery's id: a delivery decided again gets an ingest of its own per doubt. */
+  by: string;
+  push: string;
+  /** When the push was made (GitHub's clock): a push stored apart, or a repository event, has its arrival (triage.ts). */
+  madeAt: number;
+  /** When it arrived: what came later was decided with it known. */
+  until: number;
+}
+
+export function doubtOf(effect: HeadEffect, by: string, until: number): Doubt | null {
   if (!("pending" in effect)) return null;
-  return effect.pending.at - 1_000 - PENDING_SETTLES_MS;
+  return { by, push: effect.pending.sha, madeAt: effect.pending.at, until };
 }
 
 /**
- * Puts the kept deliveries of a repository received between `since` and the
- * doubting push's own arrival back in pending, with their arrival time and how
- * they were decided, so the next drain decides them again. Returns how many.
+ * Puts back in pending, with their arrival time and how they were decided, the
+ * kept deliveries of a repository the push puts in doubt: received from a
+ * minute before it was made (the two clocks, and the second pushed_at rounds
+ * to) until it arrived, and decided from a HEAD seen before it was made, or
+ * within the minute after, when GitHub's ref may still have shown the commit
+ * before it. A redelivered old push doubts nothing the index decided after it
+ * had moved on. The next drain decides them again. Returns how many.
  */
-export function reconsider(sql: SqlStorage, repository: string, push: string, since: number, until: number): number {
-  const doubted = "FROM kept WHERE repository = ? AND received_at >= ? AND received_at <= ?";
-  const key = repository.toLowerCase();
-  const count = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n ${doubted}`, key, since, until).one().n;
+export function reconsider(sql: SqlStorage, repository: string, doubt: Doubt): number {
+  const doubted = "FROM kept WHERE repository = ? AND received_at >= ? AND received_at <= ? AND head_at < ?";
+  const bounds = [repository.toLowerCase(), doubt.madeAt - 1_000 - PENDING_SETTLES_MS, doubt.until, doubt.madeAt + PENDING_SETTLES_MS];
+  const count = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n ${doubted}`, ...bounds).one().n;
   if (count === 0) return 0;
   sql.exec(
     `INSERT OR IGNORE INTO pending (id, params, bytes, received_at)
-     SELECT id, json_set(params, '$.reconsidered', json_object('push', ?, 'decided', decided)), bytes, received_at ${doubted}`,
-    push,
-    key,
-    since,
-    until,
+     SELECT id, json_set(params, '$.reconsidered', json_object('by', ?, 'push', ?, 'decided', decided, 'judged', json(judged))), bytes, received_at ${doubted}`,
+    doubt.by,
+    doubt.push,
+    ...bounds,
   );
-  sql.exec(`DELETE ${doubted}`, key, since, until);
+  sql.exec(`DELETE ${doubted}`, ...bounds);
   return count;
 }
 
-/** A delivery decided again goes to an ingest of its own: one per late push, whatever ingest ran before. */
-export function reconsideredInstanceId(deliveryId: string, push: string): Promise<string> {
-  return ingestInstanceId(`${deliveryId}@${push || "unread"}`);
+/** A delivery decided again goes to an ingest of its own, one per doubting delivery, whatever ingest ran before. */
+export function reconsideredInstanceId(deliveryId: string, by: string): Promise<string> {
+  return ingestInstanceId(`${deliveryId}@${by}`);
 }
 
 export function forgetKept(sql: SqlStorage, now = Date.now()): void {

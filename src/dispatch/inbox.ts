@@ -20,13 +20,15 @@
 import { readAppFact, advanceRepoHeadStatements, decidedDeliveriesStatement, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, type DeliveryOutcome, type OutcomeDiagnostic, type RepoHead } from "../store";
 import { ingestInstanceId } from "./delivery";
 import { eventFacts, type EventFacts } from "./event-facts";
-import { applyHeadEffect, offerable, triage, type HeadEffect } from "./triage";
+import { applyHeadEffect, defaultBranchPush, offerable, triage, type HeadEffect } from "./triage";
+import { matchWorkflow } from "./triggers";
+import type { WorkflowManifestEntry } from "../runtime";
 import { directStartOf, startDirectly, type DirectStart } from "./direct-start";
 import { evaluateIf, type StartEnv } from "./start-runs";
 import type { RunDecision } from "../runtime";
 import { storablePayload } from "./wait-registry";
 import { waitRegistry } from "./waits";
-import { createKeptSchema, doubtedSince, forgetKept, keepDecided, reconsider, reconsideredInstanceId } from "./inbox-kept";
+import { createKeptSchema, doubtOf, forgetKept, keepDecided, reconsider, reconsideredInstanceId, type Doubt, type Keep } from "./inbox-kept";
 import type { AcceptOutcome, Arrival, Delivery, IngestHint, IngestParams, KeptAs } from "./types";
 
 export { INBOX_SHARDS, inboxName } from "./inbox-shards";
@@ -97,18 +99,15 @@ interface Row {
   receivedAt: number;
 }
 
-/**
- * On to ingest; recorded as ignored (`byIndex` when the index decided it, so a late push can have it decided
- * again); or started by the inbox itself (direct-start.ts), with the outcome's bundle.
- */
-type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome; byIndex: boolean } | { direct: DirectStart; recorded: DeliveryOutcome; hint: IngestHint };
+/** On to ingest; recorded as ignored; or started by the inbox itself (direct-start.ts), with the outcome's bundle. */
+type Decision = { ingest: IngestHint } | { ignored: DeliveryOutcome } | { direct: DirectStart; recorded: DeliveryOutcome; hint: IngestHint };
 
 /** What a delivery does to its repository's index, and when deliveries decided before it are in doubt (inbox-kept.ts). */
 interface Effect {
   repository: string;
   installationId: number;
   effect: HeadEffect;
-  doubts: { push: string; since: number; until: number } | null;
+  doubts: Doubt | null;
 }
 
 /** Decides pending deliveries and hands on the ones that matter. Throwing leaves them pending; the alarm is retried. */
@@ -118,7 +117,9 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
     .toArray()
     .flatMap((row): Row[] => {
       try {
-        return [{ id: row.id, bytes: row.bytes, receivedAt: row.received_at, params: JSON.parse(row.params) as IngestParams }];
+        const params = JSON.parse(row.params) as IngestParams;
+        if (typeof params?.delivery?.id !== "string") throw new Error("the row holds no delivery");
+        return [{ id: row.id, bytes: row.bytes, receivedAt: row.received_at, params }];
       } catch (error) {
         console.error(`repoflow: the inbox cannot read delivery ${row.id}; it is set aside in the shard's unreadable table:`, error);
         storage.sql.exec("INSERT OR REPLACE INTO unreadable (id, params, received_at, error) VALUES (?, ?, ?, ?)", row.id, row.params, row.received_at, String(error));
@@ -185,8 +186,12 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
     keepDecided(
       storage.sql,
       rows.flatMap((row, i) => {
-        const as = keptAs(decisions.decided[i]!, started.some((s) => s.row === row));
-        return as && row.params.delivery.repository ? [{ id: row.id, repository: row.params.delivery.repository, as }] : [];
+        const basis = decisions.keeps[i];
+        const repository = row.params.delivery.repository;
+        if (!basis || !repository) return [];
+        const decision = decisions.decided[i]!;
+        const as: KeptAs = "ignored" in decision ? "ignored" : started.some((s) => s.row === row) ? "started" : "ingest";
+        return [{ id: row.id, repository, keep: { ...basis, as } }];
       }),
     );
     for (const row of rows) {
@@ -195,7 +200,7 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
     }
     for (const { repository, doubts } of decisions.effects) {
       if (!doubts) continue;
-      const again = reconsider(storage.sql, repository, doubts.push, doubts.since, doubts.until);
+      const again = reconsider(storage.sql, repository, doubts);
       if (again > 0) console.log(`repoflow: ${again} deliver${again === 1 ? "y" : "ies"} of ${repository} came after a push that arrived late; decided again`);
     }
   }
@@ -206,16 +211,20 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
   return rows.length;
 }
 
-/** How the index decided a delivery, when it did: what a push arriving late has decided again (inbox-kept.ts). */
-function keptAs(decision: Decision, started: boolean): KeptAs | null {
-  if ("ignored" in decision) return decision.byIndex ? "ignored" : null;
-  if ("direct" in decision) return started ? "started" : null;
-  return decision.ingest.head ? "ingest" : null;
-}
-
 /** A delivery decided again has an ingest of its own; a first decision, the one its id names. */
 function ingestIdOf(params: IngestParams): Promise<string> {
-  return params.reconsidered ? reconsideredInstanceId(params.delivery.id, params.reconsidered.push) : ingestInstanceId(params.delivery.id);
+  return params.reconsidered ? reconsideredInstanceId(params.delivery.id, params.reconsidered.by) : ingestInstanceId(params.delivery.id);
+}
+
+/**
+ * What a decision that used the indexed manifest keeps, for a late push to put in doubt (inbox-kept.ts): the
+ * HEAD it used and the workflows it matched. A push to the default branch is not kept: one made on top of the
+ * indexed commit cannot follow a push the index has not seen, and any other marks the index pending itself.
+ */
+function keepOf(delivery: Delivery, payload: unknown, facts: EventFacts | null, settled: RepoHead): Omit<Keep, "as"> | null {
+  if (facts === null || defaultBranchPush(delivery, payload) !== null) return null;
+  const manifest = (settled.bundle?.manifest ?? []) as WorkflowManifestEntry[];
+  return { headAt: settled.observedAt, judged: manifest.filter((workflow) => matchWorkflow(workflow, facts) !== null).map((workflow) => workflow.file) };
 }
 
 /** The App's bot login once read, per App id: it does not change while the App exists. */
@@ -227,7 +236,7 @@ const knownBotLogins = new Map<number, string>();
  * its waits are offered (offerable() needs no index). An offer that fails
  * sends its events to ingest, which offers them itself.
  */
-async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]; effects: Effect[] }> {
+async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]; effects: Effect[]; keeps: (Omit<Keep, "as"> | null)[] }> {
   const appId = Number.isSafeInteger(Number(env.APP_ID)) ? Number(env.APP_ID) : -1;
   let botLogin = knownBotLogins.get(appId) ?? null;
   if (botLogin === null) {
@@ -245,15 +254,18 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
 
   const decided: Decision[] = [];
   const effects: Effect[] = [];
+  // By the row's index: what a decision that used the indexed manifest keeps (null when it did not).
+  const keeps: (Omit<Keep, "as"> | null)[] = rows.map(() => null);
   read.forEach(({ delivery, payload, facts }, index) => {
     const repository = delivery.repository;
     const indexKey = repository?.toLowerCase();
     const head = indexKey ? heads.get(indexKey) : undefined;
     const reconsidered = rows[index]!.params.reconsidered;
     // Its runs started from the old code: a second ingest asks GitHub for HEAD, and starts what the old code lacked.
+    // The first decision offered it to the waits and judged the workflows it matched: this one starts only the others.
     if (reconsidered && reconsidered.decided !== "ignored") {
-      const candidates = waiting[index] ?? null;
-      decided.push({ ingest: { why: `decided again: a push made before it arrived late (${reconsidered.push.slice(0, 7) || "unread"})`, ...(candidates !== null ? { waitCandidates: candidates } : {}) } });
+      const why = `decided again: a push made before it arrived late (${reconsidered.push.slice(0, 7) || "its time unread"})`;
+      decided.push({ ingest: { why } });
       return;
     }
     let verdict: ReturnType<typeof triage>;
@@ -269,13 +281,11 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
     if ("effect" in verdict && verdict.effect && !reconsidered && repository && indexKey && delivery.installationId !== null) {
       const moved = applyHeadEffect(head, verdict.effect, repository, delivery.installationId);
       if (moved) heads.set(indexKey, moved);
-      const since = doubtedSince(verdict.effect);
-      const push = "pending" in verdict.effect ? verdict.effect.pending.sha : "";
-      effects.push({ repository, installationId: delivery.installationId, effect: verdict.effect, doubts: since === null ? null : { push, since, until: rows[index]!.receivedAt } });
+      effects.push({ repository, installationId: delivery.installationId, effect: verdict.effect, doubts: doubtOf(verdict.effect, delivery.id, rows[index]!.receivedAt) });
     }
     if (verdict.kind === "ignored") {
       // Ignored whatever the index says (repoflow's own echo, no repository): nothing to decide again.
-      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason }, byIndex: false });
+      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason } });
       return;
     }
     const current = indexKey ? heads.get(indexKey) : undefined;
@@ -283,8 +293,9 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
     // null: not offered, or the offer failed; then ingest offers it itself.
     const candidates = waiting[index] ?? null;
     const hint: IngestHint = { why: verdict.kind === "ingest" ? verdict.why : "a run may wait for it", ...(settled ? { head: settled } : {}), ...(candidates !== null ? { waitCandidates: candidates } : {}) };
+    if ("settled" in verdict && verdict.settled) keeps[index] = keepOf(delivery, payload, facts, verdict.settled);
     if (candidates === 0 && verdict.kind === "waits") {
-      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) }, byIndex: true });
+      decided.push({ ignored: { started: [], woke: [], notes: [], ignored: verdict.reason, ...bundleOf(verdict.settled) } });
       return;
     }
     let plan: DirectStart | null = null;
@@ -295,7 +306,7 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
     }
     decided.push(plan && current ? { direct: plan, recorded: { started: [], woke: [], notes: [], ...bundleOf(current) }, hint } : { ingest: hint });
   });
-  return { decided, effects };
+  return { decided, effects, keeps };
 }
 
 /** How many waits may take each event offered (null: not offered, or the registry could not be asked), by the event's index. */

@@ -14,7 +14,8 @@ import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKey
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
 import { deleteInstallation, finishDelivery, getRun, noteRunLineage, forgetRepoHeadsStatement, recordRepoHead, updateRepositories, upsertInstallation, writeAppFact, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
 import { cancelRun, rerunFromFailedStep, rerunRun } from "./controls";
-import { keepPayload } from "./delivery";
+import { ingestInstanceId, keepPayload } from "./delivery";
+import { reconsideredInstanceId } from "./inbox-kept";
 import { CANCEL_ACTION, RERUN_FAILED_ACTION } from "./run-checks";
 import { indexedBundle, prepareBundle, type PreparedBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
@@ -92,7 +93,9 @@ export async function runIngest(env: IngestEnv, params: IngestParams, engineStep
   } else if (delivery.installationId !== null && delivery.repository !== null) {
     // A delivery redelivered or recovered long after the inbox decided it: what the inbox knew then is not taken for now.
     const hint = params.hint && Date.now() - Date.parse(delivery.receivedAt) < HINT_FRESH_MS ? params.hint : undefined;
-    const dispatched = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload, hint);
+    // Decided again after its runs started from older code (inbox-kept.ts): its waits were woken and those workflows judged.
+    const judged = params.reconsidered && params.reconsidered.decided !== "ignored" ? params.reconsidered.judged : undefined;
+    const dispatched = await dispatchRepositoryEvent(env, step, delivery as RepositoryDelivery, payload, hint, judged);
     outcome.started = dispatched.started;
     if (dispatched.ignored) outcome.ignored = dispatched.ignored;
     outcome.handled.push("workflows");
@@ -104,7 +107,9 @@ export async function runIngest(env: IngestEnv, params: IngestParams, engineStep
   const { keep, ...kept } = record as Dispatched;
   await step.do("mark processed", async () => {
     if (keep) await keepPayload(env.BLOBS, delivery.id, payload);
-    await finishDelivery(env.DB, delivery.id, "processed", undefined, kept);
+    // Only while the ledger row is this ingest's: a delivery decided again (inbox-kept.ts) names its newer one.
+    const self = params.reconsidered ? await reconsideredInstanceId(delivery.id, params.reconsidered.by) : await ingestInstanceId(delivery.id);
+    await finishDelivery(env.DB, delivery.id, "processed", undefined, kept, self);
   });
   return outcome;
 }
@@ -127,6 +132,7 @@ async function dispatchRepositoryEvent(
   delivery: RepositoryDelivery,
   payload: unknown,
   hint: IngestHint | undefined,
+  judged: readonly string[] | undefined,
 ): Promise<Dispatched> {
   const github = () =>
     credentialsFinal(() =>
@@ -142,7 +148,7 @@ async function dispatchRepositoryEvent(
   const result: Dispatched = { started: [], woke: [], notes: [] };
   if (!delivery.rerunOf && !ownEcho) {
     // The inbox offered the event to the waits already (the registry keeps it for a wait filed later): none may take it.
-    if (hint?.waitCandidates !== 0) {
+    if (hint?.waitCandidates !== 0 && !judged) {
       const woken = await step.do("wake waiting runs", () => wakeWaits(env, delivery, payload, roleOf));
       // Results memoized before waits carried names have none; the run ids still say who woke.
       result.woke = woken.waits ?? woken.woken.map((runId) => ({ runId, wait: "" }));
@@ -219,10 +225,13 @@ async function dispatchRepositoryEvent(
   const chosen = rerun
     ? bundle.workflows.filter((w) => w.file === rerun.workflow).map((workflow) => ({ workflow, match: matchWorkflow(workflow, facts) ?? { via: "event" as const } }))
     : bundle.workflows.flatMap((workflow) => {
+        // Judged by an earlier decision from older code (a delivery decided again): started or declined then.
+        if (judged?.includes(workflow.file)) return [];
         const match = matchWorkflow(workflow, facts);
         return match ? [{ workflow, match }] : [];
       });
-  const runCommand = rerun ? undefined : facts.commands.find((c) => c.name === RUN_COMMAND.name);
+  // A delivery decided again had its `/run` command taken by its first decision.
+  const runCommand = rerun || judged ? undefined : facts.commands.find((c) => c.name === RUN_COMMAND.name);
   if (chosen.length === 0 && !runCommand) {
     if (result.woke.length > 0) return result;
     const on = delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event;

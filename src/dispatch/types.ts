@@ -24,8 +24,12 @@ export type IngestParams = { delivery: Delivery; hint?: IngestHint; reconsidered
 
 /** How the inbox first decided a delivery it decides again (inbox-kept.ts), and the late push that made it. */
 export interface Reconsidered {
+  /** The delivery of the late push (or repository event). */
+  by: string;
   push: string;
   decided: KeptAs;
+  /** The workflows the first decision judged (started, declined by their `if`, or handed to ingest): not judged again. */
+  judged: string[];
 }
 
 /** What the index decided of a delivery: ignored it, started its runs in the inbox, or sent it to ingest with the indexed HEAD. */

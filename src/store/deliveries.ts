@@ -42,10 +42,11 @@ export async function recordDeliveries(
 /**
  * Deliveries the inbox decided about without any Workflow (src/dispatch/triage.ts):
  * processed already, with why nothing ran, or with the runs it started. One
- * statement for the whole batch. A first decision keeps a row that exists (a
- * redelivery past the inbox's memory finds ingest's); `replaces`: the inbox
- * decided these deliveries again (src/dispatch/inbox-kept.ts), and the new
- * decision is the row's.
+ * statement for the whole batch. A first decision keeps a row ingest finished
+ * (a redelivery past the inbox's memory), and takes over one still accepted for
+ * the same ingest (a drain that died before creating it, retried and decided
+ * otherwise); `replaces`: the inbox decided these deliveries again
+ * (src/dispatch/inbox-kept.ts), and the new decision is the row's.
  */
 export function decidedDeliveriesStatement(
   db: D1Database,
@@ -59,16 +60,18 @@ export function decidedDeliveriesStatement(
        SELECT value ->> '$.id', value ->> '$.instance', value ->> '$.event', value ->> '$.action', value ->> '$.installation', value ->> '$.repository',
               value ->> '$.received', 'processed', ?2, value ->> '$.outcome'
        FROM json_each(?1) WHERE true
-       ON CONFLICT (id) DO ${replaces ? "UPDATE SET instance_id = excluded.instance_id, status = 'processed', processed_at = excluded.processed_at, outcome = excluded.outcome, error = NULL" : "NOTHING"}`,
+       ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, status = 'processed', processed_at = excluded.processed_at, outcome = excluded.outcome, error = NULL
+       WHERE ${replaces ? "true" : "deliveries.status = 'accepted' AND deliveries.instance_id = excluded.instance_id"}`,
     )
     .bind(JSON.stringify(rows), new Date().toISOString());
 }
 
-export async function finishDelivery(db: D1Database, id: string, status: Exclude<DeliveryStatus, "accepted">, error?: string, outcome?: DeliveryOutcome): Promise<void> {
+/** `byInstance`: only while the row still names that ingest (a delivery decided again names its newer one). */
+export async function finishDelivery(db: D1Database, id: string, status: Exclude<DeliveryStatus, "accepted">, error?: string, outcome?: DeliveryOutcome, byInstance?: string): Promise<void> {
   await ensureSchema(db);
   await db
-    .prepare("UPDATE deliveries SET status = ?, processed_at = ?, error = ?, outcome = COALESCE(?, outcome) WHERE id = ?")
-    .bind(status, new Date().toISOString(), error ?? null, outcome ? JSON.stringify(outcome) : null, id)
+    .prepare("UPDATE deliveries SET status = ?, processed_at = ?, error = ?, outcome = COALESCE(?, outcome) WHERE id = ? AND (?6 IS NULL OR instance_id = ?6)")
+    .bind(status, new Date().toISOString(), error ?? null, outcome ? JSON.stringify(outcome) : null, id, byInstance ?? null)
     .run();
 }
 

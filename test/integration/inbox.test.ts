@@ -88,7 +88,8 @@ it("sets aside a row no drain can read, with its text, and drains the rest of th
 
 it("accepts a burst past workerd's 10,000 active timeouts: an accept schedules at most one drain", async () => {
   const stub = env.INBOX.get(env.INBOX.idFromName(`test-inbox-burst-${crypto.randomUUID()}`));
-  const answers = await runInDurableObject(stub, async (instance: { accept(params: IngestParams): Promise<string> }, state) => {
+  const answers = await runInDurableObject(stub, async (object, state) => {
+    const instance = object as unknown as { accept(params: IngestParams): Promise<string> };
     const counts: Record<string, number> = {};
     // One call after another inside one event: no timer fires until it ends, as under a sustained burst.
     for (let i = 0; i < 10_050; i++) {

@@ -185,7 +185,7 @@ describe("a push GitHub delivers late", () => {
 
     // The next drain decides the comment against the pending index: an ingest of its own asks GitHub, and the ledger waits for it.
     const again = await acceptAndDrain(shard, []);
-    const instanceId = await reconsideredInstanceId(comment.delivery.id, push.after);
+    const instanceId = await reconsideredInstanceId(comment.delivery.id, push.delivery.id);
     expect(again.created.map((c) => ({ instance: c.id, id: c.params.delivery.id, why: c.params.hint?.why, head: c.params.hint?.head }))).toEqual([
       { instance: instanceId, id: comment.delivery.id, why: "a push to the default branch is not built yet", head: undefined },
     ]);
@@ -209,9 +209,15 @@ describe("a push GitHub delivers late", () => {
     const push = lateWorkflowPush(repository, 10_000);
     await acceptAndDrain(shard, [push]);
     const again = await acceptAndDrain(shard, []);
-    const instanceId = await reconsideredInstanceId(comment.delivery.id, push.after);
+    const instanceId = await reconsideredInstanceId(comment.delivery.id, push.delivery.id);
     expect(again.created.map((c) => ({ instance: c.id, why: c.params.hint?.why, head: c.params.hint?.head, reconsidered: c.params.reconsidered }))).toEqual([
-      { instance: instanceId, why: `decided again: a push made before it arrived late (${push.after.slice(0, 7)})`, head: undefined, reconsidered: { push: push.after, decided: "started" } },
+      {
+        instance: instanceId,
+        why: `decided again: a push made before it arrived late (${push.after.slice(0, 7)})`,
+        head: undefined,
+        // w0 started from the old code: the second ingest starts only what the new code adds.
+        reconsidered: { by: push.delivery.id, push: push.after, decided: "started", judged: [".workflows/w0.ts"] },
+      },
     ]);
     expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "accepted", instanceId });
     // Its ingest asked GitHub: nothing is kept to decide a third time.
@@ -234,6 +240,19 @@ describe("a push GitHub delivers late", () => {
     const edited = delivery(repository, "repository", retarget(example("repository", "edited"), target(repository)));
     await acceptAndDrain(shard, [edited]);
     expect(await pendingIds(shard)).toEqual([recent.delivery.id]);
+  });
+
+  it("doubts nothing the index decided after it had moved past the push: a redelivered old push", async () => {
+    const repository = `triage-org/redelivered-${crypto.randomUUID().slice(0, 8)}`;
+    // The index saw HEAD a minute ago, newer than a push made ten minutes ago.
+    await seedIndex(repository, [{ on: { pull_request: ["opened"] } }]);
+    const shard = `triage-${repository}`;
+    const comment = delivery(repository, "issue_comment", retarget(example("issue_comment", "created"), target(repository)));
+    await acceptAndDrain(shard, [comment]);
+    // Redelivered now (GitHub keeps a redelivery's pushed_at): it arrives after the comment, but the comment was decided with newer code.
+    const old = lateWorkflowPush(repository, 600_000);
+    await acceptAndDrain(shard, [old]);
+    expect(await pendingIds(shard)).toEqual([]);
   });
 
   it("leaves alone what it ignored before the push was made, and what repoflow caused", async () => {

@@ -1,8 +1,7 @@
 /**
  * The WaitRegistry's event buffer keeps the repository's newest
- * BUFFER_MAX_EVENTS events, trimmed once per batch the inbox offers (a trim
- * per event made a batch's cost grow with the buffer): here in the real
- * Durable Object's SQLite.
+ * BUFFER_MAX_EVENTS events, with their index keys, when a batch the inbox
+ * offers takes it over its cap: here in the real Durable Object's SQLite.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
