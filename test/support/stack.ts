@@ -32,6 +32,8 @@ export interface StackOptions {
   onRequest?: EmulatorOptions["onRequest"];
   /** Deliver the emulator's webhooks to the service (default false: see the file comment). */
   webhooks?: boolean;
+  /** With webhooks: the events the emulator sends (default app.yml's); a test sends the others itself, late or out of order. */
+  webhookEvents?: string[];
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -42,7 +44,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     appId: APP_ID,
     appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString(),
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-    ...(port === undefined ? {} : { webhooks: { url: `http://127.0.0.1:${port}/webhooks/github`, secret: WEBHOOK_SECRET } }),
+    ...(port === undefined ? {} : { webhooks: { url: `http://127.0.0.1:${port}/webhooks/github`, secret: WEBHOOK_SECRET, ...(options.webhookEvents ? { events: options.webhookEvents } : {}) } }),
   });
   const vars = {
     REPOFLOW_ENV: "local",
