@@ -34,6 +34,9 @@ export interface Keep {
 }
 
 export function createKeptSchema(sql: SqlStorage): void {
+  // A day's cache: a table of another shape (an earlier build of this file) is dropped rather than migrated.
+  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('kept')").toArray().map((c) => c.name);
+  if (columns.length > 0 && !columns.includes("head_at")) sql.exec("DROP TABLE kept");
   sql.exec(
     `CREATE TABLE IF NOT EXISTS kept (id TEXT PRIMARY KEY, repository TEXT NOT NULL, decided TEXT NOT NULL, judged TEXT NOT NULL, head_at INTEGER NOT NULL,
        params TEXT NOT NULL, bytes INTEGER NOT NULL, received_at INTEGER NOT NULL)`,

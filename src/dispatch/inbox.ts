@@ -178,7 +178,9 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
       // Recovery gives an instance that does not show up yet ORPHAN_AFTER_MS, and asks this shard first.
       await recordDeliveries(
         env.DB,
-        items.map(({ id, params }) => ({ ...params.delivery, instanceId: id, ...(params.reconsidered ? { reopen: true } : {}) })),
+        // Decided again after being ignored, the row is the new ingest's; after runs started, it stays the first
+        // decision's, and the second ingest adds what it starts (finishIngestDelivery).
+        items.map(({ id, params }) => ({ ...params.delivery, instanceId: id, ...(params.reconsidered?.decided === "ignored" ? { reopen: true } : {}) })),
       );
       await createAll(env.INGEST, items);
     }
@@ -289,7 +291,9 @@ async function decide(env: DrainEnv, rows: Row[]): Promise<{ decided: Decision[]
       return;
     }
     const current = indexKey ? heads.get(indexKey) : undefined;
-    const settled = settledHead(current);
+    // Not when the index's bundle cannot judge the event: ingest would judge it by the indexed commit's code, kept
+    // nowhere a late push could doubt it.
+    const settled = "rebuild" in verdict && verdict.rebuild ? undefined : settledHead(current);
     // null: not offered, or the offer failed; then ingest offers it itself.
     const candidates = waiting[index] ?? null;
     const hint: IngestHint = { why: verdict.kind === "ingest" ? verdict.why : "a run may wait for it", ...(settled ? { head: settled } : {}), ...(candidates !== null ? { waitCandidates: candidates } : {}) };

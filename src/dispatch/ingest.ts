@@ -12,7 +12,7 @@ import { readConfig, type ConfigEnv } from "../config";
 import { NonRetryableError } from "cloudflare:workflows";
 import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKeyFormatError, resolveDefaultBranchHead, type GitHubClient } from "../github";
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
-import { deleteInstallation, finishDelivery, getRun, noteRunLineage, forgetRepoHeadsStatement, recordRepoHead, updateRepositories, upsertInstallation, writeAppFact, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
+import { deleteInstallation, finishIngestDelivery, getRun, noteRunLineage, forgetRepoHeadsStatement, recordRepoHead, updateRepositories, upsertInstallation, writeAppFact, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
 import { cancelRun, rerunFromFailedStep, rerunRun } from "./controls";
 import { ingestInstanceId, keepPayload } from "./delivery";
 import { reconsideredInstanceId } from "./inbox-kept";
@@ -107,9 +107,9 @@ export async function runIngest(env: IngestEnv, params: IngestParams, engineStep
   const { keep, ...kept } = record as Dispatched;
   await step.do("mark processed", async () => {
     if (keep) await keepPayload(env.BLOBS, delivery.id, payload);
-    // Only while the ledger row is this ingest's: a delivery decided again (inbox-kept.ts) names its newer one.
+    // Merged with what an earlier decision of the delivery did (inbox-kept.ts); processed only if the row is this ingest's.
     const self = params.reconsidered ? await reconsideredInstanceId(delivery.id, params.reconsidered.by) : await ingestInstanceId(delivery.id);
-    await finishDelivery(env.DB, delivery.id, "processed", undefined, kept, self);
+    await finishIngestDelivery(env.DB, delivery.id, self, kept);
   });
   return outcome;
 }

@@ -131,15 +131,15 @@ export async function recoverStranded(env: RecoveryEnv, options: RecoveryOptions
       if (Date.parse(delivery.receivedAt) > orphanedBefore) return;
       // Its ledger row is written before the instance: the inbox may still be creating it.
       if (await inboxStillHolds(env, { deliveryId: delivery.id, repository: delivery.repository })) return;
-      await finishDelivery(env.DB, delivery.id, "failed", INGEST_GONE);
+      await finishDelivery(env.DB, delivery.id, "failed", INGEST_GONE, undefined, delivery.instanceId);
       report.reconciled.push(delivery.instanceId);
       return;
     }
     if (lookup.status === "complete") {
-      await finishDelivery(env.DB, delivery.id, "processed");
+      await finishDelivery(env.DB, delivery.id, "processed", undefined, undefined, delivery.instanceId);
       report.reconciled.push(delivery.instanceId);
     } else if (lookup.status === "errored" || lookup.status === "terminated") {
-      await finishDelivery(env.DB, delivery.id, "failed", lookup.error ?? lookup.status);
+      await finishDelivery(env.DB, delivery.id, "failed", lookup.error ?? lookup.status, undefined, delivery.instanceId);
       report.reconciled.push(delivery.instanceId);
     } else if (options.kick && LIVE_STATUSES.has(lookup.status)) {
       await lookup.instance.sendEvent(kick);

@@ -39,8 +39,11 @@ export interface TriageContext {
 export type HeadEffect = { pending: { sha: string; at: number } } | { advance: { before: string; sha: string; at: number } };
 
 export type Triage =
-  /** It matters: ingest gets a Workflow. `offer`: the inbox offers it to the repository's waits first (ingest would). */
-  | { kind: "ingest"; why: string; offer: boolean; effect?: HeadEffect; settled?: RepoHead }
+  /**
+   * It matters: ingest gets a Workflow. `offer`: the inbox offers it to the repository's waits first (ingest would).
+   * `rebuild`: the index's bundle cannot judge it (not recorded, or from an older build): ingest asks GitHub for HEAD.
+   */
+  | { kind: "ingest"; why: string; offer: boolean; effect?: HeadEffect; settled?: RepoHead; rebuild?: true }
   /** It starts nothing: ingest only if a run waits for it; else ignored for `reason`. */
   | { kind: "waits"; reason: string; effect?: HeadEffect; settled: RepoHead }
   | { kind: "ignored"; reason: string; effect?: HeadEffect };
@@ -104,9 +107,9 @@ export function triage(delivery: Delivery, payload: unknown, facts: EventFacts |
 
   const short = head.commitSha.slice(0, 7);
   if (head.sourceKey === null) return { kind: "waits", reason: `the default branch has no .workflows/ folder at ${short}`, ...(effect ? { effect } : {}), settled: head };
-  if (!head.bundle) return { kind: "ingest", why: "the default branch's bundle is not recorded", offer, ...(effect ? { effect } : {}) };
+  if (!head.bundle) return { kind: "ingest", why: "the default branch's bundle is not recorded", offer, rebuild: true, ...(effect ? { effect } : {}) };
   // Built by an older compiler or runtime: ingest builds it again (it may compile now, or trigger differently).
-  if (!isCurrentBuild(head.sourceKey)) return { kind: "ingest", why: "the default branch's bundle is from an older build of repoflow", offer, ...(effect ? { effect } : {}) };
+  if (!isCurrentBuild(head.sourceKey)) return { kind: "ingest", why: "the default branch's bundle is from an older build of repoflow", offer, rebuild: true, ...(effect ? { effect } : {}) };
   if (!head.bundle.ok) return { kind: "waits", reason: `the .workflows/ bundle at ${short} did not compile, so no workflow runs until it does`, ...(effect ? { effect } : {}), settled: head };
 
   const workflows = head.bundle.manifest as WorkflowManifestEntry[];

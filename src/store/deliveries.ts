@@ -75,6 +75,51 @@ export async function finishDelivery(db: D1Database, id: string, status: Exclude
     .run();
 }
 
+/**
+ * What two decisions of one delivery did, together (a delivery decided again after a push arrived late,
+ * src/dispatch/inbox-kept.ts): the runs each started and woke, each one's notes; ignored only if neither did anything.
+ */
+export function mergeOutcomes(earlier: DeliveryOutcome | null, later: DeliveryOutcome): DeliveryOutcome {
+  if (!earlier) return later;
+  const started = [...new Set([...earlier.started, ...later.started])];
+  const woke = [...earlier.woke, ...later.woke.filter((w) => !earlier.woke.some((e) => e.runId === w.runId && e.wait === w.wait))];
+  const notes = [...earlier.notes, ...later.notes.filter((n) => !earlier.notes.some((e) => e.workflow === n.workflow && e.note === n.note))];
+  const bundle = later.bundle ?? earlier.bundle;
+  const merged: DeliveryOutcome = { started, woke, notes, ...(bundle ? { bundle } : {}) };
+  if (started.length === 0 && woke.length === 0) {
+    const ignored = later.ignored ?? earlier.ignored;
+    if (ignored) merged.ignored = ignored;
+  }
+  return merged;
+}
+
+/**
+ * Ingest's last word on its delivery: the outcome merged into what the row holds, atomically (a compare-and-set
+ * on the outcome, retried), and the status set only while the row names this ingest. A delivery decided again
+ * after its runs started has two ingests; either may finish first, and neither hides what the other started.
+ */
+export async function finishIngestDelivery(db: D1Database, id: string, self: string, outcome: DeliveryOutcome): Promise<void> {
+  await ensureSchema(db);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const row = await db.prepare("SELECT instance_id, outcome FROM deliveries WHERE id = ?").bind(id).first<{ instance_id: string; outcome: string | null }>();
+    if (!row) return;
+    const merged = JSON.stringify(mergeOutcomes(row.outcome === null ? null : (JSON.parse(row.outcome) as DeliveryOutcome), outcome));
+    const owns = row.instance_id === self;
+    const { meta } = await db
+      .prepare(
+        `UPDATE deliveries SET outcome = ?1,
+           status = CASE WHEN ?2 = 1 THEN 'processed' ELSE status END,
+           processed_at = CASE WHEN ?2 = 1 THEN ?3 ELSE processed_at END,
+           error = CASE WHEN ?2 = 1 THEN NULL ELSE error END
+         WHERE id = ?4 AND outcome IS ?5 AND instance_id = ?6`,
+      )
+      .bind(merged, owns ? 1 : 0, new Date().toISOString(), id, row.outcome, row.instance_id)
+      .run();
+    if (meta.changes > 0) return;
+  }
+  throw new Error(`repoflow: the ledger row of ${id} kept changing while its outcome was being recorded`);
+}
+
 /** An ingest step's failed attempt: the delivery is still retried, and says why. */
 export async function noteDeliveryAttempt(db: D1Database, id: string, attempt: number, error: string): Promise<void> {
   await ensureSchema(db);

@@ -1,6 +1,6 @@
 export { ensureSchema } from "./schema";
 export { upsertInstallation, deleteInstallation, updateRepositories, listInstallations, listRepositories } from "./installations";
-export { recordDelivery, recordDeliveries, decidedDeliveriesStatement, finishDelivery, getDelivery, listUnfinishedDeliveries, noteDeliveryAttempt, reopenDelivery, listDeliveries } from "./deliveries";
+export { recordDelivery, recordDeliveries, decidedDeliveriesStatement, finishDelivery, finishIngestDelivery, mergeOutcomes, getDelivery, listUnfinishedDeliveries, noteDeliveryAttempt, reopenDelivery, listDeliveries } from "./deliveries";
 export type { DeliveryFilter } from "./deliveries";
 export { findBundle, findBundleForCommit, linkCommit, saveBundle } from "./bundles";
 export {

@@ -8,10 +8,10 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { acceptIntoInbox, drainInbox, type IngestParams } from "../../src/dispatch";
+import { acceptIntoInbox, drainInbox, ingestInstanceId, type IngestParams } from "../../src/dispatch";
 import { RunWaits } from "../../src/dispatch/waits";
 import { normalizeWait } from "../../src/dispatch/wait-spec";
-import { getDelivery, getRun, loadRepoHeads, markRepoHeadPendingStatement, recordRepoHead, saveBundle } from "../../src/store";
+import { finishIngestDelivery, getDelivery, getRun, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, recordRepoHead, saveBundle } from "../../src/store";
 import { runInstanceId } from "../../src/dispatch/triggers";
 import { reconsideredInstanceId } from "../../src/dispatch/inbox-kept";
 import { COMPILER_VERSION } from "../../src/compiler";
@@ -219,7 +219,8 @@ describe("a push GitHub delivers late", () => {
         reconsidered: { by: push.delivery.id, push: push.after, decided: "started", judged: [".workflows/w0.ts"] },
       },
     ]);
-    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "accepted", instanceId });
+    // The row stays the first decision's, with its run; the second ingest adds what it starts (finishIngestDelivery).
+    expect(await getDelivery(env.DB, comment.delivery.id)).toMatchObject({ status: "processed", instanceId: await ingestInstanceId(comment.delivery.id), outcome: { started: [runId] } });
     // Its ingest asked GitHub: nothing is kept to decide a third time.
     expect(await pendingIds(shard)).toEqual([]);
     const kept = await runInDurableObject(env.INBOX.get(env.INBOX.idFromName(shard)), async (_i, state) => state.storage.sql.exec("SELECT id FROM kept WHERE id = ?", comment.delivery.id).toArray());
@@ -327,5 +328,22 @@ describe("the index never goes back to older code", () => {
     expect(await head(repository)).toMatchObject({ commitSha: sha("1"), sourceKey: "src-1", pendingSha: null });
     await seen(repository, sha("9"), "src-9", 2_000_000 + 61_000, true);
     expect(await head(repository)).toMatchObject({ commitSha: sha("9"), sourceKey: "src-9" });
+  });
+});
+
+describe("the ledger of a delivery decided twice", () => {
+  it("merges what both ingests started, whichever finishes first, and marks it processed only for the ingest the row names", async () => {
+    const id = `ledger-twice-${crypto.randomUUID()}`;
+    const first = await ingestInstanceId(id);
+    await recordDeliveries(env.DB, [{ id, instanceId: first, event: "issue_comment", action: "created", installationId: INSTALLATION, repository: "triage-org/ledger", receivedAt: new Date().toISOString() }]);
+    // The second ingest (a late push's) finishes first: it adds its run and leaves the row to the first.
+    await finishIngestDelivery(env.DB, id, "delivery-second", { started: ["run-b"], woke: [], notes: [] });
+    expect(await getDelivery(env.DB, id)).toMatchObject({ status: "accepted", outcome: { started: ["run-b"] } });
+    await finishIngestDelivery(env.DB, id, first, { started: ["run-a"], woke: [], notes: [{ workflow: "w", note: "n" }] });
+    expect(await getDelivery(env.DB, id)).toMatchObject({ status: "processed", instanceId: first, outcome: { started: ["run-b", "run-a"], notes: [{ workflow: "w", note: "n" }] } });
+    // A retried step adds nothing twice; an ingest that started nothing does not make the delivery "ignored".
+    await finishIngestDelivery(env.DB, id, first, { started: ["run-a"], woke: [], notes: [], ignored: "no workflow is triggered" });
+    const record = await getDelivery(env.DB, id);
+    expect(record?.outcome).toEqual({ started: ["run-b", "run-a"], woke: [], notes: [{ workflow: "w", note: "n" }] });
   });
 });
