@@ -22,7 +22,7 @@
 import { PENDING_SETTLES_MS } from "../store";
 import type { HeadEffect } from "./triage";
 import { ingestInstanceId } from "./delivery";
-import type { KeptAs } from "./types";
+import type { IngestParams, KeptAs } from "./types";
 
 export const KEPT_FOR_MS = 86_400_000;
 
@@ -103,6 +103,11 @@ export function reconsider(sql: SqlStorage, repository: string, doubt: Doubt): n
 /** A delivery decided again goes to an ingest of its own, one per doubting delivery, whatever ingest ran before. */
 export function reconsideredInstanceId(deliveryId: string, by: string): Promise<string> {
   return ingestInstanceId(`${deliveryId}@${by}`);
+}
+
+/** The ingest instance that handles these params: a first decision's is the delivery's, a later one's its own. */
+export function ingestInstanceOf(params: Pick<IngestParams, "delivery" | "reconsidered">): Promise<string> {
+  return params.reconsidered ? reconsideredInstanceId(params.delivery.id, params.reconsidered.by) : ingestInstanceId(params.delivery.id);
 }
 
 export function forgetKept(sql: SqlStorage, now = Date.now()): void {

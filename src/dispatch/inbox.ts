@@ -18,7 +18,6 @@
  * they arrived, and a push that changes .workflows/ is seen before the next event.
  */
 import { readAppFact, advanceRepoHeadStatements, decidedDeliveriesStatement, loadRepoHeads, markRepoHeadPendingStatement, recordDeliveries, type DeliveryOutcome, type OutcomeDiagnostic, type RepoHead } from "../store";
-import { ingestInstanceId } from "./delivery";
 import { eventFacts, type EventFacts } from "./event-facts";
 import { applyHeadEffect, defaultBranchPush, offerable, triage, type HeadEffect } from "./triage";
 import { matchWorkflow } from "./triggers";
@@ -28,7 +27,7 @@ import { evaluateIf, type StartEnv } from "./start-runs";
 import type { RunDecision } from "../runtime";
 import { storablePayload } from "./wait-registry";
 import { waitRegistry } from "./waits";
-import { createKeptSchema, doubtOf, forgetKept, keepDecided, reconsider, reconsideredInstanceId, type Doubt, type Keep } from "./inbox-kept";
+import { createKeptSchema, doubtOf, forgetKept, ingestInstanceOf, keepDecided, reconsider, type Doubt, type Keep } from "./inbox-kept";
 import type { AcceptOutcome, Arrival, Delivery, IngestHint, IngestParams, KeptAs } from "./types";
 
 export { INBOX_SHARDS, inboxName } from "./inbox-shards";
@@ -173,7 +172,7 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
       if ("ingest" in decision) toIngest.push({ ...row, params: { ...row.params, hint: decision.ingest } });
     });
     for (const batch of chunk(toIngest)) {
-      const items = await Promise.all(batch.map(async (row) => ({ id: await ingestIdOf(row.params), params: row.params })));
+      const items = await Promise.all(batch.map(async (row) => ({ id: await ingestInstanceOf(row.params), params: row.params })));
       // The ledger row first: an ingest this fast may mark its delivery processed before a later write would land.
       // Recovery gives an instance that does not show up yet ORPHAN_AFTER_MS, and asks this shard first.
       await recordDeliveries(
@@ -211,11 +210,6 @@ export async function drainInbox(env: DrainEnv, storage: InboxStorage): Promise<
   const left = storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
   if (left > 0) await storage.setAlarm(Date.now());
   return rows.length;
-}
-
-/** A delivery decided again has an ingest of its own; a first decision, the one its id names. */
-function ingestIdOf(params: IngestParams): Promise<string> {
-  return params.reconsidered ? reconsideredInstanceId(params.delivery.id, params.reconsidered.by) : ingestInstanceId(params.delivery.id);
 }
 
 /**
@@ -379,7 +373,7 @@ function withIfTimeout(decision: Promise<RunDecision>): Promise<RunDecision> {
 
 /** Ledger rows of deliveries the inbox finished itself: one statement per ≈ 256 KB of outcomes (D1 caps a bound value at 2 MB). */
 async function decidedDeliveries(db: D1Database, decided: { row: Row; outcome: DeliveryOutcome }[]): Promise<D1PreparedStatement[]> {
-  const rows = await Promise.all(decided.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestIdOf(row.params), outcome, replaces: row.params.reconsidered !== undefined })));
+  const rows = await Promise.all(decided.map(async ({ row, outcome }) => ({ ...row.params.delivery, instanceId: await ingestInstanceOf(row.params), outcome, replaces: row.params.reconsidered !== undefined })));
   const statements: D1PreparedStatement[] = [];
   // A delivery decided again replaces what its row says; a first decision keeps a row ingest owns (a redelivery).
   for (const replaces of [false, true]) {

@@ -14,8 +14,8 @@ import { appIdentity, createGitHubClient, MissingAppCredentialsError, PrivateKey
 import { DISPATCH_EVENT, type CommandManifest, type WorkflowManifestEntry } from "../runtime";
 import { deleteInstallation, finishIngestDelivery, getRun, noteRunLineage, forgetRepoHeadsStatement, recordRepoHead, updateRepositories, upsertInstallation, writeAppFact, type DeliveryOutcome, type OutcomeDiagnostic } from "../store";
 import { cancelRun, rerunFromFailedStep, rerunRun } from "./controls";
-import { ingestInstanceId, keepPayload } from "./delivery";
-import { reconsideredInstanceId } from "./inbox-kept";
+import { keepPayload } from "./delivery";
+import { ingestInstanceOf } from "./inbox-kept";
 import { CANCEL_ACTION, RERUN_FAILED_ACTION } from "./run-checks";
 import { indexedBundle, prepareBundle, type PreparedBundle } from "./bundles";
 import { reportCompile } from "./compile-checks";
@@ -108,8 +108,7 @@ export async function runIngest(env: IngestEnv, params: IngestParams, engineStep
   await step.do("mark processed", async () => {
     if (keep) await keepPayload(env.BLOBS, delivery.id, payload);
     // Merged with what an earlier decision of the delivery did (inbox-kept.ts); processed only if the row is this ingest's.
-    const self = params.reconsidered ? await reconsideredInstanceId(delivery.id, params.reconsidered.by) : await ingestInstanceId(delivery.id);
-    await finishIngestDelivery(env.DB, delivery.id, self, kept);
+    await finishIngestDelivery(env.DB, delivery.id, await ingestInstanceOf(params), kept);
   });
   return outcome;
 }
